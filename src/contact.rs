@@ -1,0 +1,382 @@
+//! The contact record and the small value types it is made of.
+
+use std::fmt;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
+
+use crate::phone::Phone;
+
+/// A tag that exists in the [`Catalog`](crate::Catalog), such as `MBA`.
+///
+/// Tags are shared (`Arc<str>`) so that assigning one to 200,000 contacts
+/// clones a pointer, not a string.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Tag(Arc<str>);
+
+impl Tag {
+    /// Creates a tag with this exact name.
+    pub fn new(name: &str) -> Tag {
+        Tag(Arc::from(name))
+    }
+
+    /// The tag's name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name of a custom attribute that exists in the [`Catalog`](crate::Catalog),
+/// such as `City` or `email`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Attribute(Arc<str>);
+
+impl Attribute {
+    /// Creates an attribute name.
+    pub fn new(name: &str) -> Attribute {
+        Attribute(Arc::from(name))
+    }
+
+    /// The attribute's name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! string_like {
+    ($ty:ident) => {
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(self.as_str(), f)
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl From<&str> for $ty {
+            fn from(name: &str) -> $ty {
+                $ty::new(name)
+            }
+        }
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+        impl std::borrow::Borrow<str> for $ty {
+            fn borrow(&self) -> &str {
+                self.as_str()
+            }
+        }
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+                let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Ok($ty::new(&name))
+            }
+        }
+    };
+}
+string_like!(Tag);
+string_like!(Attribute);
+
+/// The tags of one contact, in the order they were first assigned.
+pub type Tags = SmallVec<[Tag; 4]>;
+
+/// A contact's custom attribute values, kept sorted by attribute name so that
+/// two contacts with the same values compare equal whatever order they were set in.
+///
+/// Serializes as a JSON object: `{"City": "Delhi", "email": "a@b.in"}`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Attributes(SmallVec<[(Attribute, String); 4]>);
+
+impl Attributes {
+    /// No attributes.
+    pub fn new() -> Attributes {
+        Attributes::default()
+    }
+
+    /// The value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.position(name).ok().map(|i| self.0[i].1.as_str())
+    }
+
+    /// Sets `name` to `value`, replacing any earlier value.
+    pub fn set(&mut self, name: Attribute, value: String) {
+        match self.position(name.as_str()) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (name, value)),
+        }
+    }
+
+    /// Removes `name`, returning its value if it was set.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        self.position(name).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// The attributes as `(name, value)` pairs, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&Attribute, &str)> {
+        self.0.iter().map(|(k, v)| (k, v.as_str()))
+    }
+
+    /// How many attributes are set.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when no attribute is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+    }
+}
+
+impl fmt::Debug for Attributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: Into<Attribute>, V: Into<String>> FromIterator<(K, V)> for Attributes {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Attributes {
+        let mut attributes = Attributes::new();
+        for (k, v) in iter {
+            attributes.set(k.into(), v.into());
+        }
+        attributes
+    }
+}
+
+impl Serialize for Attributes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Attributes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Attributes, D::Error> {
+        let map = std::collections::BTreeMap::<String, String>::deserialize(d)?;
+        Ok(map
+            .into_iter()
+            .map(|(k, v)| (Attribute::new(&k), v))
+            .collect())
+    }
+}
+
+/// Where a conversation with the contact stands, as set by the messaging
+/// service (never by an import, which keeps whatever is there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum State {
+    /// An agent took over the chat.
+    Intervened,
+    /// The user is waiting for an agent.
+    Requesting,
+    /// The agent resolved the query and closed the ticket.
+    Closed,
+    /// A chatbot is handling the chat.
+    #[serde(rename = "Handled by Assistant")]
+    HandledByAssistant,
+}
+
+impl State {
+    /// The state's name as the dashboard shows it, e.g. `Handled by Assistant`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Intervened => "Intervened",
+            State::Requesting => "Requesting",
+            State::Closed => "Closed",
+            State::HandledByAssistant => "Handled by Assistant",
+        }
+    }
+
+    /// Parses a state from its name, ignoring case and surrounding spaces.
+    pub fn parse(text: &str) -> Option<State> {
+        [
+            State::Intervened,
+            State::Requesting,
+            State::Closed,
+            State::HandledByAssistant,
+        ]
+        .into_iter()
+        .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One contact of the contact book, keyed by its E.164 phone number.
+///
+/// `first_name` and `last_name` are not stored: they are derived from the
+/// normalized `name` (first word, and the remaining words), which is what the
+/// template variables `$FirstName` and `$LastName` show.
+///
+/// # Serde form
+///
+/// ```
+/// use contact_import::{Contact, Phone};
+/// let mut contact = Contact::new(Phone::parse_e164("+919876543452").unwrap(), "Mohit  Dua".into(), jiff::Timestamp::UNIX_EPOCH);
+/// contact.attributes.set("City".into(), "Delhi".into());
+/// let json = serde_json::to_value(&contact).unwrap();
+/// assert_eq!(json["phone"], "+919876543452");
+/// assert_eq!(json["name"], "Mohit Dua");
+/// assert_eq!(json["first_name"], "Mohit");
+/// assert_eq!(json["last_name"], "Dua");
+/// assert_eq!(json["attributes"]["City"], "Delhi");
+/// assert_eq!(json["last_active"], serde_json::Value::Null);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    /// The unique key: the phone number in E.164 form, e.g. `+919876543452`.
+    pub phone: Phone,
+    /// The full name, trimmed, with inner whitespace collapsed to one space.
+    name: String,
+    /// Tags from the catalog, in the order they were assigned.
+    pub tags: Tags,
+    /// Where the contact came from: `IMPORT`, `ORGANIC`, `API` or free text.
+    pub source: Option<String>,
+    /// The single tag assigned from the contact's first message.
+    pub first_message: Option<Tag>,
+    /// Custom attribute values.
+    pub attributes: Attributes,
+    /// When the contact was first created in the contact book.
+    pub created_at: Timestamp,
+    /// When the contact last sent a message; set by the messaging service.
+    pub last_active: Option<Timestamp>,
+    /// The conversation's state; set by the messaging service.
+    pub state: Option<State>,
+}
+
+impl Contact {
+    /// A contact with only a phone, a name and a creation time.
+    ///
+    /// The name is normalized (trimmed, inner whitespace collapsed).
+    pub fn new(phone: Phone, name: String, created_at: Timestamp) -> Contact {
+        Contact {
+            phone,
+            name: normalize_name(&name),
+            tags: Tags::new(),
+            source: None,
+            first_message: None,
+            attributes: Attributes::new(),
+            created_at,
+            last_active: None,
+            state: None,
+        }
+    }
+
+    /// The full name (`$Name`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Replaces the name, normalizing it the way an import does.
+    pub fn set_name(&mut self, name: &str) {
+        self.name = normalize_name(name);
+    }
+
+    /// The first word of the name (`$FirstName`).
+    pub fn first_name(&self) -> &str {
+        split_name(&self.name).0
+    }
+
+    /// The words of the name after the first, joined by one space
+    /// (`$LastName`); empty for a one-word name.
+    pub fn last_name(&self) -> &str {
+        split_name(&self.name).1
+    }
+
+    /// True when the contact has this tag.
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t.as_str() == tag)
+    }
+}
+
+/// Trims a name and collapses each run of inner whitespace to one space.
+pub(crate) fn normalize_name(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for word in raw.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+fn split_name(name: &str) -> (&str, &str) {
+    name.split_once(' ').unwrap_or((name, ""))
+}
+
+#[derive(Serialize, Deserialize)]
+struct ContactForm {
+    phone: Phone,
+    name: String,
+    #[serde(default, skip_deserializing)]
+    first_name: String,
+    #[serde(default, skip_deserializing)]
+    last_name: String,
+    #[serde(default)]
+    tags: Tags,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    first_message: Option<Tag>,
+    #[serde(default)]
+    attributes: Attributes,
+    created_at: Timestamp,
+    #[serde(default)]
+    last_active: Option<Timestamp>,
+    #[serde(default)]
+    state: Option<State>,
+}
+
+impl Serialize for Contact {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ContactForm {
+            phone: self.phone,
+            name: self.name.clone(),
+            first_name: self.first_name().to_owned(),
+            last_name: self.last_name().to_owned(),
+            tags: self.tags.clone(),
+            source: self.source.clone(),
+            first_message: self.first_message.clone(),
+            attributes: self.attributes.clone(),
+            created_at: self.created_at,
+            last_active: self.last_active,
+            state: self.state,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Contact {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Contact, D::Error> {
+        let form = ContactForm::deserialize(d)?;
+        Ok(Contact {
+            phone: form.phone,
+            name: normalize_name(&form.name),
+            tags: form.tags,
+            source: form.source,
+            first_message: form.first_message,
+            attributes: form.attributes,
+            created_at: form.created_at,
+            last_active: form.last_active,
+            state: form.state,
+        })
+    }
+}

@@ -1,0 +1,203 @@
+//! Errors that stop an import as a whole.
+//!
+//! A bad *row* is not an error: it becomes a [`RowFailure`](crate::RowFailure)
+//! in the report and the import goes on. The errors here are for a file that
+//! cannot be imported at all ([`FileError`], raised before anything is
+//! written) and for failures part-way through ([`ImportError`], which carries
+//! the report of what the store holds).
+
+use std::fmt;
+use std::io;
+
+use crate::report::ImportReport;
+
+/// Where in the file something applies: a row as a spreadsheet numbers it
+/// (the header is row 1) and, when it is about one cell, the column's header.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Position {
+    /// The row number; the header row is 1, the first data row is 2.
+    pub row: u64,
+    /// The header of the column, when the problem is in one cell.
+    pub column: Option<String>,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "row {}", self.row)?;
+        if let Some(column) = &self.column {
+            write!(f, ", column {column:?}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What made a file unimportable. Match on it to show your own message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileErrorKind {
+    /// The file has no header row.
+    #[error("the file is empty: expected a header row such as \"Name,Mobile Number\"")]
+    Empty,
+    /// A mandatory field has no column.
+    #[error(
+        "no column for {field}; the headers found were: {}",
+        quote_all(headers)
+    )]
+    MissingColumn {
+        /// The field, e.g. `name` or `phone`.
+        field: String,
+        /// Every header of the file.
+        headers: Vec<String>,
+    },
+    /// Two columns map to the same field.
+    #[error(
+        "columns {} both map to {field}; map one of them to another field or to ignore",
+        quote_all(headers)
+    )]
+    DuplicateColumn {
+        /// The field both columns map to.
+        field: String,
+        /// The headers of the two columns.
+        headers: Vec<String>,
+    },
+    /// An explicit mapping names an attribute that is not in the catalog.
+    #[error(
+        "column {header:?} is mapped to attribute {attribute:?}, which is not in the catalog; create it first"
+    )]
+    UnknownAttribute {
+        /// The column's header.
+        header: String,
+        /// The attribute it was mapped to.
+        attribute: String,
+    },
+    /// The file has more data rows than the import allows.
+    #[error("the file has more than {max} data rows; split it into files of at most {max} rows")]
+    TooManyRows {
+        /// The limit, [`ImportOptions::max_rows`](crate::ImportOptions).
+        max: u64,
+    },
+    /// The header row is larger than the row limit.
+    #[error(
+        "the header row is larger than the row limit (ImportOptions::max_row_bytes / max_fields)"
+    )]
+    HeaderTooLarge,
+    /// The header row is not valid UTF-8.
+    #[error("the header row is not valid UTF-8; save the file as \"CSV UTF-8\"")]
+    HeaderNotUtf8,
+    /// Reading the file failed.
+    #[error("could not read the file: {0}")]
+    Io(#[from] io::Error),
+}
+
+fn quote_all(headers: &[String]) -> String {
+    if headers.is_empty() {
+        return "(none)".to_owned();
+    }
+    headers
+        .iter()
+        .map(|h| format!("{h:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A file that cannot be imported at all. Nothing was written.
+#[derive(Debug)]
+pub struct FileError {
+    kind: FileErrorKind,
+    position: Option<Position>,
+}
+
+impl FileError {
+    pub(crate) fn new(kind: FileErrorKind) -> FileError {
+        FileError {
+            kind,
+            position: None,
+        }
+    }
+
+    pub(crate) fn at(mut self, position: Position) -> FileError {
+        self.position = Some(position);
+        self
+    }
+
+    /// What was wrong.
+    pub fn kind(&self) -> &FileErrorKind {
+        &self.kind
+    }
+
+    /// Where, when it is about one place in the file.
+    pub fn position(&self) -> Option<&Position> {
+        self.position.as_ref()
+    }
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.position {
+            Some(position) => write!(f, "{position}: {}", self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+impl std::error::Error for FileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            FileErrorKind::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for FileError {
+    fn from(e: io::Error) -> FileError {
+        FileError::new(FileErrorKind::Io(e))
+    }
+}
+
+/// An import that did not run to the end.
+///
+/// `E` is the store's error type. For the errors that struck after writing
+/// began, the report says what the store holds: every row up to
+/// [`ImportReport::last_row`] was written (or failed), none after it.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError<E> {
+    /// The file was refused before anything was written.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The store failed; the report covers the batches it acknowledged.
+    #[error("the store failed after {}: {error}", written_through(report))]
+    Store {
+        /// The store's error.
+        #[source]
+        error: E,
+        /// What was imported before the failure.
+        report: Box<ImportReport>,
+    },
+    /// Reading the file failed part-way through.
+    #[error("reading the file failed after {}: {error}", written_through(report))]
+    Read {
+        /// The I/O error.
+        #[source]
+        error: io::Error,
+        /// What was imported before the failure.
+        report: Box<ImportReport>,
+    },
+}
+
+impl<E> ImportError<E> {
+    /// The report of what was imported before the failure, when writing had begun.
+    pub fn report(&self) -> Option<&ImportReport> {
+        match self {
+            ImportError::File(_) => None,
+            ImportError::Store { report, .. } | ImportError::Read { report, .. } => Some(report),
+        }
+    }
+}
+
+fn written_through(report: &ImportReport) -> String {
+    match report.last_row {
+        Some(row) => format!("row {row} (the store holds every row up to it)"),
+        None => "no row was written".to_owned(),
+    }
+}

@@ -1,0 +1,81 @@
+//! Import contact lists from CSV files into a messaging CRM's contact book,
+//! and get them out again.
+//!
+//! A business uploads a spreadsheet of its customers: names, mobile numbers,
+//! tags such as `MBA | Finance`, a lead source, a first-message tag and custom
+//! attributes such as City. This crate maps the columns to contact fields,
+//! normalizes every row (phones to E.164, numbers without a country code taken
+//! as Indian; tags split on `|` and kept only when they exist in the
+//! [`Catalog`]; the name split into first and last name for message
+//! templates), and upserts each contact by phone into a [`ContactStore`]:
+//! new phones are added, known ones updated without losing what the store
+//! already holds. Every import ends with an [`ImportReport`] of added, updated
+//! and failed rows, with reasons a person can act on, and a failure file they
+//! can fix and upload again.
+//!
+//! # Example
+//!
+//! ```
+//! use std::io::Cursor;
+//! use contact_import::{Catalog, FailureCode, ImportEngine, MemoryStore, Phone};
+//!
+//! let catalog = Catalog::new()
+//!     .with_tags(["MBA", "Finance", "Marketing"])
+//!     .with_attributes(["City", "email", "State"]);
+//! let engine = ImportEngine::new(catalog, || jiff::Timestamp::now());
+//! let mut store = MemoryStore::new();
+//!
+//! let file = "\
+//! Name,Mobile Number,Tags,Source,First Message,City
+//! Mohit Dua,+919876543452,MBA,Website,,Delhi
+//! Priya Sharma,9876543210,MBA | Finance,,,Mumbai
+//! Broken Row,12345,Marketing,,,Pune
+//! ";
+//! let report = engine.import(Cursor::new(file), &mut store)?;
+//! assert_eq!((report.added, report.updated, report.failed), (2, 0, 1));
+//! assert_eq!(report.failures[0].row, 4);
+//! assert_eq!(report.failures[0].code, FailureCode::InvalidPhone);
+//!
+//! let priya = store.contact(&Phone::parse_e164("+919876543210").unwrap()).unwrap();
+//! assert_eq!((priya.first_name(), priya.last_name()), ("Priya", "Sharma"));
+//! assert_eq!(priya.source.as_deref(), Some("IMPORT"));
+//! assert_eq!(priya.attributes.get("City"), Some("Mumbai"));
+//!
+//! // The same file again updates instead of adding.
+//! let again = engine.import(Cursor::new(file), &mut store)?;
+//! assert_eq!((again.added, again.updated), (0, 2));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Modules
+//!
+//! Each concept has its module, re-exported here: [`contact`] (the record),
+//! [`phone`] (E.164 normalization), [`catalog`] (tags and attributes that
+//! exist), [`mapping`] (columns to fields), [`engine`] (the import),
+//! [`report`] (the outcome), [`store`] (the trait and [`MemoryStore`]) and
+//! [`error`].
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod contact;
+pub mod engine;
+pub mod error;
+pub mod mapping;
+mod merge;
+mod normalize;
+pub mod phone;
+mod reader;
+pub mod report;
+pub mod store;
+
+pub use catalog::Catalog;
+pub use contact::{Attribute, Attributes, Contact, State, Tag, Tags};
+pub use engine::{Batch, Clock, Import, ImportEngine, ImportOptions, Progress};
+pub use error::{FileError, FileErrorKind, ImportError, Position};
+pub use jiff::Timestamp;
+pub use mapping::{ColumnMapping, Field};
+pub use merge::{EmptyCells, TagUpdates};
+pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
+pub use report::{FailureCode, ImportReport, RowFailure, Warning, WarningCode};
+pub use store::{ContactStore, MemoryStore};

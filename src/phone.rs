@@ -1,0 +1,311 @@
+//! Phone numbers: the E.164 key of every contact, and the rules that turn what
+//! people type into a spreadsheet into that key.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::country;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A valid phone number in E.164 form (`+` and up to 15 digits), such as
+/// `+919876543452`. It is the unique key of a contact.
+///
+/// It is stored inline (no allocation) and is `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Phone {
+    // '+' then the digits; bytes past `len` are zero so that derived
+    // comparisons order phones the way their strings do.
+    bytes: [u8; 16],
+    len: u8,
+}
+
+impl Phone {
+    /// Accepts a string that is already E.164 (`+`, a country code that does
+    /// not start with 0, at most 15 digits in all) without checking that the
+    /// number exists. Use [`PhoneNormalizer`] for user input.
+    ///
+    /// ```
+    /// use contact_import::Phone;
+    /// assert_eq!(Phone::parse_e164("+15417543010").unwrap().as_str(), "+15417543010");
+    /// assert!(Phone::parse_e164("15417543010").is_none());
+    /// ```
+    pub fn parse_e164(text: &str) -> Option<Phone> {
+        let digits = text.strip_prefix('+')?;
+        let ok = (2..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        ok.then(|| Phone::from_digits(digits.as_bytes()))
+    }
+
+    fn from_digits(digits: &[u8]) -> Phone {
+        let mut bytes = [0u8; 16];
+        bytes[0] = b'+';
+        bytes[1..=digits.len()].copy_from_slice(digits);
+        Phone {
+            bytes,
+            len: digits.len() as u8 + 1,
+        }
+    }
+
+    /// The number as E.164 text, e.g. `+919876543452`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored, so this cannot fail.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AsRef<str> for Phone {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Serialize for Phone {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Phone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Phone, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Phone::parse_e164(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an E.164 phone number: {text:?}")))
+    }
+}
+
+/// Why a cell could not be turned into a phone number.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    /// The cell is empty (or holds only separators).
+    #[error("the phone number is empty")]
+    Missing,
+    /// A spreadsheet turned the number into scientific notation, e.g.
+    /// `9.19876E+11`, and the digits it dropped cannot be recovered.
+    #[error(
+        "{0:?} is in scientific notation, so digits were lost; format the phone column as text in your spreadsheet and export again"
+    )]
+    ScientificNotation(String),
+    /// Anything else: the message says what was wrong.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A region given by its ISO 3166 code, e.g. `IN`, for numbers written
+/// without a country code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    id: country::Id,
+    code: u16,
+}
+
+impl Region {
+    /// India, the default: numbers without a country code get +91.
+    pub const INDIA: Region = Region {
+        id: country::Id::IN,
+        code: 91,
+    };
+
+    /// The country calling code, e.g. 91.
+    pub fn calling_code(self) -> u16 {
+        self.code
+    }
+
+    /// The ISO 3166 code, e.g. `IN`.
+    pub fn id(self) -> country::Id {
+        self.id
+    }
+}
+
+impl Default for Region {
+    fn default() -> Region {
+        Region::INDIA
+    }
+}
+
+impl FromStr for Region {
+    type Err = String;
+
+    fn from_str(code: &str) -> Result<Region, String> {
+        let upper = code.trim().to_ascii_uppercase();
+        let unknown =
+            || format!("unknown region {code:?}: expected an ISO 3166 code such as IN or US");
+        let id: country::Id = upper.parse().map_err(|_| unknown())?;
+        let meta = phonenumber::metadata::DATABASE
+            .by_id(id.as_ref())
+            .ok_or_else(unknown)?;
+        Ok(Region {
+            id,
+            code: meta.country_code(),
+        })
+    }
+}
+
+/// Turns phone cells into [`Phone`]s following the import rules.
+///
+/// * A leading `'` (a spreadsheet's "text" marker), spaces, dashes, dots and
+///   parentheses are removed.
+/// * A leading `+` or `00` means the number carries its country code.
+/// * Otherwise the number belongs to the default region. For India (the
+///   default) a 10-digit number gets +91, `91` followed by 10 digits is +91,
+///   and `0` followed by 10 digits is the trunk prefix (+91).
+/// * The result must be a valid number per the phonenumber crate's metadata.
+///
+/// ```
+/// use contact_import::{PhoneNormalizer, PhoneError};
+/// let phones = PhoneNormalizer::default();
+/// for typed in ["9876543452", "919876543452", "+91 98765-43452", "098765 43452"] {
+///     assert_eq!(phones.normalize(typed).unwrap().as_str(), "+919876543452");
+/// }
+/// assert_eq!(phones.normalize("+1 (541) 754-3010").unwrap().as_str(), "+15417543010");
+/// assert!(matches!(phones.normalize("9.19876E+11"), Err(PhoneError::ScientificNotation(_))));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PhoneNormalizer {
+    region: Region,
+}
+
+impl PhoneNormalizer {
+    /// A normalizer for numbers that lack a country code in `region`.
+    pub fn new(region: Region) -> PhoneNormalizer {
+        PhoneNormalizer { region }
+    }
+
+    /// The default region.
+    pub fn region(&self) -> Region {
+        self.region
+    }
+
+    /// Normalizes one cell.
+    pub fn normalize(&self, cell: &str) -> Result<Phone, PhoneError> {
+        let trimmed = cell.trim();
+        let trimmed = trimmed.strip_prefix('\'').unwrap_or(trimmed).trim();
+        if is_scientific(trimmed) {
+            return Err(PhoneError::ScientificNotation(trimmed.to_owned()));
+        }
+        let (international, digits) = clean(trimmed)?;
+        if digits.is_empty() {
+            return Err(PhoneError::Missing);
+        }
+        if international {
+            return self.international(&digits);
+        }
+        if let Some(rest) = digits.strip_prefix("00") {
+            return self.international(rest);
+        }
+        self.national(&digits)
+    }
+
+    fn international(&self, digits: &str) -> Result<Phone, PhoneError> {
+        if digits.len() < 3 || digits.len() > 15 {
+            return Err(PhoneError::Invalid(format!(
+                "+{digits} has {} digits; an international number has 8 to 15 including the country code",
+                digits.len()
+            )));
+        }
+        validate(digits)
+    }
+
+    fn national(&self, digits: &str) -> Result<Phone, PhoneError> {
+        if self.region == Region::INDIA {
+            return indian(digits);
+        }
+        // Other regions: the crate knows their national prefixes. Letters
+        // were already refused, so its keypad mapping cannot bite here.
+        let parsed = phonenumber::parse(Some(self.region.id), digits)
+            .map_err(|e| PhoneError::Invalid(format!("{digits} is not a phone number: {e}")))?;
+        let full = format!("{}{}", parsed.code().value(), parsed.national());
+        validate(&full)
+    }
+}
+
+fn indian(digits: &str) -> Result<Phone, PhoneError> {
+    let national = match digits.len() {
+        10 => digits,
+        11 if digits.starts_with('0') => &digits[1..],
+        12 if digits.starts_with("91") => &digits[2..],
+        n => {
+            return Err(PhoneError::Invalid(format!(
+                "{digits} has {n} digits; an Indian number has 10 (or 91 and 10 digits), and a number from another country needs + and its country code"
+            )));
+        }
+    };
+    // Built by hand and parsed as `+91…`: phonenumber 0.3.10 would otherwise
+    // take a national number starting with 91 (9105925395) for a country code.
+    validate(&format!("91{national}"))
+}
+
+/// Checks `digits` (country code first) against the phonenumber metadata.
+fn validate(digits: &str) -> Result<Phone, PhoneError> {
+    // Parsed without a default region: with one, phonenumber 0.3.10 strips that
+    // region's national prefix from international numbers (+39 02 …).
+    let parsed = phonenumber::parse(None, format!("+{digits}"))
+        .map_err(|e| PhoneError::Invalid(format!("+{digits} is not a phone number: {e}")))?;
+    if !parsed.is_valid() {
+        return Err(PhoneError::Invalid(format!(
+            "+{digits} is not a valid number for country code +{}",
+            parsed.code().value()
+        )));
+    }
+    let e164 = format!("{}{}", parsed.code().value(), parsed.national());
+    Phone::parse_e164(&format!("+{e164}"))
+        .ok_or_else(|| PhoneError::Invalid(format!("+{digits} is not a phone number")))
+}
+
+/// Removes separators. Returns whether the number started with `+`, and its
+/// digits. Letters are refused (no keypad conversion: phonenumber 0.3.10 would
+/// turn `98765abcde` into digits).
+fn clean(text: &str) -> Result<(bool, String), PhoneError> {
+    let mut digits = String::with_capacity(text.len());
+    let mut international = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            '+' if i == 0 => international = true,
+            '+' => {
+                return Err(PhoneError::Invalid(format!(
+                    "{text:?} has a '+' that is not at the start"
+                )));
+            }
+            c if c.is_alphabetic() => {
+                return Err(PhoneError::Invalid(format!(
+                    "{text:?} contains the letter {c:?}; a phone number has only digits"
+                )));
+            }
+            c => {
+                return Err(PhoneError::Invalid(format!(
+                    "{text:?} contains {c:?}; a phone number has only digits, spaces, dashes, dots, parentheses and a leading +"
+                )));
+            }
+        }
+    }
+    Ok((international, digits))
+}
+
+/// `9.19876E+11`, `9E11`, `9.1e+011`: what a spreadsheet shows for a long
+/// number in a cell formatted as "General".
+fn is_scientific(text: &str) -> bool {
+    let Some((mantissa, exponent)) = text.split_once(['e', 'E']) else {
+        return false;
+    };
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !exponent.is_empty()
+        && exponent.bytes().all(|b| b.is_ascii_digit())
+}

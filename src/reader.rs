@@ -1,0 +1,173 @@
+//! CSV records with bounded memory, on csv-core.
+//!
+//! The csv crate's `ByteRecord` grows to hold whatever a field holds; an
+//! upload with a 100 MiB cell would be held whole. This reader stops storing a
+//! row once it passes the row limit, reads on to the row's end, and marks it
+//! as too large, so memory stays bounded by the limit whatever the file holds.
+
+use std::io::{self, Read};
+
+use csv_core::{ReadRecordResult, Reader as CoreReader, ReaderBuilder};
+
+const BUFFER: usize = 64 * 1024;
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One record: its fields' bytes back to back, and where each field ends.
+#[derive(Debug, Default)]
+pub(crate) struct Record {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    len: usize,
+    too_large: bool,
+}
+
+impl Record {
+    /// How many fields the record has.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the record passed the row limit and its fields were not kept.
+    pub fn too_large(&self) -> bool {
+        self.too_large
+    }
+
+    /// The bytes of field `i`.
+    pub fn field(&self, i: usize) -> Option<&[u8]> {
+        if self.too_large || i >= self.len {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.data[start..self.ends[i]])
+    }
+
+    /// Every field as text, invalid UTF-8 replaced.
+    pub fn lossy(&self) -> Vec<String> {
+        (0..self.len)
+            .filter_map(|i| self.field(i))
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect()
+    }
+}
+
+/// Reads records from `R`, skipping a UTF-8 byte order mark.
+pub(crate) struct RecordReader<R> {
+    input: R,
+    core: CoreReader,
+    buf: Box<[u8]>,
+    pos: usize,
+    cap: usize,
+    eof: bool,
+    max_row_bytes: usize,
+    max_fields: usize,
+    started: bool,
+}
+
+impl<R: Read> RecordReader<R> {
+    pub fn new(
+        input: R,
+        delimiter: u8,
+        max_row_bytes: usize,
+        max_fields: usize,
+    ) -> RecordReader<R> {
+        RecordReader {
+            input,
+            core: ReaderBuilder::new().delimiter(delimiter).build(),
+            buf: vec![0; BUFFER].into_boxed_slice(),
+            pos: 0,
+            cap: 0,
+            eof: false,
+            max_row_bytes,
+            max_fields,
+            started: false,
+        }
+    }
+
+    /// Reads the next record into `record`; false at the end of the input.
+    pub fn read(&mut self, record: &mut Record) -> io::Result<bool> {
+        if !self.started {
+            self.skip_bom()?;
+        }
+        record.too_large = false;
+        let (mut out, mut nends) = (0, 0);
+        loop {
+            if self.pos == self.cap && !self.eof {
+                self.fill()?;
+            }
+            if record.data.len() == out {
+                self.grow_data(record, &mut out);
+            }
+            if record.ends.len() == nends {
+                self.grow_ends(record, &mut nends);
+            }
+            let input = &self.buf[self.pos..self.cap];
+            let (result, nin, nout, nend) =
+                self.core
+                    .read_record(input, &mut record.data[out..], &mut record.ends[nends..]);
+            self.pos += nin;
+            out += nout;
+            nends += nend;
+            match result {
+                ReadRecordResult::InputEmpty
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => {}
+                ReadRecordResult::Record => {
+                    record.len = nends;
+                    return Ok(true);
+                }
+                ReadRecordResult::End => {
+                    record.len = 0;
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
+    fn grow_data(&self, record: &mut Record, out: &mut usize) {
+        if record.data.len() < self.max_row_bytes {
+            let next = (record.data.len() * 2).clamp(1024, self.max_row_bytes.max(1));
+            record.data.resize(next, 0);
+        } else {
+            // Over the limit: keep parsing, drop what was stored.
+            record.too_large = true;
+            *out = 0;
+        }
+    }
+
+    fn grow_ends(&self, record: &mut Record, nends: &mut usize) {
+        if record.ends.len() < self.max_fields {
+            let next = (record.ends.len() * 2).clamp(16, self.max_fields.max(1));
+            record.ends.resize(next, 0);
+        } else {
+            record.too_large = true;
+            *nends = 0;
+        }
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        self.pos = 0;
+        self.cap = loop {
+            match self.input.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        self.eof = self.cap == 0;
+        Ok(())
+    }
+
+    fn skip_bom(&mut self) -> io::Result<()> {
+        self.started = true;
+        while self.cap < UTF8_BOM.len() && !self.eof {
+            let n = self.input.read(&mut self.buf[self.cap..])?;
+            self.eof = n == 0;
+            self.cap += n;
+        }
+        self.eof = false;
+        if self.buf[..self.cap].starts_with(UTF8_BOM) {
+            self.pos = UTF8_BOM.len();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,168 @@
+//! What an import did: counts, the phones added and updated, every failed row
+//! with a reason a person can act on, and the failure file to fix and upload again.
+
+use std::fmt;
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+use crate::phone::Phone;
+
+/// Why a row was not imported. The codes are stable: match on them, store
+/// them, show your own text for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FailureCode {
+    /// The Name cell is empty.
+    MissingName,
+    /// The phone cell is empty.
+    MissingPhone,
+    /// The phone is in scientific notation (`9.19876E+11`): digits were lost.
+    PhoneScientificNotation,
+    /// The phone is not a valid number.
+    InvalidPhone,
+    /// The row has more or fewer fields than the header.
+    FieldCountMismatch,
+    /// A cell the import reads is not valid UTF-8.
+    InvalidUtf8,
+    /// The row is larger than [`ImportOptions::max_row_bytes`](crate::ImportOptions::max_row_bytes)
+    /// (or has more fields than the limit); it was skipped unread.
+    RowTooLarge,
+}
+
+impl FailureCode {
+    /// The code as it appears in JSON and in failure files, e.g. `invalid_phone`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCode::MissingName => "missing_name",
+            FailureCode::MissingPhone => "missing_phone",
+            FailureCode::PhoneScientificNotation => "phone_scientific_notation",
+            FailureCode::InvalidPhone => "invalid_phone",
+            FailureCode::FieldCountMismatch => "field_count_mismatch",
+            FailureCode::InvalidUtf8 => "invalid_utf8",
+            FailureCode::RowTooLarge => "row_too_large",
+        }
+    }
+}
+
+impl fmt::Display for FailureCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row that was not imported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowFailure {
+    /// The row as a spreadsheet numbers it: the header is row 1.
+    pub row: u64,
+    /// Why, as a stable code.
+    pub code: FailureCode,
+    /// Why, for a person: what was wrong and how to fix it.
+    pub message: String,
+    /// The header of the offending column, when one cell is at fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The row's cells as read (invalid UTF-8 replaced by U+FFFD), for the
+    /// failure file.
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// What a warning is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WarningCode {
+    /// A header matched no field and no catalog attribute: the column was ignored.
+    UnknownColumn,
+    /// A tag is not in the catalog and was not assigned.
+    UnknownTag,
+    /// The first-message cell is not a single catalog tag and was not assigned.
+    InvalidFirstMessage,
+}
+
+/// Something the user should know that did not stop a row from importing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The row, or `None` for the whole file (an ignored column).
+    pub row: Option<u64>,
+    /// The header of the column concerned.
+    pub column: Option<String>,
+    /// What kind of warning.
+    pub code: WarningCode,
+    /// For a person.
+    pub message: String,
+}
+
+/// The outcome of an import.
+///
+/// `rows == added + updated + failed` always holds. Every contact touched
+/// appears in exactly one of `phones_added` (created by this import) or
+/// `phones_updated` (existed before it), once.
+///
+/// ```
+/// # use contact_import::*;
+/// let catalog = Catalog::new().with_tags(["MBA"]);
+/// let engine = ImportEngine::new(catalog, jiff::Timestamp::UNIX_EPOCH);
+/// let mut store = MemoryStore::new();
+/// let csv = "Name,Mobile Number,Tags\nMohit Dua,9876543452,MBA\nNo Phone,,MBA\n";
+/// let report = engine.import_bytes(csv.as_bytes(), &mut store).unwrap();
+/// assert_eq!((report.rows, report.added, report.failed), (2, 1, 1));
+/// assert_eq!(report.failures[0].row, 3);
+/// assert_eq!(report.failures[0].code, FailureCode::MissingPhone);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// Data rows read (the header not counted).
+    pub rows: u64,
+    /// Rows that created a contact.
+    pub added: u64,
+    /// Rows that updated a contact (one that existed, or an earlier row of the file).
+    pub updated: u64,
+    /// Rows that were not imported.
+    pub failed: u64,
+    /// Phones of the contacts this import created, in file order.
+    pub phones_added: Vec<Phone>,
+    /// Phones of the contacts that existed before and were updated, in file order.
+    pub phones_updated: Vec<Phone>,
+    /// Every failed row, in file order.
+    pub failures: Vec<RowFailure>,
+    /// Warnings, in file order (file-wide ones first).
+    pub warnings: Vec<Warning>,
+    /// The header row as read, for the failure file.
+    pub headers: Vec<String>,
+    /// The last row the store holds: every row up to it was written or
+    /// failed, none after it. `None` before the first batch was written.
+    pub last_row: Option<u64>,
+}
+
+impl ImportReport {
+    /// Writes the failure file: the file's own columns with each failed row's
+    /// cells, plus `Row` and `Reason`, so that the user can fix the cells and
+    /// upload the file again (the extra columns are ignored on import).
+    ///
+    /// A row with more cells than the header keeps its first cells; the
+    /// reason names the extra ones.
+    pub fn write_failures<W: io::Write>(&self, writer: W) -> io::Result<()> {
+        let mut csv = csv::WriterBuilder::new()
+            .flexible(false)
+            .from_writer(writer);
+        let header: Vec<&str> = self
+            .headers
+            .iter()
+            .map(String::as_str)
+            .chain(["Row", "Reason"])
+            .collect();
+        csv.write_record(&header)?;
+        let width = self.headers.len();
+        for failure in &self.failures {
+            let cells = (0..width).map(|i| failure.values.get(i).map_or("", String::as_str));
+            let row = failure.row.to_string();
+            let reason = format!("{}: {}", failure.code, failure.message);
+            csv.write_record(cells.chain([row.as_str(), reason.as_str()]))?;
+        }
+        csv.flush()
+    }
+}

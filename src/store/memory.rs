@@ -1,0 +1,72 @@
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use crate::contact::Contact;
+use crate::phone::Phone;
+use crate::store::ContactStore;
+
+/// A contact book in memory: the embedded default, and the reference every
+/// other store is checked against.
+///
+/// ```
+/// use contact_import::{ContactStore, MemoryStore, Phone};
+/// let mut store = MemoryStore::new();
+/// assert!(store.is_empty());
+/// assert_eq!(store.get(&Phone::parse_e164("+919876543452").unwrap()).unwrap(), None);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    contacts: HashMap<Phone, Contact>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// How many contacts are stored.
+    pub fn len(&self) -> usize {
+        self.contacts.len()
+    }
+
+    /// True when no contact is stored.
+    pub fn is_empty(&self) -> bool {
+        self.contacts.is_empty()
+    }
+
+    /// The contact stored under `phone`.
+    pub fn contact(&self, phone: &Phone) -> Option<&Contact> {
+        self.contacts.get(phone)
+    }
+
+    /// Every contact, sorted by phone.
+    pub fn contacts(&self) -> Vec<&Contact> {
+        let mut all: Vec<&Contact> = self.contacts.values().collect();
+        all.sort_unstable_by_key(|c| c.phone);
+        all
+    }
+
+    /// Stores `contact` as it is, replacing any contact with its phone (for
+    /// setting up a store, e.g. with contacts your service created).
+    pub fn insert(&mut self, contact: Contact) {
+        self.contacts.insert(contact.phone, contact);
+    }
+}
+
+impl ContactStore for MemoryStore {
+    type Error = Infallible;
+
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), Infallible> {
+        found.extend(phones.iter().filter_map(|p| self.contacts.get(p).cloned()));
+        Ok(())
+    }
+
+    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Infallible> {
+        self.contacts.reserve(contacts.len());
+        for contact in contacts {
+            self.contacts.insert(contact.phone, contact);
+        }
+        Ok(())
+    }
+}
