@@ -79,3 +79,8 @@ pub use merge::{EmptyCells, TagUpdates};
 pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
 pub use report::{FailureCode, ImportReport, RowFailure, Warning, WarningCode};
 pub use store::{ContactStore, MemoryStore};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
