@@ -270,11 +270,11 @@ fn validate(digits: &str) -> Result<Phone, PhoneError> {
 fn clean(text: &str) -> Result<(bool, String), PhoneError> {
     let mut digits = String::with_capacity(text.len());
     let mut international = false;
-    for (i, c) in text.char_indices() {
+    for c in text.chars() {
         match c {
             '0'..='9' => digits.push(c),
             ' ' | '-' | '.' | '(' | ')' => {}
-            '+' if i == 0 => international = true,
+            '+' if digits.is_empty() && !international => international = true,
             '+' => {
                 return Err(PhoneError::Invalid(format!(
                     "{text:?} has a '+' that is not at the start"

@@ -125,7 +125,7 @@ impl<R: Read> RecordReader<R> {
 
     fn grow_data(&self, record: &mut Record, out: &mut usize) {
         if record.data.len() < self.max_row_bytes {
-            let next = (record.data.len() * 2).clamp(1024, self.max_row_bytes.max(1));
+            let next = (record.data.len() * 2).max(1024).min(self.max_row_bytes);
             record.data.resize(next, 0);
         } else {
             // Over the limit: keep parsing, drop what was stored.
@@ -136,7 +136,7 @@ impl<R: Read> RecordReader<R> {
 
     fn grow_ends(&self, record: &mut Record, nends: &mut usize) {
         if record.ends.len() < self.max_fields {
-            let next = (record.ends.len() * 2).clamp(16, self.max_fields.max(1));
+            let next = (record.ends.len() * 2).max(16).min(self.max_fields);
             record.ends.resize(next, 0);
         } else {
             record.too_large = true;
