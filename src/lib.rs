@@ -64,6 +64,7 @@ pub mod error;
 pub mod mapping;
 mod merge;
 mod normalize;
+mod numbering_plan;
 pub mod phone;
 mod reader;
 pub mod report;
