@@ -52,8 +52,8 @@
 //! Each concept has its module, re-exported here: [`contact`] (the record),
 //! [`phone`] (E.164 normalization), [`catalog`] (tags and attributes that
 //! exist), [`mapping`] (columns to fields), [`engine`] (the import),
-//! [`report`] (the outcome), [`store`] (the trait and [`MemoryStore`]) and
-//! [`error`].
+//! [`report`] (the outcome), [`store`] (the trait and [`MemoryStore`]),
+//! [`error`], and [`generate`] (realistic files for benchmarks and tests).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -61,6 +61,7 @@ pub mod catalog;
 pub mod contact;
 pub mod engine;
 pub mod error;
+pub mod generate;
 pub mod mapping;
 mod merge;
 mod normalize;
