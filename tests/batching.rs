@@ -1,0 +1,99 @@
+//! The result of an import equals importing its rows one by one, in file
+//! order, whatever the batch size.
+mod common;
+
+use common::*;
+use contact_import::{Contact, ImportOptions, MemoryStore};
+use proptest::prelude::*;
+
+const HEADER: [&str; 6] = ["Name", "Phone", "Tags", "Source", "First Message", "City"];
+
+fn cell(options: &'static [&'static str]) -> impl Strategy<Value = String> {
+    proptest::sample::select(options).prop_map(str::to_owned)
+}
+
+fn row() -> impl Strategy<Value = Vec<String>> {
+    (
+        cell(&[
+            "Asha Rao",
+            "  Ravi  Kumar ",
+            "",
+            "Meera",
+            "राहुल वर्मा",
+            "=SUM(A1)",
+        ]),
+        // A small pool, written several ways, so phones repeat across and within batches.
+        cell(&[
+            "9876543201",
+            "+91 98765 43201",
+            "919876543202",
+            "09876543203",
+            "9876543204",
+            "+15417543010",
+            "12345",
+            "",
+            "9.19876E+11",
+        ]),
+        cell(&[
+            "",
+            "MBA",
+            "MBA | Finance",
+            "Finance|Sales",
+            "mba",
+            "Marketing | MBA | Finance",
+        ]),
+        cell(&["", "Website", "Referral"]),
+        cell(&["", "MBA", "Finance | MBA", "Nope"]),
+        cell(&["", "Delhi", "Pune"]),
+    )
+        .prop_map(|(a, b, c, d, e, f)| vec![a, b, c, d, e, f])
+}
+
+fn csv_text(rows: &[Vec<String>]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(HEADER).unwrap();
+    for row in rows {
+        writer.write_record(row).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+fn snapshot(store: &MemoryStore) -> Vec<Contact> {
+    store.contacts().into_iter().cloned().collect()
+}
+
+fn seeded_store() -> MemoryStore {
+    let mut store = MemoryStore::new();
+    let mut known = Contact::new(
+        phone("+919876543203"),
+        "Old Name".into(),
+        "2020-01-01T00:00:00Z".parse().unwrap(),
+    );
+    known.tags.push("Finance".into());
+    known.attributes.set("City".into(), "Agra".into());
+    store.insert(known);
+    store
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn batched_import_equals_row_by_row(rows in proptest::collection::vec(row(), 0..40), batch_size in 1usize..12) {
+        let batched_engine = engine_with(ImportOptions { batch_size, ..ImportOptions::default() });
+        let mut batched = seeded_store();
+        let report = import_into(&batched_engine, &mut batched, &csv_text(&rows));
+
+        let mut one_by_one = seeded_store();
+        let (mut added, mut updated, mut failed) = (0, 0, 0);
+        for row in &rows {
+            let single = import_into(&engine(), &mut one_by_one, &csv_text(std::slice::from_ref(row)));
+            added += single.added;
+            updated += single.updated;
+            failed += single.failed;
+        }
+        prop_assert_eq!(snapshot(&batched), snapshot(&one_by_one));
+        prop_assert_eq!((report.added, report.updated, report.failed), (added, updated, failed));
+        prop_assert_eq!(report.rows, report.added + report.updated + report.failed);
+    }
+}
