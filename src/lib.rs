@@ -41,9 +41,9 @@
 //! assert_eq!(priya.source.as_deref(), Some("IMPORT"));
 //! assert_eq!(priya.attributes.get("City"), Some("Mumbai"));
 //!
-//! // The same file again updates instead of adding.
+//! // The same file again adds nothing and changes nothing.
 //! let again = engine.import(Cursor::new(file), &mut store)?;
-//! assert_eq!((again.added, again.updated), (0, 2));
+//! assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 2));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -51,9 +51,9 @@
 //!
 //! Each concept has its module, re-exported here: [`contact`] (the record),
 //! [`phone`] (E.164 normalization), [`catalog`] (tags and attributes that
-//! exist), [`mapping`] (columns to fields), [`engine`] (the import),
-//! [`report`] (the outcome), [`store`] (the trait and [`MemoryStore`]) and
-//! [`error`].
+//! exist), [`mapping`] (columns to fields), [`engine`] (the import and its
+//! options), [`plan`] (dry runs), [`report`] (the outcome), [`store`] (the
+//! trait and [`MemoryStore`]) and [`error`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -65,19 +65,23 @@ pub mod mapping;
 mod merge;
 mod normalize;
 pub mod phone;
+pub mod plan;
 mod reader;
 pub mod report;
+mod session;
 pub mod store;
 
 pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Tag, Tags};
-pub use engine::{Batch, Clock, Import, ImportEngine, ImportOptions, Progress};
+pub use engine::{Clock, DuplicatePolicy, ImportEngine, ImportOptions, Progress};
 pub use error::{FileError, FileErrorKind, ImportError, Position};
 pub use jiff::Timestamp;
 pub use mapping::{ColumnMapping, Field};
-pub use merge::{EmptyCells, TagUpdates};
+pub use merge::{FieldPolicy, NamePolicy, TagPolicy, UpdatePolicy};
 pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
-pub use report::{FailureCode, ImportReport, RowFailure, Warning, WarningCode};
+pub use plan::{FieldChange, PlannedRow, RowOutcome};
+pub use report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode};
+pub use session::{Batch, Import};
 pub use store::{ContactStore, MemoryStore};
 
 /// The README's examples, compiled and run as doctests.

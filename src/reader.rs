@@ -41,6 +41,13 @@ impl Record {
         Some(&self.data[start..self.ends[i]])
     }
 
+    /// True for a row whose cells are all blank, as a spreadsheet writes an
+    /// empty row (`,,,`).
+    pub fn is_blank(&self) -> bool {
+        !self.too_large
+            && (0..self.len).all(|i| self.field(i).is_some_and(|f| f.trim_ascii().is_empty()))
+    }
+
     /// Every field as text, invalid UTF-8 replaced.
     pub fn lossy(&self) -> Vec<String> {
         (0..self.len)

@@ -85,15 +85,19 @@ proptest! {
         let report = import_into(&batched_engine, &mut batched, &csv_text(&rows));
 
         let mut one_by_one = seeded_store();
-        let (mut added, mut updated, mut failed) = (0, 0, 0);
+        let (mut added, mut updated, mut unchanged, mut failed) = (0, 0, 0, 0);
         for row in &rows {
             let single = import_into(&engine(), &mut one_by_one, &csv_text(std::slice::from_ref(row)));
             added += single.added;
             updated += single.updated;
+            unchanged += single.unchanged;
             failed += single.failed;
         }
         prop_assert_eq!(snapshot(&batched), snapshot(&one_by_one));
-        prop_assert_eq!((report.added, report.updated, report.failed), (added, updated, failed));
-        prop_assert_eq!(report.rows, report.added + report.updated + report.failed);
+        prop_assert_eq!(
+            (report.added, report.updated, report.unchanged, report.failed),
+            (added, updated, unchanged, failed)
+        );
+        prop_assert_eq!(report.rows, report.added + report.updated + report.unchanged + report.failed);
     }
 }

@@ -5,8 +5,8 @@ use std::io::Cursor;
 
 use common::*;
 use contact_import::{
-    Contact, ContactStore, EmptyCells, FileErrorKind, ImportError, ImportOptions, MemoryStore,
-    Phone, Progress, State, TagUpdates, Timestamp,
+    Contact, ContactStore, FileErrorKind, ImportError, ImportOptions, MemoryStore, Phone, Progress,
+    State, TagPolicy, Timestamp, UpdatePolicy,
 };
 
 const GUIDE: &str = "\
@@ -115,7 +115,7 @@ fn empty_cells_keep_stored_values() {
 #[test]
 fn clear_on_empty_clears_only_the_files_columns() {
     let engine = engine_with(ImportOptions {
-        empty_cells: EmptyCells::Clear,
+        update: UpdatePolicy::overwrite(),
         ..ImportOptions::default()
     });
     let mut store = MemoryStore::new();
@@ -140,7 +140,10 @@ fn clear_on_empty_clears_only_the_files_columns() {
 #[test]
 fn replace_tags_replaces_instead_of_adding() {
     let engine = engine_with(ImportOptions {
-        tags: TagUpdates::Replace,
+        update: UpdatePolicy {
+            tags: TagPolicy::Replace,
+            ..UpdatePolicy::default()
+        },
         ..ImportOptions::default()
     });
     let mut store = MemoryStore::new();
@@ -170,13 +173,17 @@ fn a_phone_repeated_in_the_file_is_added_then_updated() {
 }
 
 #[test]
-fn importing_twice_updates_and_changes_nothing() {
+fn importing_twice_changes_nothing_and_says_so() {
     let mut store = MemoryStore::new();
     let first = import_into(&engine(), &mut store, GUIDE);
     let snapshot: Vec<Contact> = store.contacts().into_iter().cloned().collect();
     let later = contact_import::ImportEngine::new(guide_catalog(), Timestamp::MAX);
     let second = import_into(&later, &mut store, GUIDE);
-    assert_eq!((second.added, second.updated), (0, first.added));
+    assert_eq!(
+        (second.added, second.updated, second.unchanged),
+        (0, 0, first.added)
+    );
+    assert!(second.phones_updated.is_empty());
     let after: Vec<Contact> = store.contacts().into_iter().cloned().collect();
     assert_eq!(after, snapshot, "created_at comes from the first import");
 }
