@@ -70,6 +70,7 @@ mod reader;
 pub mod report;
 mod session;
 pub mod store;
+pub mod suggest;
 
 pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Tag, Tags};
@@ -83,6 +84,7 @@ pub use plan::{FieldChange, PlannedRow, RowOutcome};
 pub use report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode};
 pub use session::{Batch, Import};
 pub use store::{ContactStore, MemoryStore};
+pub use suggest::Suggestion;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

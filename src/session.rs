@@ -190,15 +190,21 @@ impl<'e, R: Read> Import<'e, R> {
         existing: impl IntoIterator<Item = Contact>,
     ) -> Vec<Contact> {
         self.merge_observed(batch, existing, |_, _, _| {})
+            .into_iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(contact, _)| contact)
+            .collect()
     }
 
-    /// [`merge`](Self::merge), calling `observe(update, before, after)` for every valid row.
+    /// Merges like [`merge`](Self::merge), calling `observe(update, before,
+    /// after)` for every valid row, and returns every contact of the batch
+    /// with whether a row changed it.
     pub(crate) fn merge_observed(
         &mut self,
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Contact>,
         mut observe: impl FnMut(&RowUpdate, Option<&Contact>, &Contact),
-    ) -> Vec<Contact> {
+    ) -> Vec<(Contact, bool)> {
         let mut stored: HashMap<Phone, Contact> =
             existing.into_iter().map(|c| (c.phone, c)).collect();
         let policy = &self.engine.options.update;
@@ -242,8 +248,7 @@ impl<'e, R: Read> Import<'e, R> {
         }
         merged
             .into_iter()
-            .filter(|(_, _, changed)| *changed)
-            .map(|(contact, _, _)| contact)
+            .map(|(contact, _, changed)| (contact, changed))
             .collect()
     }
 
@@ -332,6 +337,7 @@ impl<'e, R: Read> Import<'e, R> {
             let changes = plan::changes(before.unwrap_or(&blank), after);
             observed.insert(update.row, (changes, after.clone()));
         });
+        let contacts = contacts.into_iter().map(|(contact, _)| contact).collect();
         let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
         for warning in &batch.warnings {
             warnings

@@ -6,58 +6,6 @@ use common::*;
 use contact_import::{Contact, ImportOptions, MemoryStore};
 use proptest::prelude::*;
 
-const HEADER: [&str; 6] = ["Name", "Phone", "Tags", "Source", "First Message", "City"];
-
-fn cell(options: &'static [&'static str]) -> impl Strategy<Value = String> {
-    proptest::sample::select(options).prop_map(str::to_owned)
-}
-
-fn row() -> impl Strategy<Value = Vec<String>> {
-    (
-        cell(&[
-            "Asha Rao",
-            "  Ravi  Kumar ",
-            "",
-            "Meera",
-            "राहुल वर्मा",
-            "=SUM(A1)",
-        ]),
-        // A small pool, written several ways, so phones repeat across and within batches.
-        cell(&[
-            "9876543201",
-            "+91 98765 43201",
-            "919876543202",
-            "09876543203",
-            "9876543204",
-            "+15417543010",
-            "12345",
-            "",
-            "9.19876E+11",
-        ]),
-        cell(&[
-            "",
-            "MBA",
-            "MBA | Finance",
-            "Finance|Sales",
-            "mba",
-            "Marketing | MBA | Finance",
-        ]),
-        cell(&["", "Website", "Referral"]),
-        cell(&["", "MBA", "Finance | MBA", "Nope"]),
-        cell(&["", "Delhi", "Pune"]),
-    )
-        .prop_map(|(a, b, c, d, e, f)| vec![a, b, c, d, e, f])
-}
-
-fn csv_text(rows: &[Vec<String>]) -> String {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(HEADER).unwrap();
-    for row in rows {
-        writer.write_record(row).unwrap();
-    }
-    String::from_utf8(writer.into_inner().unwrap()).unwrap()
-}
-
 fn snapshot(store: &MemoryStore) -> Vec<Contact> {
     store.contacts().into_iter().cloned().collect()
 }

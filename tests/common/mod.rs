@@ -3,6 +3,8 @@
 
 use std::io::Cursor;
 
+use proptest::prelude::*;
+
 use contact_import::{
     Catalog, Contact, FileError, ImportEngine, ImportError, ImportOptions, ImportReport,
     MemoryStore, Phone, Timestamp,
@@ -60,4 +62,59 @@ pub fn contact<'a>(store: &'a MemoryStore, e164: &str) -> &'a Contact {
 
 pub fn tags(contact: &Contact) -> Vec<&str> {
     contact.tags.iter().map(|t| t.as_str()).collect()
+}
+
+pub const HEADER: [&str; 6] = ["Name", "Phone", "Tags", "Source", "First Message", "City"];
+
+pub fn cell(options: &'static [&'static str]) -> impl Strategy<Value = String> {
+    proptest::sample::select(options).prop_map(str::to_owned)
+}
+
+/// A random row of a file with [`HEADER`]: phones from a small pool written
+/// several ways, so that they repeat within and across batches.
+pub fn row() -> impl Strategy<Value = Vec<String>> {
+    (
+        cell(&[
+            "Asha Rao",
+            "  Ravi  Kumar ",
+            "",
+            "Meera",
+            "राहुल वर्मा",
+            "=SUM(A1)",
+        ]),
+        // A small pool, written several ways, so phones repeat across and within batches.
+        cell(&[
+            "9876543201",
+            "+91 98765 43201",
+            "919876543202",
+            "09876543203",
+            "9876543204",
+            "+15417543010",
+            "12345",
+            "",
+            "9.19876E+11",
+        ]),
+        cell(&[
+            "",
+            "MBA",
+            "MBA | Finance",
+            "Finance|Sales",
+            "mba",
+            "Marketing | MBA | Finance",
+        ]),
+        cell(&["", "Website", "Referral"]),
+        cell(&["", "MBA", "Finance | MBA", "Nope"]),
+        cell(&["", "Delhi", "Pune"]),
+    )
+        .prop_map(|(a, b, c, d, e, f)| vec![a, b, c, d, e, f])
+}
+
+/// The CSV text of a file with [`HEADER`] and `rows`.
+pub fn csv_text(rows: &[Vec<String>]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(HEADER).unwrap();
+    for row in rows {
+        writer.write_record(row).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
 }
