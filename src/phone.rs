@@ -192,10 +192,8 @@ impl PhoneNormalizer {
     pub fn normalize(&self, cell: &str) -> Result<Phone, PhoneError> {
         let trimmed = cell.trim();
         let trimmed = trimmed.strip_prefix('\'').unwrap_or(trimmed).trim();
-        if is_scientific(trimmed) {
-            return Err(PhoneError::ScientificNotation(trimmed.to_owned()));
-        }
-        let (international, digits) = clean(trimmed)?;
+        let repaired = repair_spreadsheet_number(trimmed)?;
+        let (international, digits) = clean(repaired.as_deref().unwrap_or(trimmed))?;
         if digits.is_empty() {
             return Err(PhoneError::Missing);
         }
@@ -295,17 +293,31 @@ fn clean(text: &str) -> Result<(bool, String), PhoneError> {
     Ok((international, digits))
 }
 
-/// `9.19876E+11`, `9E11`, `9.1e+011`: what a spreadsheet shows for a long
-/// number in a cell formatted as "General".
-fn is_scientific(text: &str) -> bool {
+/// Undoes what a spreadsheet does to a long number in a "General" cell,
+/// when no digit was lost: `919876543452.0` is `919876543452`, and
+/// `9.876543452E9` (every digit still there) is `9876543452`. A number in
+/// scientific notation that lost digits (`9.19876E+11`) is an error; any
+/// other text is left for the phone rules (`Ok(None)`).
+fn repair_spreadsheet_number(text: &str) -> Result<Option<String>, PhoneError> {
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some((int, zeros)) = text.split_once('.') {
+        if all_digits(int) && all_digits(zeros) && zeros.bytes().all(|b| b == b'0') {
+            return Ok(Some(int.to_owned()));
+        }
+    }
     let Some((mantissa, exponent)) = text.split_once(['e', 'E']) else {
-        return false;
+        return Ok(None);
     };
     let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
-        && !exponent.is_empty()
-        && exponent.bytes().all(|b| b.is_ascii_digit())
+    let scientific =
+        all_digits(int) && (frac.is_empty() || all_digits(frac)) && all_digits(exponent);
+    if !scientific {
+        return Ok(None);
+    }
+    // Exactly as many fraction digits as the exponent: an integer with all its digits.
+    if exponent.parse::<usize>().is_ok_and(|e| e == frac.len()) {
+        return Ok(Some(format!("{int}{frac}")));
+    }
+    Err(PhoneError::ScientificNotation(text.to_owned()))
 }
