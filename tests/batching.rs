@@ -27,15 +27,20 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn batched_import_equals_row_by_row(rows in proptest::collection::vec(row(), 0..40), batch_size in 1usize..12) {
-        let batched_engine = engine_with(ImportOptions { batch_size, ..ImportOptions::default() });
+    fn batched_import_equals_row_by_row(
+        rows in proptest::collection::vec(row(), 0..40),
+        batch_size in 1usize..12,
+        update in update_policy(),
+    ) {
+        let batched_engine = engine_with(ImportOptions { batch_size, update: update.clone(), ..ImportOptions::default() });
+        let single_engine = engine_with(ImportOptions { update, ..ImportOptions::default() });
         let mut batched = seeded_store();
         let report = import_into(&batched_engine, &mut batched, &csv_text(&rows));
 
         let mut one_by_one = seeded_store();
         let (mut added, mut updated, mut unchanged, mut failed) = (0, 0, 0, 0);
         for row in &rows {
-            let single = import_into(&engine(), &mut one_by_one, &csv_text(std::slice::from_ref(row)));
+            let single = import_into(&single_engine, &mut one_by_one, &csv_text(std::slice::from_ref(row)));
             added += single.added;
             updated += single.updated;
             unchanged += single.unchanged;

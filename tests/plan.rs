@@ -90,8 +90,9 @@ proptest! {
         policy in proptest::sample::select(vec![
             DuplicatePolicy::Merge, DuplicatePolicy::FirstWins, DuplicatePolicy::LastWins, DuplicatePolicy::Reject,
         ]),
+        update in update_policy(),
     ) {
-        let engine = engine_with(ImportOptions { batch_size, duplicates: policy, ..ImportOptions::default() });
+        let engine = engine_with(ImportOptions { batch_size, duplicates: policy, update, ..ImportOptions::default() });
         let csv = csv_text(&rows);
         let mut planned_store = seeded();
         let (planned, planned_rows) = plan(&engine, &mut planned_store, &csv);

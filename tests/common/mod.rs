@@ -6,8 +6,8 @@ use std::io::Cursor;
 use proptest::prelude::*;
 
 use contact_import::{
-    Catalog, Contact, FileError, ImportEngine, ImportError, ImportOptions, ImportReport,
-    MemoryStore, Phone, Timestamp,
+    Catalog, Contact, FieldPolicy, FileError, ImportEngine, ImportError, ImportOptions,
+    ImportReport, MemoryStore, NamePolicy, Phone, TagPolicy, Timestamp, UpdatePolicy,
 };
 
 /// The catalog of the product guide's example.
@@ -117,4 +117,34 @@ pub fn csv_text(rows: &[Vec<String>]) -> String {
         writer.write_record(row).unwrap();
     }
     String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+/// A random update policy.
+pub fn update_policy() -> impl Strategy<Value = UpdatePolicy> {
+    let field = || {
+        proptest::sample::select(vec![
+            FieldPolicy::KeepWhenEmpty,
+            FieldPolicy::Overwrite,
+            FieldPolicy::ClearOnToken,
+        ])
+    };
+    (
+        proptest::sample::select(vec![TagPolicy::Add, TagPolicy::Replace, TagPolicy::Remove]),
+        proptest::sample::select(vec![NamePolicy::Replace, NamePolicy::KeepExisting]),
+        field(),
+        field(),
+        field(),
+    )
+        .prop_map(
+            |(tags, name, source, first_message, attributes)| UpdatePolicy {
+                tags,
+                name,
+                source,
+                first_message,
+                attributes,
+                // A token the random rows use, so that clearing happens.
+                clear_token: "Referral".into(),
+                ..UpdatePolicy::default()
+            },
+        )
 }
