@@ -300,10 +300,12 @@ fn clean(text: &str) -> Result<(bool, String), PhoneError> {
 /// other text is left for the phone rules (`Ok(None)`).
 fn repair_spreadsheet_number(text: &str) -> Result<Option<String>, PhoneError> {
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if let Some((int, zeros)) = text.split_once('.') {
-        if all_digits(int) && all_digits(zeros) && zeros.bytes().all(|b| b == b'0') {
-            return Ok(Some(int.to_owned()));
-        }
+    if let Some((int, zeros)) = text.split_once('.')
+        && all_digits(int)
+        && all_digits(zeros)
+        && zeros.bytes().all(|b| b == b'0')
+    {
+        return Ok(Some(int.to_owned()));
     }
     let Some((mantissa, exponent)) = text.split_once(['e', 'E']) else {
         return Ok(None);
