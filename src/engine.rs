@@ -15,7 +15,7 @@ use crate::merge::UpdatePolicy;
 use crate::normalize::RowNormalizer;
 use crate::phone::{Phone, PhoneNormalizer, Region};
 use crate::plan::PlannedRow;
-use crate::reader::{Record, RecordReader};
+use crate::reader::{Input, Record, RecordReader, sniff_delimiter};
 use crate::report::{ImportReport, Warning, WarningCode};
 use crate::session::Import;
 use crate::store::ContactStore;
@@ -83,8 +83,15 @@ pub struct ImportOptions {
     pub max_row_bytes: usize,
     /// The most fields a row may have (default 10,000).
     pub max_fields: usize,
-    /// The field delimiter (default `,`).
-    pub delimiter: u8,
+    /// The field delimiter; `None` (the default) takes the most frequent of
+    /// `,`, `;` and tab in the header line, so that files saved by a
+    /// spreadsheet in a locale that writes `;` or as "Text (Tab delimited)" work.
+    pub delimiter: Option<u8>,
+    /// The file's encoding when it is not UTF-8, e.g.
+    /// `Some(encoding_rs::WINDOWS_1252)` for a file saved by an older Excel.
+    /// `None` (the default) reads UTF-8, and UTF-16 when the file starts with
+    /// a UTF-16 byte order mark (Excel's "Unicode Text").
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl Default for ImportOptions {
@@ -99,7 +106,8 @@ impl Default for ImportOptions {
             max_rows: 200_000,
             max_row_bytes: 1 << 20,
             max_fields: 10_000,
-            delimiter: b',',
+            delimiter: None,
+            encoding: None,
         }
     }
 }
@@ -323,9 +331,18 @@ impl ImportEngine {
     /// the header of the second.
     fn open<R: Read + Seek>(&self, mut source: R, index: bool) -> Result<Import<'_, R>, FileError> {
         let origin = source.stream_position()?;
-        let scan = self.scan(&mut source, index)?;
+        let encoding = self.options.encoding;
+        let delimiter = match self.options.delimiter {
+            Some(delimiter) => delimiter,
+            None => {
+                let delimiter = sniff_delimiter(Input::open(&mut source, encoding)?)?;
+                source.seek(SeekFrom::Start(origin))?;
+                delimiter
+            }
+        };
+        let scan = self.scan(Input::open(&mut source, encoding)?, delimiter, index)?;
         source.seek(SeekFrom::Start(origin))?;
-        let (reader, headers, columns) = self.header(source)?;
+        let (reader, headers, columns) = self.header(Input::open(source, encoding)?, delimiter)?;
         let mut report = ImportReport {
             headers,
             ..ImportReport::default()
@@ -343,17 +360,18 @@ impl ImportEngine {
         ))
     }
 
-    fn reader<R: Read>(&self, source: R) -> RecordReader<R> {
+    fn reader<R: Read>(&self, source: R, delimiter: u8) -> RecordReader<R> {
         let o = &self.options;
-        RecordReader::new(source, o.delimiter, o.max_row_bytes, o.max_fields)
+        RecordReader::new(source, delimiter, o.max_row_bytes, o.max_fields)
     }
 
     /// Reads the header row and maps its columns.
     fn header<R: Read>(
         &self,
         source: R,
+        delimiter: u8,
     ) -> Result<(RecordReader<R>, Vec<String>, Columns), FileError> {
-        let mut reader = self.reader(source);
+        let mut reader = self.reader(source, delimiter);
         let mut record = Record::default();
         if !reader.read(&mut record)? {
             return Err(FileError::new(FileErrorKind::Empty));
@@ -365,7 +383,7 @@ impl ImportEngine {
 
     /// Counts data rows, refusing the file when there are too many; with
     /// `index`, also finds the phones that several valid rows share.
-    fn scan<R: Read>(&self, source: R, index: bool) -> Result<Scan, FileError> {
+    fn scan<R: Read>(&self, source: R, delimiter: u8, index: bool) -> Result<Scan, FileError> {
         let too_many = || {
             FileError::new(FileErrorKind::TooManyRows {
                 max: self.options.max_rows,
@@ -374,7 +392,7 @@ impl ImportEngine {
         let mut record = Record::default();
         let mut rows = 0u64;
         if !index {
-            let mut reader = self.reader(source);
+            let mut reader = self.reader(source, delimiter);
             while reader.read(&mut record)? {
                 rows += 1;
                 if rows > self.options.max_rows + 1 {
@@ -386,7 +404,7 @@ impl ImportEngine {
                 repeated: HashMap::new(),
             });
         }
-        let (mut reader, headers, columns) = self.header(source)?;
+        let (mut reader, headers, columns) = self.header(source, delimiter)?;
         let normalizer = RowNormalizer {
             catalog: &self.catalog,
             columns: &columns,

@@ -74,6 +74,7 @@ pub mod suggest;
 
 pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Tag, Tags};
+pub use encoding_rs;
 pub use engine::{Clock, DuplicatePolicy, ImportEngine, ImportOptions, Progress};
 pub use error::{FileError, FileErrorKind, ImportError, Position};
 pub use jiff::Timestamp;

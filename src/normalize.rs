@@ -81,7 +81,17 @@ impl RowNormalizer<'_> {
                 );
                 fail(FailureCode::InvalidUtf8, message, Some(column))
             })?;
-            Ok(unquote(text.trim()))
+            if let Some(c) = text
+                .chars()
+                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                let message = format!(
+                    "the {:?} cell contains the control character U+{:04X}; the file may be damaged or not a text CSV",
+                    self.headers[column], c as u32
+                );
+                return Err(fail(FailureCode::ControlCharacter, message, Some(column)));
+            }
+            Ok(unquote(trim_cell(text)))
         };
         let cols = self.columns;
         let (name, name_col) = self.name(&cell)?;
@@ -164,8 +174,15 @@ impl RowNormalizer<'_> {
     }
 
     fn count_message(&self, record: &Record) -> String {
+        let spans_lines =
+            (0..record.len()).any(|i| record.field(i).is_some_and(|f| f.contains(&b'\n')));
+        let hint = if spans_lines && record.len() < self.headers.len() {
+            "a quote that is never closed joins the lines after it into one cell; check the quotes in this row"
+        } else {
+            "check for a missing or extra delimiter, or an unquoted comma"
+        };
         format!(
-            "the row has {} fields but the header has {}; check for a missing or extra delimiter, or an unquoted comma",
+            "the row has {} fields but the header has {}; {hint}",
             record.len(),
             self.headers.len()
         )
@@ -237,6 +254,14 @@ impl RowNormalizer<'_> {
             }
         }
     }
+}
+
+/// Trims whitespace and the invisible characters copy-paste leaves at the
+/// ends of a cell (zero-width space, word joiner, byte order mark).
+fn trim_cell(text: &str) -> &str {
+    text.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+    })
 }
 
 /// Strips the leading `'` a spreadsheet (or an export guarding against

@@ -192,6 +192,8 @@ impl PhoneNormalizer {
     pub fn normalize(&self, cell: &str) -> Result<Phone, PhoneError> {
         let trimmed = cell.trim();
         let trimmed = trimmed.strip_prefix('\'').unwrap_or(trimmed).trim();
+        let folded = fold_digits(trimmed);
+        let trimmed = folded.as_ref();
         let repaired = repair_spreadsheet_number(trimmed)?;
         let (international, digits) = clean(repaired.as_deref().unwrap_or(trimmed))?;
         if digits.is_empty() {
@@ -272,6 +274,7 @@ fn clean(text: &str) -> Result<(bool, String), PhoneError> {
         match c {
             '0'..='9' => digits.push(c),
             ' ' | '-' | '.' | '(' | ')' => {}
+            c if c.is_whitespace() || is_invisible(c) => {}
             '+' if digits.is_empty() && !international => international = true,
             '+' => {
                 return Err(PhoneError::Invalid(format!(
@@ -322,4 +325,38 @@ fn repair_spreadsheet_number(text: &str) -> Result<Option<String>, PhoneError> {
         return Ok(Some(format!("{int}{frac}")));
     }
     Err(PhoneError::ScientificNotation(text.to_owned()))
+}
+
+/// The first code point (zero) of each block of decimal digits a phone may
+/// be typed in: Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali,
+/// Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam, full-width.
+const DIGIT_ZEROS: [u32; 12] = [
+    0x0660, 0x06F0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0xFF10,
+];
+
+/// `९८७६५४३२१०` and `９８７６` are the same digits as `9876`: a phone typed on
+/// a phone's native keyboard or pasted from a PDF.
+fn fold_digits(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        return text.into();
+    }
+    let ascii_digit = |c: char| {
+        DIGIT_ZEROS
+            .iter()
+            .find_map(|&zero| (c as u32).checked_sub(zero).filter(|d| *d < 10))
+            .and_then(|d| char::from_digit(d, 10))
+    };
+    let fold = |c: char| match c {
+        '\u{FF0B}' => '+',
+        c => ascii_digit(c).unwrap_or(c),
+    };
+    text.chars().map(fold).collect::<String>().into()
+}
+
+/// Zero-width characters that copy-paste leaves in numbers.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
 }

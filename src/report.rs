@@ -32,6 +32,8 @@ pub enum FailureCode {
     /// Another row of the file has the same phone, and the import's
     /// [`DuplicatePolicy`](crate::DuplicatePolicy) did not take this one.
     DuplicateInFile,
+    /// A cell the import reads contains a control character such as NUL.
+    ControlCharacter,
 }
 
 impl FailureCode {
@@ -46,6 +48,7 @@ impl FailureCode {
             FailureCode::InvalidUtf8 => "invalid_utf8",
             FailureCode::RowTooLarge => "row_too_large",
             FailureCode::DuplicateInFile => "duplicate_in_file",
+            FailureCode::ControlCharacter => "control_character",
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::mapping::Columns;
 use crate::normalize::{RowNormalizer, RowUpdate};
 use crate::phone::{Phone, PhoneNormalizer};
 use crate::plan::{self, PlannedRow, RowOutcome};
-use crate::reader::{Record, RecordReader};
+use crate::reader::{Input, Record, RecordReader};
 use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning};
 
 /// One row of a batch.
@@ -61,9 +61,9 @@ struct PhoneSeen {
 }
 
 /// An import in progress, driven batch by batch (see [`ImportEngine::start`]).
-pub struct Import<'e, R> {
+pub struct Import<'e, R: Read> {
     pub(crate) engine: &'e ImportEngine,
-    pub(crate) reader: RecordReader<R>,
+    pub(crate) reader: RecordReader<Input<R>>,
     pub(crate) record: Record,
     pub(crate) columns: Columns,
     pub(crate) total_rows: u64,
@@ -79,7 +79,7 @@ pub struct Import<'e, R> {
 impl<'e, R: Read> Import<'e, R> {
     pub(crate) fn new(
         engine: &'e ImportEngine,
-        reader: RecordReader<R>,
+        reader: RecordReader<Input<R>>,
         columns: Columns,
         report: ImportReport,
         total_rows: u64,
