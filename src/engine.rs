@@ -87,6 +87,11 @@ pub struct ImportOptions {
     /// `,`, `;` and tab in the header line, so that files saved by a
     /// spreadsheet in a locale that writes `;` or as "Text (Tab delimited)" work.
     pub delimiter: Option<u8>,
+    /// Skip every row up to and including this spreadsheet row: to resume
+    /// an import that stopped, pass the [`ImportReport::last_row`] of its
+    /// report. Skipped rows are not counted. Duplicate policies still
+    /// consider the whole file, so they decide as the stopped import did.
+    pub resume_after_row: Option<u64>,
     /// The file's encoding when it is not UTF-8, e.g.
     /// `Some(encoding_rs::WINDOWS_1252)` for a file saved by an older Excel.
     /// `None` (the default) reads UTF-8, and UTF-16 when the file starts with
@@ -107,6 +112,7 @@ impl Default for ImportOptions {
             max_row_bytes: 1 << 20,
             max_fields: 10_000,
             delimiter: None,
+            resume_after_row: None,
             encoding: None,
         }
     }

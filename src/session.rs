@@ -9,7 +9,8 @@ use crate::contact::Contact;
 use crate::engine::{DuplicatePolicy, ImportEngine, Progress};
 use crate::error::ImportError;
 use crate::mapping::Columns;
-use crate::normalize::{RowNormalizer, RowUpdate};
+use crate::merge::FieldPolicy;
+use crate::normalize::{Cell, RowNormalizer, RowUpdate};
 use crate::phone::{Phone, PhoneNormalizer};
 use crate::plan::{self, PlannedRow, RowOutcome};
 use crate::reader::{Input, Record, RecordReader};
@@ -143,7 +144,11 @@ impl<'e, R: Read> Import<'e, R> {
         while batch.entries.len() < size && self.reader.read(&mut self.record)? {
             let row = self.next_row;
             self.next_row += 1;
-            if self.record.is_blank() {
+            let resumed = engine
+                .options
+                .resume_after_row
+                .is_some_and(|last| row <= last);
+            if resumed || self.record.is_blank() {
                 continue;
             }
             batch.last_row = row;
@@ -229,14 +234,17 @@ impl<'e, R: Read> Import<'e, R> {
             let (contact, is_stored, changed) = &mut merged[slot];
             if first_row && !*is_stored {
                 policy.apply(contact, update, true);
-                if contact.source.is_none() {
-                    contact.source = self.engine.options.default_source.clone();
+                if contact.source.is_none() && update.source != Cell::Clear {
+                    contact.source = self.default_source();
                 }
                 observe(update, None, contact);
                 *outcome = RowOutcome::Added;
             } else {
                 let before = contact.clone();
                 policy.apply(contact, update, false);
+                if update.source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
+                    contact.source = self.default_source();
+                }
                 observe(update, Some(&before), contact);
                 *outcome = if *contact == before {
                     RowOutcome::Unchanged
@@ -250,6 +258,12 @@ impl<'e, R: Read> Import<'e, R> {
             .into_iter()
             .map(|(contact, _, changed)| (contact, changed))
             .collect()
+    }
+
+    /// The source of an imported contact whose row gives none. A row that
+    /// clears the source (the clear token) leaves it empty.
+    fn default_source(&self) -> Option<String> {
+        self.engine.options.default_source.clone()
     }
 
     fn new_contact(&self, update: &RowUpdate) -> Contact {

@@ -6,10 +6,6 @@ use common::*;
 use contact_import::{Contact, ImportOptions, MemoryStore};
 use proptest::prelude::*;
 
-fn snapshot(store: &MemoryStore) -> Vec<Contact> {
-    store.contacts().into_iter().cloned().collect()
-}
-
 fn seeded_store() -> MemoryStore {
     let mut store = MemoryStore::new();
     let mut known = Contact::new(

@@ -127,7 +127,11 @@ fn clear_on_empty_clears_only_the_files_columns() {
     );
     let mohit = contact(&store, "+919876543452");
     assert!(mohit.tags.is_empty());
-    assert_eq!(mohit.source, None);
+    assert_eq!(
+        mohit.source.as_deref(),
+        Some("IMPORT"),
+        "the default, not nothing"
+    );
     assert_eq!(mohit.attributes.get("City"), None);
     assert_eq!(
         mohit.attributes.get("State"),

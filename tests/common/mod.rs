@@ -148,3 +148,53 @@ pub fn update_policy() -> impl Strategy<Value = UpdatePolicy> {
             },
         )
 }
+
+/// A store that fails on its `fail_on`-th write; with `half`, it writes the
+/// first half of that batch before failing, as a store without transactions would.
+pub struct FailingStore {
+    pub inner: MemoryStore,
+    pub fail_on: usize,
+    pub half: bool,
+    pub writes: usize,
+}
+
+/// The error of a [`FailingStore`].
+#[derive(Debug, thiserror::Error)]
+#[error("the store failed on write {0}")]
+pub struct StoreDown(pub usize);
+
+impl FailingStore {
+    pub fn new(inner: MemoryStore, fail_on: usize, half: bool) -> FailingStore {
+        FailingStore {
+            inner,
+            fail_on,
+            half,
+            writes: 0,
+        }
+    }
+}
+
+impl contact_import::ContactStore for FailingStore {
+    type Error = StoreDown;
+
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), StoreDown> {
+        self.inner.fetch(phones, found).map_err(|e| match e {})
+    }
+
+    fn write_batch(&mut self, mut contacts: Vec<Contact>) -> Result<(), StoreDown> {
+        self.writes += 1;
+        if self.writes != self.fail_on {
+            return self.inner.write_batch(contacts).map_err(|e| match e {});
+        }
+        if self.half {
+            contacts.truncate(contacts.len() / 2);
+            self.inner.write_batch(contacts).map_err(|e| match e {})?;
+        }
+        Err(StoreDown(self.writes))
+    }
+}
+
+/// Every contact of a store, sorted by phone.
+pub fn snapshot(store: &MemoryStore) -> Vec<Contact> {
+    store.contacts().into_iter().cloned().collect()
+}
