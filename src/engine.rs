@@ -11,7 +11,7 @@ use crate::contact::Contact;
 use crate::error::{FileError, FileErrorKind, ImportError, Position};
 use crate::mapping::{ColumnMapping, Columns};
 use crate::merge::{EmptyCells, TagUpdates, UpdateRules};
-use crate::normalize::{RowNormalizer, RowUpdate};
+use crate::normalize::{RowNormalizer, RowUpdate, unquote};
 use crate::phone::{Phone, PhoneNormalizer, Region};
 use crate::reader::{Record, RecordReader};
 use crate::report::{ImportReport, RowFailure, Warning, WarningCode};
@@ -295,7 +295,7 @@ fn read_headers(record: &Record) -> Result<Vec<String>, FileError> {
         .map(|i| {
             let bytes = record.field(i).unwrap_or_default();
             std::str::from_utf8(bytes)
-                .map(|h| h.trim().to_owned())
+                .map(|h| unquote(h.trim()).to_owned())
                 .map_err(|_| header_error(FileErrorKind::HeaderNotUtf8))
         })
         .collect()

@@ -61,6 +61,9 @@ pub mod catalog;
 pub mod contact;
 pub mod engine;
 pub mod error;
+pub mod export;
+pub mod filter;
+mod formula;
 pub mod mapping;
 mod merge;
 mod normalize;
@@ -68,17 +71,22 @@ pub mod phone;
 mod reader;
 pub mod report;
 pub mod store;
+pub mod template;
 
 pub use catalog::Catalog;
-pub use contact::{Attribute, Attributes, Contact, State, Tag, Tags};
+pub use contact::{Attribute, Attributes, Contact, State, Status, Tag, Tags};
 pub use engine::{Batch, Clock, Import, ImportEngine, ImportOptions, Progress};
 pub use error::{FileError, FileErrorKind, ImportError, Position};
+pub use export::{ExportError, export, export_headers};
+pub use filter::{Filter, TimeRange};
+pub use formula::guard_formula;
 pub use jiff::Timestamp;
 pub use mapping::{ColumnMapping, Field};
 pub use merge::{EmptyCells, TagUpdates};
 pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
 pub use report::{FailureCode, ImportReport, RowFailure, Warning, WarningCode};
-pub use store::{ContactStore, MemoryStore};
+pub use store::{ContactScan, ContactStore, MemoryStore};
+pub use template::{Location, Template, TemplateError, TemplateErrorKind, Variable};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -204,6 +204,6 @@ fn text_cell(text: &str) -> Cell<String> {
 
 /// Strips the leading `'` a spreadsheet (or an export guarding against
 /// formula injection) puts before text.
-fn unquote(text: &str) -> &str {
+pub(crate) fn unquote(text: &str) -> &str {
     text.strip_prefix('\'').unwrap_or(text)
 }
