@@ -66,7 +66,7 @@ pub fn export_headers(catalog: &Catalog) -> Vec<String> {
 /// `now`, and `Last Active` and `Created At` are RFC 3339 instants in UTC
 /// (`2024-06-01T09:30:00Z`). Attribute values a contact holds for attributes
 /// that are not in `catalog` are not exported. Every cell but the phone is
-/// guarded against formula injection ([`guard_formula`](crate::guard_formula)).
+/// guarded against formula injection ([`guard_formula`]).
 ///
 /// Importing the file into an empty store with the same catalog gives back
 /// each contact's name, phone, tags, source, first message and attributes;

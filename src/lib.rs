@@ -13,6 +13,12 @@
 //! and failed rows, with reasons a person can act on, and a failure file they
 //! can fix and upload again.
 //!
+//! Getting them out again: a [`Filter`] picks a segment (tags, source,
+//! attributes, name, dates, [`Status`] at a given time, [`State`]), a
+//! [`ContactScan`] store streams it, [`export()`] writes it as CSV in the
+//! import format (guarded against formula injection, and importable again),
+//! and a [`Template`] turns `Hi $FirstName` into one message per contact.
+//!
 //! # Example
 //!
 //! ```
@@ -52,8 +58,9 @@
 //! Each concept has its module, re-exported here: [`contact`] (the record),
 //! [`phone`] (E.164 normalization), [`catalog`] (tags and attributes that
 //! exist), [`mapping`] (columns to fields), [`engine`] (the import),
-//! [`report`] (the outcome), [`store`] (the trait and [`MemoryStore`]) and
-//! [`error`].
+//! [`report`] (the outcome), [`store`] (the traits and [`MemoryStore`]),
+//! [`filter`] (segments), [`export`](mod@export) (a segment as CSV),
+//! [`template`] (personalised messages) and [`error`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -147,7 +147,7 @@ impl ImportReport {
     ///
     /// Each cell is written as the import read it (trimmed, a leading `'`
     /// removed) and guarded against formula injection
-    /// ([`guard_formula`](crate::guard_formula)), so importing the failure
+    /// ([`guard_formula`]), so importing the failure
     /// file reads the same values as the original.
     ///
     /// A row with more cells than the header keeps its first cells; the
