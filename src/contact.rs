@@ -383,10 +383,18 @@ impl Contact {
     }
 }
 
-/// Trims a name and collapses each run of inner whitespace to one space.
+/// Trims a name, collapses each run of inner whitespace to one space, and
+/// drops zero-width spaces, word joiners and byte order marks (but not the
+/// zero-width joiners that Indic scripts and emoji need).
 pub(crate) fn normalize_name(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    for word in raw.split_whitespace() {
+    let invisible = |c: char| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}');
+    let cleaned: std::borrow::Cow<'_, str> = if raw.contains(invisible) {
+        raw.replace(invisible, "").into()
+    } else {
+        raw.into()
+    };
+    for word in cleaned.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
