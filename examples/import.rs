@@ -411,11 +411,11 @@ fn describe_changes(row: &PlannedRow) -> String {
 struct SegmentArgs {
     /// After the import, write the contacts of the segment to this CSV file
     /// (the import format, plus Status, State, Last Active and Created At).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["dry_run", "suggest"])]
     export: Option<PathBuf>,
     /// Print "PHONE<TAB>MESSAGE" for each contact of the segment, with
     /// $Name, $FirstName, $LastName and $<attribute> filled in ($$ is a $).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["dry_run", "suggest"])]
     render: Option<String>,
     /// Only contacts with this tag. Repeatable: every one of them.
     #[arg(long, value_name = "TAG")]
