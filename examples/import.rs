@@ -4,16 +4,22 @@
 //! cargo run --release --example import -- examples/contacts.csv \
 //!     --tags "MBA,Finance,Marketing" --attributes "City,email,State"
 //! ```
+//!
+//! After the import, `--export PATH` writes a segment of the store (chosen
+//! with the filter flags, e.g. `--with-tag MBA --attr City=Delhi`) as CSV,
+//! and `--render "Hi $FirstName"` prints the message for each of its contacts.
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use contact_import::{
-    Catalog, ColumnMapping, DuplicatePolicy, Field, FieldPolicy, ImportEngine, ImportOptions,
-    ImportReport, MemoryStore, PlannedRow, Region, TagPolicy, UpdatePolicy,
+    Catalog, ColumnMapping, ContactScan, DuplicatePolicy, Field, FieldPolicy, Filter, ImportEngine,
+    ImportOptions, ImportReport, MemoryStore, PlannedRow, Region, State, Status, TagPolicy,
+    Template, TimeRange, UpdatePolicy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -67,6 +73,8 @@ struct Args {
     /// Print the suggested mapping of the file's columns and exit.
     #[arg(long)]
     suggest: bool,
+    #[command(flatten)]
+    segment: SegmentArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -110,6 +118,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
+    let segment = args.segment.prepare(&catalog(&args))?;
     let engine =
         ImportEngine::new(catalog(&args), jiff::Timestamp::now).with_options(options(&args)?);
     if args.suggest {
@@ -144,7 +153,10 @@ fn run(args: Args) -> Result<()> {
     } else {
         summary(&report, &args)?;
     }
-    Ok(())
+    match segment {
+        Some(segment) => segment.write(&mut store, engine.catalog(), args.json),
+        None => Ok(()),
+    }
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
@@ -391,4 +403,218 @@ fn describe_changes(row: &PlannedRow) -> String {
         })
         .collect();
     changes.join("; ")
+}
+
+/// Which contacts `--export` and `--render` are about, and what they do.
+/// Every filter flag narrows the segment; none means every contact.
+#[derive(clap::Args, Debug)]
+struct SegmentArgs {
+    /// After the import, write the contacts of the segment to this CSV file
+    /// (the import format, plus Status, State, Last Active and Created At).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["dry_run", "suggest"])]
+    export: Option<PathBuf>,
+    /// Print "PHONE<TAB>MESSAGE" for each contact of the segment, with
+    /// $Name, $FirstName, $LastName and $<attribute> filled in ($$ is a $).
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["dry_run", "suggest"])]
+    render: Option<String>,
+    /// Only contacts with this tag. Repeatable: every one of them.
+    #[arg(long, value_name = "TAG")]
+    with_tag: Vec<String>,
+    /// Only contacts with at least one of these tags. Repeatable.
+    #[arg(long, value_name = "TAG")]
+    with_any_tag: Vec<String>,
+    /// Only contacts without this tag. Repeatable.
+    #[arg(long, value_name = "TAG")]
+    without_tag: Vec<String>,
+    /// Only contacts whose first-message tag is this one.
+    #[arg(long, value_name = "TAG")]
+    first_message: Option<String>,
+    /// Only contacts with exactly this source (e.g. IMPORT).
+    #[arg(long, value_name = "TEXT")]
+    source: Option<String>,
+    /// Only contacts whose attribute NAME is exactly VALUE. Repeatable.
+    #[arg(long = "attr", value_name = "NAME=VALUE")]
+    attrs: Vec<String>,
+    /// Only contacts with a value for this attribute. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    attr_set: Vec<String>,
+    /// Only contacts without a value for this attribute. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    attr_empty: Vec<String>,
+    /// Only contacts whose name contains this text, ignoring case.
+    #[arg(long, value_name = "TEXT")]
+    name_contains: Option<String>,
+    /// Only contacts ACTIVE (last active within 24 hours) at WHEN: "now" or
+    /// an RFC 3339 time such as 2024-06-01T12:00:00Z.
+    #[arg(long, value_name = "WHEN")]
+    active_at: Option<String>,
+    /// Only contacts INACTIVE at WHEN ("now" or an RFC 3339 time).
+    #[arg(long, value_name = "WHEN")]
+    inactive_at: Option<String>,
+    /// Only contacts in this state (Intervened, Requesting, Closed,
+    /// "Handled by Assistant"), or "none" for contacts without one.
+    #[arg(long, value_name = "STATE")]
+    state: Option<String>,
+    /// Only contacts created at or after WHEN.
+    #[arg(long, value_name = "WHEN")]
+    created_since: Option<String>,
+    /// Only contacts created before WHEN.
+    #[arg(long, value_name = "WHEN")]
+    created_before: Option<String>,
+    /// A filter in its JSON form, e.g. '{"any": [{"source": "API"}, {"any_tag": ["MBA"]}]}'.
+    #[arg(long, value_name = "JSON")]
+    filter: Option<String>,
+}
+
+impl SegmentArgs {
+    fn filter(&self) -> Result<Filter> {
+        let mut filter = Filter::everyone();
+        if !self.with_tag.is_empty() {
+            filter = filter & Filter::all_tags(&self.with_tag);
+        }
+        if !self.with_any_tag.is_empty() {
+            filter = filter & Filter::any_tag(&self.with_any_tag);
+        }
+        if !self.without_tag.is_empty() {
+            filter = filter & Filter::no_tag(&self.without_tag);
+        }
+        if let Some(tag) = &self.first_message {
+            filter = filter & Filter::first_message(tag);
+        }
+        if let Some(source) = &self.source {
+            filter = filter & Filter::source(source);
+        }
+        for attr in &self.attrs {
+            let Some((name, value)) = attr.split_once('=') else {
+                bail!("--attr {attr:?}: expected NAME=VALUE, e.g. \"City=Delhi\"");
+            };
+            filter = filter & Filter::attribute_equals(name.trim(), value.trim());
+        }
+        for name in &self.attr_set {
+            filter = filter & Filter::attribute_set(name);
+        }
+        for name in &self.attr_empty {
+            filter = filter & Filter::attribute_empty(name);
+        }
+        if let Some(text) = &self.name_contains {
+            filter = filter & Filter::name_contains(text);
+        }
+        for (when, status) in [
+            (&self.active_at, Status::Active),
+            (&self.inactive_at, Status::Inactive),
+        ] {
+            if let Some(when) = when {
+                filter = filter & Filter::status(status, parse_when(when)?);
+            }
+        }
+        if let Some(state) = &self.state {
+            filter = filter & Filter::state(parse_state(state)?);
+        }
+        let created = TimeRange {
+            from: self.created_since.as_deref().map(parse_when).transpose()?,
+            to: self.created_before.as_deref().map(parse_when).transpose()?,
+        };
+        if created != TimeRange::default() {
+            filter = filter & Filter::created(created);
+        }
+        if let Some(json) = &self.filter {
+            let parsed: Filter =
+                serde_json::from_str(json).with_context(|| format!("--filter {json:?}"))?;
+            filter = filter & parsed;
+        }
+        Ok(filter)
+    }
+}
+
+/// "now" (this machine's clock) or an RFC 3339 time.
+fn parse_when(text: &str) -> Result<jiff::Timestamp> {
+    if text.trim().eq_ignore_ascii_case("now") {
+        return Ok(jiff::Timestamp::now());
+    }
+    text.trim().parse().with_context(|| {
+        format!("{text:?} is not a time: write \"now\" or e.g. 2024-06-01T12:00:00Z")
+    })
+}
+
+fn parse_state(text: &str) -> Result<Option<State>> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    match State::parse(text) {
+        Some(state) => Ok(Some(state)),
+        None => bail!(
+            "--state {text:?}: expected Intervened, Requesting, Closed, \"Handled by Assistant\" or none"
+        ),
+    }
+}
+
+/// What `--export` and `--render` do, checked before the import runs.
+struct Segment {
+    filter: Filter,
+    export: Option<PathBuf>,
+    template: Option<Template>,
+}
+
+impl SegmentArgs {
+    /// The segment to write, or `None` without `--export` and `--render`.
+    fn prepare(&self, catalog: &Catalog) -> Result<Option<Segment>> {
+        if self.export.is_none() && self.render.is_none() {
+            return Ok(None);
+        }
+        let template = match &self.render {
+            Some(text) => Some(Template::parse(text, catalog).context("--render")?),
+            None => None,
+        };
+        Ok(Some(Segment {
+            filter: self.filter()?,
+            export: self.export.clone(),
+            template,
+        }))
+    }
+}
+
+impl Segment {
+    /// Writes the segment of `store` to the export file, and its messages to stdout.
+    fn write<S: ContactScan>(&self, store: &mut S, catalog: &Catalog, quiet: bool) -> Result<()> {
+        if let Some(path) = &self.export {
+            let out =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let now = jiff::Timestamp::now();
+            let written =
+                contact_import::export(store, &self.filter, catalog, now, BufWriter::new(out))
+                    .with_context(|| format!("exporting to {}", path.display()))?;
+            if !quiet {
+                let s = if written == 1 { "" } else { "s" };
+                out!("exported {written} contact{s} to {}", path.display());
+            }
+        }
+        if let Some(template) = &self.template {
+            self.render(store, template)?;
+        }
+        Ok(())
+    }
+
+    /// Prints "PHONE<TAB>MESSAGE" for each contact of the segment.
+    fn render<S: ContactScan>(&self, store: &mut S, template: &Template) -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        let mut message = String::new();
+        let mut failure = None;
+        store
+            .scan_filtered(&self.filter, &mut |contact| {
+                message.clear();
+                template.render_into(contact, &mut message);
+                match writeln!(out, "{}\t{message}", contact.phone) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(error) => {
+                        failure = Some(error);
+                        ControlFlow::Break(())
+                    }
+                }
+            })
+            .context("listing the segment")?;
+        match failure {
+            Some(error) => Err(error.into()),
+            None => Ok(()),
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::contact::Contact;
 use crate::error::{FileError, FileErrorKind, ImportError, Position};
 use crate::mapping::{ColumnMapping, Columns};
 use crate::merge::UpdatePolicy;
-use crate::normalize::RowNormalizer;
+use crate::normalize::{RowNormalizer, unquote};
 use crate::phone::{Phone, PhoneNormalizer, Region};
 use crate::plan::PlannedRow;
 use crate::reader::{Input, Record, RecordReader, sniff_delimiter};
@@ -461,7 +461,7 @@ fn read_headers(record: &Record) -> Result<Vec<String>, FileError> {
         .map(|i| {
             let bytes = record.field(i).unwrap_or_default();
             std::str::from_utf8(bytes)
-                .map(|h| h.trim().to_owned())
+                .map(|h| unquote(h.trim()).to_owned())
                 .map_err(|_| header_error(FileErrorKind::HeaderNotUtf8))
         })
         .collect()

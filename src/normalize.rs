@@ -91,7 +91,7 @@ impl RowNormalizer<'_> {
                 );
                 return Err(fail(FailureCode::ControlCharacter, message, Some(column)));
             }
-            Ok(unquote(trim_cell(text)))
+            Ok(read_cell(text))
         };
         let cols = self.columns;
         let (name, name_col) = self.name(&cell)?;
@@ -264,8 +264,14 @@ fn trim_cell(text: &str) -> &str {
     })
 }
 
+/// The value an import reads from a cell's text: trimmed, without the
+/// leading `'` of a spreadsheet's text marker.
+pub(crate) fn read_cell(text: &str) -> &str {
+    unquote(trim_cell(text))
+}
+
 /// Strips the leading `'` a spreadsheet (or an export guarding against
 /// formula injection) puts before text.
-fn unquote(text: &str) -> &str {
+pub(crate) fn unquote(text: &str) -> &str {
     text.strip_prefix('\'').unwrap_or(text)
 }

@@ -6,6 +6,8 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
+use crate::formula::guard_formula;
+use crate::normalize::read_cell;
 use crate::phone::Phone;
 
 /// Why a row was not imported. The codes are stable: match on them, store
@@ -170,26 +172,42 @@ impl ImportReport {
     /// cells, plus `Row` and `Reason`, so that the user can fix the cells and
     /// upload the file again (the extra columns are ignored on import).
     ///
+    /// Each cell is written as the import read it (trimmed, a leading `'`
+    /// removed) and guarded against formula injection
+    /// ([`guard_formula`]), so importing the failure
+    /// file reads the same values as the original.
+    ///
     /// A row with more cells than the header keeps its first cells; the
     /// reason names the extra ones.
     pub fn write_failures<W: io::Write>(&self, writer: W) -> io::Result<()> {
         let mut csv = csv::WriterBuilder::new()
             .flexible(false)
             .from_writer(writer);
-        let header: Vec<&str> = self
+        let header = self
             .headers
             .iter()
             .map(String::as_str)
-            .chain(["Row", "Reason"])
-            .collect();
-        csv.write_record(&header)?;
+            .chain(["Row", "Reason"]);
+        write_guarded(&mut csv, header)?;
         let width = self.headers.len();
         for failure in &self.failures {
-            let cells = (0..width).map(|i| failure.values.get(i).map_or("", String::as_str));
+            let cells =
+                (0..width).map(|i| read_cell(failure.values.get(i).map_or("", String::as_str)));
             let row = failure.row.to_string();
             let reason = format!("{}: {}", failure.code, failure.message);
-            csv.write_record(cells.chain([row.as_str(), reason.as_str()]))?;
+            write_guarded(&mut csv, cells.chain([row.as_str(), reason.as_str()]))?;
         }
         csv.flush()
     }
+}
+
+fn write_guarded<'a, W: io::Write>(
+    csv: &mut csv::Writer<W>,
+    cells: impl Iterator<Item = &'a str>,
+) -> io::Result<()> {
+    for cell in cells {
+        csv.write_field(guard_formula(cell).as_bytes())?;
+    }
+    csv.write_record(None::<&[u8]>)?;
+    Ok(())
 }
