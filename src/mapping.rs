@@ -301,9 +301,22 @@ pub(crate) fn auto_field(header: &str, catalog: &Catalog) -> Option<Field> {
     if let Some((_, field)) = ALIASES.iter().find(|(alias, _)| *alias == key) {
         return Some(field.clone());
     }
-    catalog
+    let attribute = catalog
         .attributes()
         .iter()
         .find(|a| header_key(a.as_str()) == key)
-        .map(|a| Field::Attribute(a.to_string()))
+        .map(|a| Field::Attribute(a.to_string()));
+    attribute.or_else(|| OWN_COLUMNS.contains(&key.as_str()).then_some(Field::Ignore))
 }
+
+/// Columns this crate writes itself (an export's platform fields, a failure
+/// file's Row and Reason): ignored without a warning when such a file is
+/// imported again, unless the catalog has an attribute of that name.
+const OWN_COLUMNS: &[&str] = &[
+    "status",
+    "contactstate",
+    "lastactive",
+    "createdat",
+    "row",
+    "reason",
+];
