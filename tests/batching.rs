@@ -3,21 +3,8 @@
 mod common;
 
 use common::*;
-use contact_import::{Contact, ImportOptions, MemoryStore};
+use contact_import::ImportOptions;
 use proptest::prelude::*;
-
-fn seeded_store() -> MemoryStore {
-    let mut store = MemoryStore::new();
-    let mut known = Contact::new(
-        phone("+919876543203"),
-        "Old Name".into(),
-        "2020-01-01T00:00:00Z".parse().unwrap(),
-    );
-    known.tags.push("Finance".into());
-    known.attributes.set("City".into(), "Agra".into());
-    store.insert(known);
-    store
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]

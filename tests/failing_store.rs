@@ -8,14 +8,6 @@ use common::*;
 use contact_import::{ImportError, ImportOptions, ImportReport, MemoryStore};
 use proptest::prelude::*;
 
-fn seeded() -> MemoryStore {
-    let mut store = MemoryStore::new();
-    let mut known = contact_import::Contact::new(phone("+919876543203"), "Old".into(), t0());
-    known.tags.push("Finance".into());
-    store.insert(known);
-    store
-}
-
 fn options(batch_size: usize) -> ImportOptions {
     ImportOptions {
         batch_size,
@@ -30,7 +22,7 @@ fn interrupted(
     k: usize,
     half: bool,
 ) -> Option<(ImportReport, MemoryStore)> {
-    let mut store = FailingStore::new(seeded(), k, half);
+    let mut store = FailingStore::new(seeded_store(), k, half);
     match engine_with(options(batch_size)).import(Cursor::new(csv), &mut store) {
         Ok(_) => None,
         Err(ImportError::Store { error, report }) => {
@@ -56,12 +48,12 @@ proptest! {
         batch_size in 1usize..6,
     ) {
         let csv = csv_text(&rows);
-        let mut full_store = seeded();
+        let mut full_store = seeded_store();
         let full = import_into(&engine_with(options(batch_size)), &mut full_store, &csv);
         for k in 1.. {
             let Some((report, store)) = interrupted(&csv, batch_size, k, false) else { break };
             // The store holds exactly what an import of the rows up to last_row gives.
-            let mut expected = seeded();
+            let mut expected = seeded_store();
             import_into(&engine(), &mut expected, &csv_text(&upto(&rows, report.last_row)));
             prop_assert_eq!(snapshot(&store), snapshot(&expected), "k = {}", k);
             let written = upto(&rows, report.last_row);
@@ -94,7 +86,7 @@ proptest! {
         batch_size in 2usize..6,
     ) {
         let csv = csv_text(&rows);
-        let mut full_store = seeded();
+        let mut full_store = seeded_store();
         import_into(&engine_with(options(batch_size)), &mut full_store, &csv);
         for k in 1.. {
             let Some((report, store)) = interrupted(&csv, batch_size, k, true) else { break };

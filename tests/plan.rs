@@ -22,21 +22,9 @@ fn plan(
     (report, rows)
 }
 
-fn seeded() -> MemoryStore {
-    let mut store = MemoryStore::new();
-    let mut known = Contact::new(
-        phone("+919876543203"),
-        "Old Name".into(),
-        "2020-01-01T00:00:00Z".parse().unwrap(),
-    );
-    known.tags.push("Finance".into());
-    store.insert(known);
-    store
-}
-
 #[test]
 fn a_plan_describes_each_row_and_writes_nothing() {
-    let mut store = seeded();
+    let mut store = seeded_store();
     let csv = "Name,Phone,Tags,Colour\nOld Name,9876543203,MBA,red\nNew One,9876543201,Sales,blue\nBad,123,,\nOld Name,9876543203,MBA,\n";
     let (report, rows) = plan(&engine(), &mut store, csv);
     assert_eq!(store.len(), 1);
@@ -94,12 +82,12 @@ proptest! {
     ) {
         let engine = engine_with(ImportOptions { batch_size, duplicates: policy, update, ..ImportOptions::default() });
         let csv = csv_text(&rows);
-        let mut planned_store = seeded();
+        let mut planned_store = seeded_store();
         let (planned, planned_rows) = plan(&engine, &mut planned_store, &csv);
-        let mut store = seeded();
+        let mut store = seeded_store();
         let report = import_into(&engine, &mut store, &csv);
 
-        let mut before = seeded();
+        let mut before = seeded_store();
         prop_assert_eq!(planned_store.contacts(), before.contacts(), "the plan wrote nothing");
         prop_assert_eq!(&planned, &report, "same counts, lists and failures");
         // The store after the import is the store before it with each

@@ -198,3 +198,15 @@ impl contact_import::ContactStore for FailingStore {
 pub fn snapshot(store: &MemoryStore) -> Vec<Contact> {
     store.contacts().into_iter().cloned().collect()
 }
+
+/// A store that already holds one contact of the random rows' phone pool
+/// (+919876543203), with a tag and an attribute, created before the import.
+pub fn seeded_store() -> MemoryStore {
+    let mut store = MemoryStore::new();
+    let created = "2020-01-01T00:00:00Z".parse().unwrap();
+    let mut known = Contact::new(phone("+919876543203"), "Old Name".into(), created);
+    known.tags.push("Finance".into());
+    known.attributes.set("City".into(), "Agra".into());
+    store.insert(known);
+    store
+}
