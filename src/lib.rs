@@ -13,6 +13,12 @@
 //! and failed rows, with reasons a person can act on, and a failure file they
 //! can fix and upload again.
 //!
+//! Getting them out again: a [`Filter`] picks a segment (tags, source,
+//! attributes, name, dates, [`Status`] at a given time, [`State`]), a
+//! [`ContactScan`] store streams it, [`export()`] writes it as CSV in the
+//! import format (guarded against formula injection, and importable again),
+//! and a [`Template`] turns `Hi $FirstName` into one message per contact.
+//!
 //! # Example
 //!
 //! ```
@@ -41,9 +47,9 @@
 //! assert_eq!(priya.source.as_deref(), Some("IMPORT"));
 //! assert_eq!(priya.attributes.get("City"), Some("Mumbai"));
 //!
-//! // The same file again updates instead of adding.
+//! // The same file again adds nothing and changes nothing.
 //! let again = engine.import(Cursor::new(file), &mut store)?;
-//! assert_eq!((again.added, again.updated), (0, 2));
+//! assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 2));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -51,9 +57,11 @@
 //!
 //! Each concept has its module, re-exported here: [`contact`] (the record),
 //! [`phone`] (E.164 normalization), [`catalog`] (tags and attributes that
-//! exist), [`mapping`] (columns to fields), [`engine`] (the import),
-//! [`report`] (the outcome), [`store`] (the trait and [`MemoryStore`]),
-//! [`error`], and [`generate`] (realistic files for benchmarks and tests).
+//! exist), [`mapping`] (columns to fields), [`engine`] (the import and its
+//! options), [`plan`] (dry runs), [`report`] (the outcome), [`store`] (the
+//! traits and [`MemoryStore`]), [`filter`] (segments), [`export`](mod@export)
+//! (a segment as CSV), [`template`] (personalised messages), [`error`], and
+//! [`generate`] (realistic files for benchmarks and tests).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -61,26 +69,41 @@ pub mod catalog;
 pub mod contact;
 pub mod engine;
 pub mod error;
+pub mod export;
+pub mod filter;
+mod formula;
 pub mod generate;
 pub mod mapping;
 mod merge;
 mod normalize;
 mod numbering_plan;
 pub mod phone;
+pub mod plan;
 mod reader;
 pub mod report;
+mod session;
 pub mod store;
+pub mod suggest;
+pub mod template;
 
 pub use catalog::Catalog;
-pub use contact::{Attribute, Attributes, Contact, State, Tag, Tags};
-pub use engine::{Batch, Clock, Import, ImportEngine, ImportOptions, Progress};
+pub use contact::{Attribute, Attributes, Contact, State, Status, Tag, Tags};
+pub use encoding_rs;
+pub use engine::{Clock, DuplicatePolicy, ImportEngine, ImportOptions, Progress};
 pub use error::{FileError, FileErrorKind, ImportError, Position};
+pub use export::{ExportError, export, export_headers};
+pub use filter::{Filter, TimeRange};
+pub use formula::guard_formula;
 pub use jiff::Timestamp;
 pub use mapping::{ColumnMapping, Field};
-pub use merge::{EmptyCells, TagUpdates};
+pub use merge::{FieldPolicy, NamePolicy, TagPolicy, UpdatePolicy};
 pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
-pub use report::{FailureCode, ImportReport, RowFailure, Warning, WarningCode};
-pub use store::{ContactStore, MemoryStore};
+pub use plan::{FieldChange, PlannedRow, RowOutcome};
+pub use report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode};
+pub use session::{Batch, Import};
+pub use store::{ContactScan, ContactStore, MemoryStore};
+pub use suggest::Suggestion;
+pub use template::{Location, Template, TemplateError, TemplateErrorKind, Variable};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

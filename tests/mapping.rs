@@ -180,3 +180,28 @@ fn field_parses_from_the_example_flag_syntax() {
     );
     assert!("colour".parse::<Field>().is_err());
 }
+
+#[test]
+fn columns_this_crate_writes_are_ignored_quietly() {
+    let (report, _) = import(
+        "Name,Phone,Status,Contact State,Last Active,Created At,Row,Reason\nA,9876543210,ACTIVE,,,,2,x\n",
+    );
+    assert_eq!(report.added, 1);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}
+
+#[test]
+fn a_catalog_attribute_wins_over_an_own_column() {
+    let engine =
+        contact_import::ImportEngine::new(guide_catalog().with_attributes(["Status"]), t0());
+    let mut store = contact_import::MemoryStore::new();
+    import_into(
+        &engine,
+        &mut store,
+        "Name,Phone,Status\nA,9876543210,Gold\n",
+    );
+    assert_eq!(
+        contact(&store, "+919876543210").attributes.get("Status"),
+        Some("Gold")
+    );
+}

@@ -343,3 +343,37 @@ fn a_row_over_the_size_limit_fails_without_being_held() {
     assert_eq!(report.failures[0].code, FailureCode::RowTooLarge);
     assert_eq!(report.failures[0].row, 2);
 }
+
+#[test]
+fn spreadsheet_floats_are_repaired_when_no_digit_was_lost() {
+    assert_eq!(normalize("919876543452.0").as_deref(), Ok("+919876543452"));
+    assert_eq!(normalize("9876543452.00").as_deref(), Ok("+919876543452"));
+    assert_eq!(normalize("9.876543452E9").as_deref(), Ok("+919876543452"));
+    assert_eq!(
+        normalize("9.19876543452E+11").as_deref(),
+        Ok("+919876543452")
+    );
+    assert_eq!(normalize("'9.876543452e9").as_deref(), Ok("+919876543452"));
+    // Digits were lost: the spreadsheet rounded to what it could show.
+    assert!(matches!(
+        normalize("9.19876E+11"),
+        Err(PhoneError::ScientificNotation(_))
+    ));
+    // Not an integer at all.
+    assert!(matches!(
+        normalize("9.8765434521E9"),
+        Err(PhoneError::ScientificNotation(_))
+    ));
+    assert!(normalize("9876543452.5").is_err());
+}
+
+#[test]
+fn repaired_floats_import() {
+    let (report, store) = import("Name,Phone\nAsha,919876543452.0\nRavi,9.19876E+11\n");
+    assert_eq!((report.added, report.failed), (1, 1));
+    contact(&store, "+919876543452");
+    assert_eq!(
+        report.failures[0].code,
+        FailureCode::PhoneScientificNotation
+    );
+}
