@@ -78,6 +78,7 @@ mod merge;
 mod normalize;
 mod numbering_plan;
 pub mod phone;
+mod pipeline;
 pub mod plan;
 mod reader;
 pub mod report;

@@ -14,7 +14,7 @@ use crate::numbering_plan::NumberingPlans;
 /// `+919876543452`. It is the unique key of a contact.
 ///
 /// It is stored inline (no allocation) and is `Copy`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Phone {
     // '+' then the digits; bytes past `len` are zero so that derived
     // comparisons order phones the way their strings do.
@@ -60,6 +60,15 @@ impl Phone {
     pub fn as_str(&self) -> &str {
         // Only ASCII is ever stored, so this cannot fail.
         std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+// Phones key every map of an import: one 16-byte write hashes faster than
+// the derived slice-and-length. Equal phones have equal bytes (the length
+// follows from them: the bytes past it are zero).
+impl std::hash::Hash for Phone {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from_le_bytes(self.bytes));
     }
 }
 

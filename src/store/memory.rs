@@ -18,7 +18,10 @@ use crate::store::{ContactScan, ContactStore};
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
-    contacts: HashMap<Phone, Contact>,
+    // Contacts side by side, and where each phone's is: a hash map of whole
+    // contacts would spread 200,000 of them over a table a third larger.
+    contacts: Vec<Contact>,
+    index: HashMap<Phone, usize>,
 }
 
 impl MemoryStore {
@@ -39,12 +42,12 @@ impl MemoryStore {
 
     /// The contact stored under `phone`.
     pub fn contact(&self, phone: &Phone) -> Option<&Contact> {
-        self.contacts.get(phone)
+        self.index.get(phone).and_then(|&i| self.contacts.get(i))
     }
 
     /// Every contact, sorted by phone.
     pub fn contacts(&self) -> Vec<&Contact> {
-        let mut all: Vec<&Contact> = self.contacts.values().collect();
+        let mut all: Vec<&Contact> = self.contacts.iter().collect();
         all.sort_unstable_by_key(|c| c.phone);
         all
     }
@@ -52,7 +55,13 @@ impl MemoryStore {
     /// Stores `contact` as it is, replacing any contact with its phone (for
     /// setting up a store, e.g. with contacts your service created).
     pub fn insert(&mut self, contact: Contact) {
-        self.contacts.insert(contact.phone, contact);
+        match self.index.get(&contact.phone) {
+            Some(&i) => self.contacts[i] = contact,
+            None => {
+                self.index.insert(contact.phone, self.contacts.len());
+                self.contacts.push(contact);
+            }
+        }
     }
 }
 
@@ -60,14 +69,14 @@ impl ContactStore for MemoryStore {
     type Error = Infallible;
 
     fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), Infallible> {
-        found.extend(phones.iter().filter_map(|p| self.contacts.get(p).cloned()));
+        found.extend(phones.iter().filter_map(|p| self.contact(p).cloned()));
         Ok(())
     }
 
     fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Infallible> {
-        self.contacts.reserve(contacts.len());
+        self.index.reserve(contacts.len());
         for contact in contacts {
-            self.contacts.insert(contact.phone, contact);
+            self.insert(contact);
         }
         Ok(())
     }
@@ -78,7 +87,7 @@ impl ContactScan for MemoryStore {
         &mut self,
         visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
     ) -> Result<(), Infallible> {
-        visit_in_order(self.contacts.values(), visit);
+        visit_in_order(self.contacts.iter(), visit);
         Ok(())
     }
 
@@ -88,12 +97,12 @@ impl ContactScan for MemoryStore {
         filter: &Filter,
         visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
     ) -> Result<(), Infallible> {
-        visit_in_order(self.contacts.values().filter(|c| filter.matches(c)), visit);
+        visit_in_order(self.contacts.iter().filter(|c| filter.matches(c)), visit);
         Ok(())
     }
 
     fn count(&mut self, filter: &Filter) -> Result<u64, Infallible> {
-        Ok(self.contacts.values().filter(|c| filter.matches(c)).count() as u64)
+        Ok(self.contacts.iter().filter(|c| filter.matches(c)).count() as u64)
     }
 }
 
