@@ -140,6 +140,9 @@ impl Attributes {
         &mut self,
         changes: impl IntoIterator<Item = (Attribute, Option<String>)>,
     ) {
+        if self.names.is_empty() {
+            return self.fill(changes);
+        }
         let mut entries: SmallVec<[(Attribute, Value); 8]> = self
             .names
             .iter()
@@ -164,6 +167,26 @@ impl Attributes {
                 Value::Kept(start, end) => text.push_str(self.text.get(start..end).unwrap_or("")),
                 Value::New(value) => text.push_str(&value),
             }
+            names.push((name, text.len()));
+        }
+        self.names = names.into_boxed_slice();
+        self.text = text.into_boxed_str();
+    }
+
+    /// `update` for no attributes yet (a new contact): sorts the values set.
+    fn fill(&mut self, changes: impl IntoIterator<Item = (Attribute, Option<String>)>) {
+        let mut set: SmallVec<[(Attribute, String); 8]> = SmallVec::new();
+        for (name, value) in changes {
+            set.retain(|(k, _)| *k != name);
+            if let Some(value) = value {
+                set.push((name, value));
+            }
+        }
+        set.sort_unstable_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
+        let mut text = String::with_capacity(set.iter().map(|(_, v)| v.len()).sum());
+        let mut names = Vec::with_capacity(set.len());
+        for (name, value) in set {
+            text.push_str(&value);
             names.push((name, text.len()));
         }
         self.names = names.into_boxed_slice();
@@ -454,6 +477,9 @@ impl Contact {
 /// drops zero-width spaces, word joiners and byte order marks (but not the
 /// zero-width joiners that Indic scripts and emoji need).
 pub(crate) fn normalize_name(raw: &str) -> String {
+    if is_plain_ascii_name(raw) {
+        return raw.to_owned();
+    }
     let mut out = String::with_capacity(raw.len());
     let invisible = |c: char| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}');
     let cleaned: std::borrow::Cow<'_, str> = if raw.contains(invisible) {
@@ -468,6 +494,22 @@ pub(crate) fn normalize_name(raw: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// Printable ASCII words separated by single spaces: already normalized
+/// (most names; checked in one pass over the bytes).
+fn is_plain_ascii_name(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let mut after_space = true;
+    for &b in bytes {
+        match b {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            b'!'..=b'~' => after_space = false,
+            _ => return false,
+        }
+    }
+    !after_space || bytes.is_empty()
 }
 
 fn split_name(name: &str) -> (&str, &str) {

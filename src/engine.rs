@@ -381,7 +381,7 @@ impl ImportEngine {
         let mut rows = 0u64;
         if !index {
             let mut reader = self.reader(source, delimiter);
-            while reader.read(&mut record)? {
+            while reader.skip(&mut record)? {
                 rows += 1;
                 if rows > self.options.max_rows + 1 {
                     return Err(too_many());

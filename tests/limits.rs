@@ -1,4 +1,4 @@
-//! Row limits hold at their edges.
+//! Row limits hold at their edges, and names normalize the same on every path.
 mod common;
 
 use common::*;
@@ -37,5 +37,16 @@ fn zero_limits_refuse_the_file_instead_of_hanging() {
             Err(ImportError::File(e)) => assert!(matches!(e.kind(), FileErrorKind::HeaderTooLarge)),
             other => panic!("expected the header to be too large, got {other:?}"),
         }
+    }
+}
+
+proptest::proptest! {
+    /// Names are trimmed and their whitespace collapsed, whatever mix of
+    /// plain words, runs of spaces, tabs and other scripts they hold.
+    #[test]
+    fn names_collapse_whitespace(name in "[a-zA-Z~ \t\u{0915}\u{00A0}]{0,24}") {
+        let contact = contact_import::Contact::new(phone("+919876543210"), name.clone(), t0());
+        let words: Vec<&str> = name.split_whitespace().collect();
+        proptest::prop_assert_eq!(contact.name(), words.join(" "));
     }
 }

@@ -21,7 +21,7 @@ pub struct MemoryStore {
     // Contacts side by side, and where each phone's is: a hash map of whole
     // contacts would spread 200,000 of them over a table a third larger.
     contacts: Vec<Contact>,
-    index: HashMap<Phone, usize>,
+    index: HashMap<Phone, u32>,
 }
 
 impl MemoryStore {
@@ -42,7 +42,8 @@ impl MemoryStore {
 
     /// The contact stored under `phone`.
     pub fn contact(&self, phone: &Phone) -> Option<&Contact> {
-        self.index.get(phone).and_then(|&i| self.contacts.get(i))
+        let &i = self.index.get(phone)?;
+        self.contacts.get(usize::try_from(i).ok()?)
     }
 
     /// Every contact, sorted by phone.
@@ -55,12 +56,11 @@ impl MemoryStore {
     /// Stores `contact` as it is, replacing any contact with its phone (for
     /// setting up a store, e.g. with contacts your service created).
     pub fn insert(&mut self, contact: Contact) {
-        match self.index.get(&contact.phone) {
-            Some(&i) => self.contacts[i] = contact,
-            None => {
-                self.index.insert(contact.phone, self.contacts.len());
-                self.contacts.push(contact);
-            }
+        let next = u32::try_from(self.contacts.len()).unwrap_or(u32::MAX);
+        let i = *self.index.entry(contact.phone).or_insert(next);
+        match self.contacts.get_mut(i as usize) {
+            Some(stored) => *stored = contact,
+            None => self.contacts.push(contact),
         }
     }
 }
