@@ -56,7 +56,8 @@ impl Batch {
 #[derive(Debug, Default)]
 struct PhoneSeen {
     first_row: u64,
-    duplicate: Option<usize>,
+    /// Where in `report.duplicates` (u32: this map holds every phone of the file).
+    duplicate: Option<u32>,
     added: bool,
     listed_updated: bool,
 }
@@ -338,10 +339,10 @@ impl<'e, R: Read> Import<'e, R> {
                     },
                 );
             }
-            Some(seen) => match seen.duplicate {
-                Some(i) => duplicates[i].rows.push(row),
+            Some(seen) => match seen.duplicate.and_then(|i| duplicates.get_mut(i as usize)) {
+                Some(duplicate) => duplicate.rows.push(row),
                 None => {
-                    seen.duplicate = Some(duplicates.len());
+                    seen.duplicate = u32::try_from(duplicates.len()).ok();
                     duplicates.push(DuplicatePhone {
                         phone,
                         rows: vec![seen.first_row, row],
