@@ -227,13 +227,13 @@ impl<'e, R: Read> Import<'e, R> {
             let Entry::Update { update, outcome } = entry else {
                 continue;
             };
-            let (slot, first_row) = match index.get(&update.phone) {
-                Some(&slot) => (slot, false),
-                None => {
+            let (slot, first_row) = match index.entry(update.phone) {
+                std::collections::hash_map::Entry::Occupied(slot) => (*slot.get(), false),
+                std::collections::hash_map::Entry::Vacant(slot) => {
                     let stored = stored.remove(&update.phone);
                     let is_stored = stored.is_some();
                     let contact = stored.unwrap_or_else(|| self.new_contact(update));
-                    index.insert(update.phone, merged.len());
+                    slot.insert(merged.len());
                     merged.push((contact, is_stored, false));
                     (merged.len() - 1, true)
                 }
@@ -289,12 +289,14 @@ impl<'e, R: Read> Import<'e, R> {
             self.report.rows += 1;
             match entry {
                 Entry::Update { update, outcome } => {
-                    self.note_phone(update.phone, update.row);
-                    self.count(update.phone, outcome);
+                    let duplicates = &mut self.report.duplicates;
+                    let seen = note_phone(&mut self.seen, duplicates, update.phone, update.row);
+                    count(&mut self.report, seen, update.phone, outcome);
                 }
                 Entry::Failure { failure, phone } => {
                     if let Some(phone) = phone {
-                        self.note_phone(phone, failure.row);
+                        let duplicates = &mut self.report.duplicates;
+                        note_phone(&mut self.seen, duplicates, phone, failure.row);
                     }
                     self.report.failed += 1;
                     self.report.failures.push(failure);
@@ -303,53 +305,6 @@ impl<'e, R: Read> Import<'e, R> {
         }
         self.report.warnings.extend(batch.warnings);
         self.report.last_row = Some(batch.last_row);
-    }
-
-    fn count(&mut self, phone: Phone, outcome: RowOutcome) {
-        let report = &mut self.report;
-        let seen = self.seen.entry(phone).or_default();
-        match outcome {
-            RowOutcome::Added => {
-                report.added += 1;
-                seen.added = true;
-                report.phones_added.push(phone);
-            }
-            RowOutcome::Updated => {
-                report.updated += 1;
-                if !seen.added && !seen.listed_updated {
-                    seen.listed_updated = true;
-                    report.phones_updated.push(phone);
-                }
-            }
-            RowOutcome::Unchanged => report.unchanged += 1,
-            RowOutcome::Failed => report.failed += 1,
-        }
-    }
-
-    /// Remembers that `row` has `phone`, listing the rows of repeated phones.
-    fn note_phone(&mut self, phone: Phone, row: u64) {
-        let duplicates = &mut self.report.duplicates;
-        match self.seen.get_mut(&phone) {
-            None => {
-                self.seen.insert(
-                    phone,
-                    PhoneSeen {
-                        first_row: row,
-                        ..PhoneSeen::default()
-                    },
-                );
-            }
-            Some(seen) => match seen.duplicate.and_then(|i| duplicates.get_mut(i as usize)) {
-                Some(duplicate) => duplicate.rows.push(row),
-                None => {
-                    seen.duplicate = u32::try_from(duplicates.len()).ok();
-                    duplicates.push(DuplicatePhone {
-                        phone,
-                        rows: vec![seen.first_row, row],
-                    });
-                }
-            },
-        }
     }
 
     /// Plans the batch: merges it without writing and describes every row.
@@ -438,6 +393,56 @@ impl<'e, R: Read> Import<'e, R> {
             error,
             report: Box::new(self.report),
         }
+    }
+}
+
+/// Remembers that `row` has `phone`, listing the rows of repeated
+/// phones; returns what is known of the phone (one lookup a row).
+fn note_phone<'a>(
+    seen: &'a mut HashMap<Phone, PhoneSeen>,
+    duplicates: &mut Vec<DuplicatePhone>,
+    phone: Phone,
+    row: u64,
+) -> &'a mut PhoneSeen {
+    match seen.entry(phone) {
+        std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(PhoneSeen {
+            first_row: row,
+            ..PhoneSeen::default()
+        }),
+        std::collections::hash_map::Entry::Occupied(occupied) => {
+            let seen = occupied.into_mut();
+            match seen.duplicate.and_then(|i| duplicates.get_mut(i as usize)) {
+                Some(duplicate) => duplicate.rows.push(row),
+                None => {
+                    seen.duplicate = u32::try_from(duplicates.len()).ok();
+                    duplicates.push(DuplicatePhone {
+                        phone,
+                        rows: vec![seen.first_row, row],
+                    });
+                }
+            }
+            seen
+        }
+    }
+}
+
+/// Counts a merged row in `report`, listing its phone once.
+fn count(report: &mut ImportReport, seen: &mut PhoneSeen, phone: Phone, outcome: RowOutcome) {
+    match outcome {
+        RowOutcome::Added => {
+            report.added += 1;
+            seen.added = true;
+            report.phones_added.push(phone);
+        }
+        RowOutcome::Updated => {
+            report.updated += 1;
+            if !seen.added && !seen.listed_updated {
+                seen.listed_updated = true;
+                report.phones_updated.push(phone);
+            }
+        }
+        RowOutcome::Unchanged => report.unchanged += 1,
+        RowOutcome::Failed => report.failed += 1,
     }
 }
 
