@@ -108,7 +108,7 @@ where
         if let Err(error) = store.fetch(batch.phones(), &mut existing) {
             return Err(import.store_failed_ref(error));
         }
-        let contacts = import.merge_taking(&mut batch, existing.drain(..));
+        let contacts = import.merge_changed(&mut batch, existing.drain(..), true);
         if let Err(error) = store.write_batch(contacts) {
             return Err(import.store_failed_ref(error));
         }

@@ -184,22 +184,19 @@ impl<'e, R: Read> Import<'e, R> {
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Contact>,
     ) -> Vec<Contact> {
-        self.merge_observed(batch, existing, false, |_, _, _| {})
-            .into_iter()
-            .filter(|(_, changed)| *changed)
-            .map(|(contact, _)| contact)
-            .collect()
+        self.merge_changed(batch, existing, false)
     }
 
-    /// Like [`merge`](Self::merge), moving the rows' values into the
-    /// contacts instead of copying them: the batch can only be committed
-    /// afterwards, not merged again.
-    pub(crate) fn merge_taking(
+    /// Like [`merge`](Self::merge); with `take`, the rows' values are moved
+    /// into the contacts instead of copied, and the batch can only be
+    /// committed afterwards, not merged again.
+    pub(crate) fn merge_changed(
         &mut self,
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Contact>,
+        take: bool,
     ) -> Vec<Contact> {
-        self.merge_observed(batch, existing, true, |_, _, _| {})
+        self.merge_observed(batch, existing, take, |_, _, _| {})
             .into_iter()
             .filter(|(_, changed)| *changed)
             .map(|(contact, _)| contact)
