@@ -52,8 +52,17 @@
 //! Each concept has its module, re-exported here: [`contact`] (the record),
 //! [`phone`] (E.164 normalization), [`catalog`] (tags and attributes that
 //! exist), [`mapping`] (columns to fields), [`engine`] (the import),
-//! [`report`] (the outcome), [`store`] (the trait and [`MemoryStore`]) and
-//! [`error`].
+//! [`report`] (the outcome), [`history`] (past imports), [`store`] (the
+//! trait, [`MemoryStore`] and the database stores) and [`error`].
+//!
+//! # Cargo features
+//!
+//! None is on by default: the default build has no I/O dependency.
+//! - `sqlite`: `SqliteStore`, a contact book in a SQLite file (SQLite is
+//!   compiled in; nothing to install).
+//! - `postgres`: `PostgresStore`, a contact book in PostgreSQL.
+//! - `testkit`: `contact_import::testkit`, the conformance checks for your
+//!   own store.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -61,6 +70,7 @@ pub mod catalog;
 pub mod contact;
 pub mod engine;
 pub mod error;
+pub mod history;
 pub mod mapping;
 mod merge;
 mod normalize;
@@ -68,17 +78,35 @@ pub mod phone;
 mod reader;
 pub mod report;
 pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Tag, Tags};
 pub use engine::{Batch, Clock, Import, ImportEngine, ImportOptions, Progress};
 pub use error::{FileError, FileErrorKind, ImportError, Position};
+pub use history::{ImportId, ImportRecord, ImportSummary};
 pub use jiff::Timestamp;
 pub use mapping::{ColumnMapping, Field};
 pub use merge::{EmptyCells, TagUpdates};
 pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
 pub use report::{FailureCode, ImportReport, RowFailure, Warning, WarningCode};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use store::DecodeError;
 pub use store::{ContactStore, MemoryStore};
+#[cfg(feature = "postgres")]
+pub use store::{PostgresError, PostgresStore};
+#[cfg(feature = "sqlite")]
+pub use store::{SqliteError, SqliteStore};
+
+/// The `postgres` client crate the store is built on, for
+/// [`PostgresStore::with_client`] and [`PostgresStore::client`].
+#[cfg(feature = "postgres")]
+pub use postgres;
+/// The `rusqlite` crate the store is built on, for
+/// [`SqliteStore::with_connection`] and [`SqliteStore::connection`].
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -1,12 +1,15 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 
+use crate::catalog::Catalog;
 use crate::contact::Contact;
+use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 use crate::store::ContactStore;
 
 /// A contact book in memory: the embedded default, and the reference every
-/// other store is checked against.
+/// other store is checked against. It keeps a catalog and the import history
+/// too, for as long as it lives.
 ///
 /// ```
 /// use contact_import::{ContactStore, MemoryStore, Phone};
@@ -17,6 +20,8 @@ use crate::store::ContactStore;
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     contacts: HashMap<Phone, Contact>,
+    catalog: Catalog,
+    imports: Vec<ImportRecord>,
 }
 
 impl MemoryStore {
@@ -47,8 +52,10 @@ impl MemoryStore {
         all
     }
 
-    /// Stores `contact` as it is, replacing any contact with its phone (for
-    /// setting up a store, e.g. with contacts your service created).
+    /// Stores `contact` as it is, replacing any contact with its phone
+    /// (as your service would, e.g. to set `last_active` when a message
+    /// arrives). Unlike [`write_batch`](ContactStore::write_batch), it
+    /// replaces every field.
     pub fn insert(&mut self, contact: Contact) {
         self.contacts.insert(contact.phone, contact);
     }
@@ -64,9 +71,45 @@ impl ContactStore for MemoryStore {
 
     fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Infallible> {
         self.contacts.reserve(contacts.len());
-        for contact in contacts {
+        for mut contact in contacts {
+            if let Some(stored) = self.contacts.get(&contact.phone) {
+                contact.created_at = stored.created_at;
+                contact.last_active = stored.last_active;
+                contact.state = stored.state;
+            }
             self.contacts.insert(contact.phone, contact);
         }
         Ok(())
+    }
+
+    fn load_catalog(&mut self) -> Result<Catalog, Infallible> {
+        Ok(self.catalog.clone())
+    }
+
+    fn add_to_catalog(&mut self, catalog: &Catalog) -> Result<(), Infallible> {
+        self.catalog.merge(catalog);
+        Ok(())
+    }
+
+    fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, Infallible> {
+        let id = self.imports.last().map_or(1, |last| last.id + 1);
+        self.imports.push(ImportRecord {
+            id,
+            ..record.clone()
+        });
+        Ok(Some(id))
+    }
+
+    fn imports(&mut self) -> Result<Vec<ImportSummary>, Infallible> {
+        Ok(self
+            .imports
+            .iter()
+            .rev()
+            .map(ImportRecord::summary)
+            .collect())
+    }
+
+    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
+        Ok(self.imports.iter().find(|r| r.id == id).cloned())
     }
 }
