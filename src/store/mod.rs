@@ -61,7 +61,13 @@ use crate::phone::Phone;
 ///     }
 ///
 ///     fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Self::Error> {
-///         for contact in contacts {
+///         for mut contact in contacts {
+///             if let Some(stored) = self.0.get(&contact.phone) {
+///                 // What the messaging service sets is never the import's to change.
+///                 contact.created_at = stored.created_at;
+///                 contact.last_active = stored.last_active;
+///                 contact.state = stored.state;
+///             }
 ///             self.0.insert(contact.phone, contact);
 ///         }
 ///         Ok(())

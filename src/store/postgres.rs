@@ -52,9 +52,9 @@ CREATE TABLE imports (
 );
 "];
 
-const FETCH: &str = "
+const SELECT_CONTACTS: &str = "
 SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state
-FROM contacts WHERE phone = ANY($1::text[])";
+FROM contacts";
 
 /// One statement per batch: atomic on its own, one round trip. An update
 /// leaves created_at, last_active and state as they are: a live service may
@@ -151,7 +151,7 @@ impl PostgresStore {
     /// in the client's current schema.
     pub fn with_client(mut client: Client) -> Result<PostgresStore, PostgresError> {
         migrate(&mut client)?;
-        let fetch = client.prepare(FETCH)?;
+        let fetch = client.prepare(&format!("{SELECT_CONTACTS} WHERE phone = ANY($1::text[])"))?;
         let upsert = client.prepare(UPSERT)?;
         Ok(PostgresStore {
             client,
@@ -181,8 +181,9 @@ impl PostgresStore {
 
     /// Every contact, sorted by phone.
     pub fn contacts(&mut self) -> Result<Vec<Contact>, PostgresError> {
-        let sql = FETCH.replace("WHERE phone = ANY($1::text[])", "ORDER BY phone");
-        let rows = self.client.query(&sql, &[])?;
+        let rows = self
+            .client
+            .query(&format!("{SELECT_CONTACTS} ORDER BY phone"), &[])?;
         rows.iter().map(contact_from_row).collect()
     }
 }
