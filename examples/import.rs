@@ -9,16 +9,22 @@
 //!
 //! `--db` needs the `sqlite` feature and `--pg` the `postgres` feature;
 //! without either flag the contacts go to a `MemoryStore` and are gone at exit.
+//!
+//! After the import, `--export PATH` writes a segment of the store (chosen
+//! with the filter flags, e.g. `--with-tag MBA --attr City=Delhi`) as CSV,
+//! and `--render "Hi $FirstName"` prints the message for each of its contacts.
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use contact_import::{
-    Catalog, ColumnMapping, Contact, ContactStore, Field, ImportEngine, ImportOptions,
-    ImportRecord, ImportReport, MemoryStore, Region,
+    Catalog, ColumnMapping, ContactScan, ContactStore, DuplicatePolicy, Field, FieldPolicy, Filter,
+    ImportEngine, ImportOptions, ImportRecord, ImportReport, MemoryStore, PlannedRow, Region,
+    State, Status, TagPolicy, Template, TimeRange, UpdatePolicy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -63,11 +69,65 @@ struct Args {
     /// Write every contact in the store after the import as JSON Lines, sorted by phone.
     #[arg(long, value_name = "PATH")]
     dump: Option<PathBuf>,
+    /// Rows that share a phone: merge them in file order, keep the first or
+    /// the last, or reject them all.
+    #[arg(long, value_enum, default_value_t = Duplicates::Merge)]
+    duplicates: Duplicates,
+    /// What Source, First Message and attribute cells do to stored values.
+    #[arg(long, value_enum, default_value_t = Cells::KeepWhenEmpty)]
+    cells: Cells,
+    /// What a Tags cell does to stored tags.
+    #[arg(long = "tag-policy", value_enum, default_value_t = Tags::Add)]
+    tag_policy: Tags,
+    /// The cell text that clears a value with --cells clear-on-token.
+    #[arg(long, default_value = "NULL")]
+    clear_token: String,
+    /// Plan the import without writing: print the counts and the first changes.
+    #[arg(long)]
+    dry_run: bool,
+    /// With --dry-run, write the whole plan to PATH (.jsonl for JSON Lines, else CSV).
+    #[arg(long, value_name = "PATH", requires = "dry_run")]
+    plan: Option<PathBuf>,
+    /// Print the suggested mapping of the file's columns and exit.
+    #[arg(long)]
+    suggest: bool,
+    #[command(flatten)]
+    segment: SegmentArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Duplicates {
+    Merge,
+    FirstWins,
+    LastWins,
+    Reject,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Cells {
+    KeepWhenEmpty,
+    Overwrite,
+    ClearOnToken,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Tags {
+    Add,
+    Replace,
+    Remove,
+}
+
+/// `println!` that returns an error (e.g. a closed pipe) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
 }
 
 fn main() -> ExitCode {
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -113,32 +173,7 @@ fn open_postgres(_: &str) -> Result<MemoryStore> {
     )
 }
 
-/// A store whose contacts can be listed, for --dump.
-trait ListContacts: ContactStore {
-    fn all_contacts(&mut self) -> Result<Vec<Contact>>;
-}
-
-impl ListContacts for MemoryStore {
-    fn all_contacts(&mut self) -> Result<Vec<Contact>> {
-        Ok(self.contacts().into_iter().cloned().collect())
-    }
-}
-
-#[cfg(feature = "sqlite")]
-impl ListContacts for contact_import::SqliteStore {
-    fn all_contacts(&mut self) -> Result<Vec<Contact>> {
-        Ok(self.contacts()?)
-    }
-}
-
-#[cfg(feature = "postgres")]
-impl ListContacts for contact_import::PostgresStore {
-    fn all_contacts(&mut self) -> Result<Vec<Contact>> {
-        Ok(self.contacts()?)
-    }
-}
-
-fn run_on<S: ListContacts>(store: &mut S, args: &Args) -> Result<()> {
+fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
     if args.history {
         return history(store, args.json);
     }
@@ -148,12 +183,21 @@ fn run_on<S: ListContacts>(store: &mut S, args: &Args) -> Result<()> {
     let Some(path) = &args.file else {
         bail!("name the CSV file to import");
     };
+    // The store's catalog and the flags' additions, kept in the store only
+    // by a real import.
     let added = catalog(args);
-    store.add_to_catalog(&added)?;
     let mut catalog = store.load_catalog()?;
     catalog.merge(&added);
+    let segment = args.segment.prepare(&catalog)?;
     let engine = ImportEngine::new(catalog, jiff::Timestamp::now).with_options(options(args)?);
+    if args.suggest {
+        return suggest(path, engine.catalog());
+    }
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    if args.dry_run {
+        return dry_run(&engine, file, store, path, args);
+    }
+    store.add_to_catalog(&added)?;
     let bar = progress_bar(args.json);
     let name = path.display().to_string();
     let record = engine.import_recorded(&name, std::io::BufReader::new(file), store, |p| {
@@ -169,37 +213,52 @@ fn run_on<S: ListContacts>(store: &mut S, args: &Args) -> Result<()> {
         write_failures(report, path)?;
     }
     if let Some(path) = &args.dump {
-        dump(&store.all_contacts()?, path)?;
+        dump(store, path)?;
     }
     if args.json {
         serde_json::to_writer_pretty(std::io::stdout().lock(), report)?;
-        println!();
+        out!("");
     } else {
-        summary(&record, args);
+        summary(report, &record.file_name, args)?;
+        if record.id > 0 {
+            out!(
+                "recorded as import #{} (see --history; --history-failures {} PATH writes its failed rows again)",
+                record.id,
+                record.id
+            );
+        }
     }
-    Ok(())
+    match segment {
+        Some(segment) => segment.write(store, engine.catalog(), args.json),
+        None => Ok(()),
+    }
 }
 
 fn history(store: &mut impl ContactStore, json: bool) -> Result<()> {
     let imports = store.imports()?;
     if json {
         serde_json::to_writer_pretty(std::io::stdout().lock(), &imports)?;
-        println!();
+        out!("");
         return Ok(());
     }
     if imports.is_empty() {
-        println!("no imports recorded yet");
+        out!("no imports recorded yet");
     }
     for i in &imports {
         let started = i.started_at.strftime("%Y-%m-%d %H:%M:%S UTC");
-        print!(
-            "#{} {started} {}: {} rows, {} added, {} updated, {} failed",
-            i.id, i.file_name, i.rows, i.added, i.updated, i.failed
+        let stopped = match &i.error {
+            Some(error) => format!(" (stopped: {error})"),
+            None => String::new(),
+        };
+        out!(
+            "#{} {started} {}: {} rows, {} added, {} updated, {} failed{stopped}",
+            i.id,
+            i.file_name,
+            i.rows,
+            i.added,
+            i.updated,
+            i.failed
         );
-        match &i.error {
-            Some(error) => println!(" (stopped: {error})"),
-            None => println!(),
-        }
     }
     Ok(())
 }
@@ -208,14 +267,16 @@ fn history_failures(store: &mut impl ContactStore, id: &str, path: &Path) -> Res
     let id: u64 = id.parse().with_context(|| {
         format!("--history-failures {id:?}: the import id is a number (see --history)")
     })?;
-    let Some(record) = store.import(id)? else {
+    let Some(ImportRecord {
+        report, file_name, ..
+    }) = store.import(id)?
+    else {
         bail!("no import #{id} in the history (see --history)");
     };
-    write_failures(&record.report, path)?;
-    println!(
-        "wrote the {} failed rows of import #{id} ({}) to {}",
-        record.report.failed,
-        record.file_name,
+    write_failures(&report, path)?;
+    out!(
+        "wrote the {} failed rows of import #{id} ({file_name}) to {}",
+        report.failed,
         path.display()
     );
     Ok(())
@@ -225,6 +286,12 @@ fn write_failures(report: &ImportReport, path: &Path) -> Result<()> {
     let out = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     report.write_failures(BufWriter::new(out))?;
     Ok(())
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 fn split_list(list: &str) -> impl Iterator<Item = &str> {
@@ -249,9 +316,34 @@ fn options(args: &Args) -> Result<ImportOptions> {
             .map_err(|e| anyhow::anyhow!("--map {map:?}: {e}"))?;
         mapping = mapping.map(header, field);
     }
+    let cells = match args.cells {
+        Cells::KeepWhenEmpty => FieldPolicy::KeepWhenEmpty,
+        Cells::Overwrite => FieldPolicy::Overwrite,
+        Cells::ClearOnToken => FieldPolicy::ClearOnToken,
+    };
+    let update = UpdatePolicy {
+        tags: match args.tag_policy {
+            Tags::Add => TagPolicy::Add,
+            Tags::Replace => TagPolicy::Replace,
+            Tags::Remove => TagPolicy::Remove,
+        },
+        source: cells,
+        first_message: cells,
+        attributes: cells,
+        clear_token: args.clear_token.clone(),
+        ..UpdatePolicy::default()
+    };
+    let duplicates = match args.duplicates {
+        Duplicates::Merge => DuplicatePolicy::Merge,
+        Duplicates::FirstWins => DuplicatePolicy::FirstWins,
+        Duplicates::LastWins => DuplicatePolicy::LastWins,
+        Duplicates::Reject => DuplicatePolicy::Reject,
+    };
     Ok(ImportOptions {
         region,
         mapping,
+        update,
+        duplicates,
         ..ImportOptions::default()
     })
 }
@@ -269,45 +361,407 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-fn dump(contacts: &[Contact], path: &Path) -> Result<()> {
+fn dump<S: ContactScan>(store: &mut S, path: &Path) -> Result<()> {
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = BufWriter::new(file);
-    for contact in contacts {
-        serde_json::to_writer(&mut out, contact)?;
-        out.write_all(b"\n")?;
+    let mut failure = None;
+    store.scan(&mut |contact| {
+        let written = serde_json::to_writer(&mut out, contact)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| Ok(out.write_all(b"\n")?));
+        match written {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(error) => {
+                failure = Some(error);
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    if let Some(error) = failure {
+        return Err(error);
     }
     out.flush()?;
     Ok(())
 }
 
-fn summary(record: &ImportRecord, args: &Args) {
-    let report = &record.report;
-    println!(
-        "{}: {} rows, {} added, {} updated, {} failed",
-        record.file_name, report.rows, report.added, report.updated, report.failed
+fn summary(report: &ImportReport, file_name: &str, args: &Args) -> Result<()> {
+    out!(
+        "{}: {} rows, {} added, {} updated, {} unchanged, {} failed",
+        file_name,
+        report.rows,
+        report.added,
+        report.updated,
+        report.unchanged,
+        report.failed
     );
+    for dup in report.duplicates.iter().take(5) {
+        let rows: Vec<String> = dup.rows.iter().map(u64::to_string).collect();
+        out!("rows {} share the phone {}", rows.join(", "), dup.phone);
+    }
     for warning in report.warnings.iter().filter(|w| w.row.is_none()) {
-        println!("warning: {}", warning.message);
+        out!("warning: {}", warning.message);
     }
     let row_warnings = report.warnings.iter().filter(|w| w.row.is_some()).count();
     if row_warnings > 0 {
-        println!("{row_warnings} row warnings (see --json)");
+        out!("{row_warnings} row warnings (see --json)");
     }
     for failure in report.failures.iter().take(10) {
-        println!("row {}: {}: {}", failure.row, failure.code, failure.message);
+        out!("row {}: {}: {}", failure.row, failure.code, failure.message);
     }
     if report.failures.len() > 10 {
-        println!("... and {} more failed rows", report.failures.len() - 10);
+        out!("... and {} more failed rows", report.failures.len() - 10);
     }
     if report.failed > 0 && args.failures.is_none() {
-        println!(
+        out!(
             "write the failed rows to a file with --failures PATH, fix them and import that file again"
         );
     }
-    if record.id > 0 {
-        println!(
-            "recorded as import #{} (see --history; --history-failures {} PATH writes its failed rows again)",
-            record.id, record.id
+    Ok(())
+}
+
+fn suggest(path: &Path, catalog: &Catalog) -> Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    let samples: Vec<Vec<String>> = reader
+        .records()
+        .take(20)
+        .filter_map(Result::ok)
+        .map(|r| r.iter().map(str::to_owned).collect())
+        .collect();
+    for s in ColumnMapping::suggest(&headers, &samples, catalog) {
+        out!(
+            "{:?} -> {} ({:.0}% sure: {:?})",
+            s.header,
+            s.field,
+            s.confidence * 100.0,
+            s.reason
         );
+    }
+    Ok(())
+}
+
+fn dry_run(
+    engine: &ImportEngine,
+    file: File,
+    store: &mut impl ContactStore,
+    path: &Path,
+    args: &Args,
+) -> Result<()> {
+    const SHOWN: usize = 20;
+    let mut out = match &args.plan {
+        Some(path) => Some(PlanWriter::create(path)?),
+        None => None,
+    };
+    let mut shown = Vec::new();
+    let mut write_error = None;
+    let report = engine.plan(std::io::BufReader::new(file), store, |row| {
+        if shown.len() < SHOWN && !row.changes.is_empty() {
+            shown.push(format!(
+                "row {} ({:?}): {}",
+                row.row,
+                row.outcome,
+                describe_changes(&row)
+            ));
+        }
+        if let Some(Err(e)) = out.as_mut().map(|out| out.write(&row)) {
+            write_error.get_or_insert(e);
+        }
+    });
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    if let Some(out) = out {
+        out.finish()?;
+    }
+    for line in shown {
+        out!("{line}");
+    }
+    let report = report.with_context(|| format!("{} cannot be imported", path.display()))?;
+    out!("dry run, nothing written:");
+    summary(&report, &path.display().to_string(), args)?;
+    Ok(())
+}
+
+/// The plan as JSON Lines or CSV (one row per planned row, changes joined).
+enum PlanWriter {
+    Json(BufWriter<File>),
+    Csv(Box<csv::Writer<File>>),
+}
+
+impl PlanWriter {
+    fn create(path: &PathBuf) -> Result<PlanWriter> {
+        let file =
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            return Ok(PlanWriter::Json(BufWriter::new(file)));
+        }
+        let mut csv = csv::Writer::from_writer(file);
+        csv.write_record(["Row", "Phone", "Outcome", "Changes", "Reason"])?;
+        Ok(PlanWriter::Csv(Box::new(csv)))
+    }
+
+    fn write(&mut self, row: &PlannedRow) -> Result<()> {
+        match self {
+            PlanWriter::Json(out) => {
+                serde_json::to_writer(&mut *out, row)?;
+                out.write_all(b"\n")?;
+            }
+            PlanWriter::Csv(out) => {
+                let outcome = serde_json::to_value(row.outcome)?;
+                out.write_record([
+                    row.row.to_string(),
+                    row.phone.map(|p| p.to_string()).unwrap_or_default(),
+                    outcome.as_str().unwrap_or_default().to_owned(),
+                    describe_changes(row),
+                    row.failure
+                        .as_ref()
+                        .map(|f| format!("{}: {}", f.code, f.message))
+                        .unwrap_or_default(),
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            PlanWriter::Json(mut out) => out.flush()?,
+            PlanWriter::Csv(mut out) => out.flush()?,
+        }
+        Ok(())
+    }
+}
+
+fn describe_changes(row: &PlannedRow) -> String {
+    let changes: Vec<String> = row
+        .changes
+        .iter()
+        .map(|c| {
+            let value = |v: &Option<String>| v.clone().unwrap_or_default();
+            format!(
+                "{}: {:?} -> {:?}",
+                c.field,
+                value(&c.before),
+                value(&c.after)
+            )
+        })
+        .collect();
+    changes.join("; ")
+}
+
+/// Which contacts `--export` and `--render` are about, and what they do.
+/// Every filter flag narrows the segment; none means every contact.
+#[derive(clap::Args, Debug)]
+struct SegmentArgs {
+    /// After the import, write the contacts of the segment to this CSV file
+    /// (the import format, plus Status, State, Last Active and Created At).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["dry_run", "suggest"])]
+    export: Option<PathBuf>,
+    /// Print "PHONE<TAB>MESSAGE" for each contact of the segment, with
+    /// $Name, $FirstName, $LastName and $<attribute> filled in ($$ is a $).
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["dry_run", "suggest"])]
+    render: Option<String>,
+    /// Only contacts with this tag. Repeatable: every one of them.
+    #[arg(long, value_name = "TAG")]
+    with_tag: Vec<String>,
+    /// Only contacts with at least one of these tags. Repeatable.
+    #[arg(long, value_name = "TAG")]
+    with_any_tag: Vec<String>,
+    /// Only contacts without this tag. Repeatable.
+    #[arg(long, value_name = "TAG")]
+    without_tag: Vec<String>,
+    /// Only contacts whose first-message tag is this one.
+    #[arg(long, value_name = "TAG")]
+    first_message: Option<String>,
+    /// Only contacts with exactly this source (e.g. IMPORT).
+    #[arg(long, value_name = "TEXT")]
+    source: Option<String>,
+    /// Only contacts whose attribute NAME is exactly VALUE. Repeatable.
+    #[arg(long = "attr", value_name = "NAME=VALUE")]
+    attrs: Vec<String>,
+    /// Only contacts with a value for this attribute. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    attr_set: Vec<String>,
+    /// Only contacts without a value for this attribute. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    attr_empty: Vec<String>,
+    /// Only contacts whose name contains this text, ignoring case.
+    #[arg(long, value_name = "TEXT")]
+    name_contains: Option<String>,
+    /// Only contacts ACTIVE (last active within 24 hours) at WHEN: "now" or
+    /// an RFC 3339 time such as 2024-06-01T12:00:00Z.
+    #[arg(long, value_name = "WHEN")]
+    active_at: Option<String>,
+    /// Only contacts INACTIVE at WHEN ("now" or an RFC 3339 time).
+    #[arg(long, value_name = "WHEN")]
+    inactive_at: Option<String>,
+    /// Only contacts in this state (Intervened, Requesting, Closed,
+    /// "Handled by Assistant"), or "none" for contacts without one.
+    #[arg(long, value_name = "STATE")]
+    state: Option<String>,
+    /// Only contacts created at or after WHEN.
+    #[arg(long, value_name = "WHEN")]
+    created_since: Option<String>,
+    /// Only contacts created before WHEN.
+    #[arg(long, value_name = "WHEN")]
+    created_before: Option<String>,
+    /// A filter in its JSON form, e.g. '{"any": [{"source": "API"}, {"any_tag": ["MBA"]}]}'.
+    #[arg(long, value_name = "JSON")]
+    filter: Option<String>,
+}
+
+impl SegmentArgs {
+    fn filter(&self) -> Result<Filter> {
+        let mut filter = Filter::everyone();
+        if !self.with_tag.is_empty() {
+            filter = filter & Filter::all_tags(&self.with_tag);
+        }
+        if !self.with_any_tag.is_empty() {
+            filter = filter & Filter::any_tag(&self.with_any_tag);
+        }
+        if !self.without_tag.is_empty() {
+            filter = filter & Filter::no_tag(&self.without_tag);
+        }
+        if let Some(tag) = &self.first_message {
+            filter = filter & Filter::first_message(tag);
+        }
+        if let Some(source) = &self.source {
+            filter = filter & Filter::source(source);
+        }
+        for attr in &self.attrs {
+            let Some((name, value)) = attr.split_once('=') else {
+                bail!("--attr {attr:?}: expected NAME=VALUE, e.g. \"City=Delhi\"");
+            };
+            filter = filter & Filter::attribute_equals(name.trim(), value.trim());
+        }
+        for name in &self.attr_set {
+            filter = filter & Filter::attribute_set(name);
+        }
+        for name in &self.attr_empty {
+            filter = filter & Filter::attribute_empty(name);
+        }
+        if let Some(text) = &self.name_contains {
+            filter = filter & Filter::name_contains(text);
+        }
+        for (when, status) in [
+            (&self.active_at, Status::Active),
+            (&self.inactive_at, Status::Inactive),
+        ] {
+            if let Some(when) = when {
+                filter = filter & Filter::status(status, parse_when(when)?);
+            }
+        }
+        if let Some(state) = &self.state {
+            filter = filter & Filter::state(parse_state(state)?);
+        }
+        let created = TimeRange {
+            from: self.created_since.as_deref().map(parse_when).transpose()?,
+            to: self.created_before.as_deref().map(parse_when).transpose()?,
+        };
+        if created != TimeRange::default() {
+            filter = filter & Filter::created(created);
+        }
+        if let Some(json) = &self.filter {
+            let parsed: Filter =
+                serde_json::from_str(json).with_context(|| format!("--filter {json:?}"))?;
+            filter = filter & parsed;
+        }
+        Ok(filter)
+    }
+}
+
+/// "now" (this machine's clock) or an RFC 3339 time.
+fn parse_when(text: &str) -> Result<jiff::Timestamp> {
+    if text.trim().eq_ignore_ascii_case("now") {
+        return Ok(jiff::Timestamp::now());
+    }
+    text.trim().parse().with_context(|| {
+        format!("{text:?} is not a time: write \"now\" or e.g. 2024-06-01T12:00:00Z")
+    })
+}
+
+fn parse_state(text: &str) -> Result<Option<State>> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    match State::parse(text) {
+        Some(state) => Ok(Some(state)),
+        None => bail!(
+            "--state {text:?}: expected Intervened, Requesting, Closed, \"Handled by Assistant\" or none"
+        ),
+    }
+}
+
+/// What `--export` and `--render` do, checked before the import runs.
+struct Segment {
+    filter: Filter,
+    export: Option<PathBuf>,
+    template: Option<Template>,
+}
+
+impl SegmentArgs {
+    /// The segment to write, or `None` without `--export` and `--render`.
+    fn prepare(&self, catalog: &Catalog) -> Result<Option<Segment>> {
+        if self.export.is_none() && self.render.is_none() {
+            return Ok(None);
+        }
+        let template = match &self.render {
+            Some(text) => Some(Template::parse(text, catalog).context("--render")?),
+            None => None,
+        };
+        Ok(Some(Segment {
+            filter: self.filter()?,
+            export: self.export.clone(),
+            template,
+        }))
+    }
+}
+
+impl Segment {
+    /// Writes the segment of `store` to the export file, and its messages to stdout.
+    fn write<S: ContactScan>(&self, store: &mut S, catalog: &Catalog, quiet: bool) -> Result<()> {
+        if let Some(path) = &self.export {
+            let out =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let now = jiff::Timestamp::now();
+            let written =
+                contact_import::export(store, &self.filter, catalog, now, BufWriter::new(out))
+                    .with_context(|| format!("exporting to {}", path.display()))?;
+            if !quiet {
+                let s = if written == 1 { "" } else { "s" };
+                out!("exported {written} contact{s} to {}", path.display());
+            }
+        }
+        if let Some(template) = &self.template {
+            self.render(store, template)?;
+        }
+        Ok(())
+    }
+
+    /// Prints "PHONE<TAB>MESSAGE" for each contact of the segment.
+    fn render<S: ContactScan>(&self, store: &mut S, template: &Template) -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        let mut message = String::new();
+        let mut failure = None;
+        store
+            .scan_filtered(&self.filter, &mut |contact| {
+                message.clear();
+                template.render_into(contact, &mut message);
+                match writeln!(out, "{}\t{message}", contact.phone) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(error) => {
+                        failure = Some(error);
+                        ControlFlow::Break(())
+                    }
+                }
+            })
+            .context("listing the segment")?;
+        match failure {
+            Some(error) => Err(error.into()),
+            None => Ok(()),
+        }
     }
 }

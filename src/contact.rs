@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 
@@ -219,6 +219,77 @@ impl fmt::Display for State {
     }
 }
 
+/// Whether a contact is in its 24-hour window: ACTIVE when its last
+/// activity is less than 24 hours before a given `now`, INACTIVE otherwise
+/// (and when it has no activity at all).
+///
+/// A status is computed, never stored: it changes as time passes. The crate
+/// never reads a clock; the caller passes `now`. A `last_active` later than
+/// `now` (two machines whose clocks differ) counts as ACTIVE.
+///
+/// ```
+/// use contact_import::Status;
+/// use jiff::{SignedDuration, Timestamp};
+///
+/// let now: Timestamp = "2024-06-01T12:00:00Z".parse()?;
+/// let an_hour_ago = now - SignedDuration::from_hours(1);
+/// let two_days_ago = now - SignedDuration::from_hours(48);
+/// assert_eq!(Status::at(Some(an_hour_ago), now), Status::Active);
+/// assert_eq!(Status::at(Some(two_days_ago), now), Status::Inactive);
+/// assert_eq!(Status::at(None, now), Status::Inactive);
+/// assert_eq!(Status::Active.to_string(), "ACTIVE");
+/// # Ok::<(), jiff::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    /// The last activity is less than 24 hours old.
+    Active,
+    /// No activity in the last 24 hours, or none at all.
+    Inactive,
+}
+
+impl Status {
+    /// How long a contact stays ACTIVE after its last activity.
+    pub const WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+    /// The status at `now` of a contact last active at `last_active`.
+    pub fn at(last_active: Option<Timestamp>, now: Timestamp) -> Status {
+        match last_active {
+            Some(last) if last > Status::active_since(now) => Status::Active,
+            _ => Status::Inactive,
+        }
+    }
+
+    /// The instant after which an activity makes a contact ACTIVE at `now`:
+    /// `now` minus 24 hours. A store that filters in SQL compares
+    /// `last_active > active_since(now)`, the exact rule of [`Status::at`].
+    pub fn active_since(now: Timestamp) -> Timestamp {
+        now.saturating_sub(Status::WINDOW).unwrap_or(Timestamp::MIN)
+    }
+
+    /// `ACTIVE` or `INACTIVE`, as the dashboard and exports show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "ACTIVE",
+            Status::Inactive => "INACTIVE",
+        }
+    }
+
+    /// Parses `ACTIVE` or `INACTIVE`, ignoring case and surrounding spaces.
+    pub fn parse(text: &str) -> Option<Status> {
+        [Status::Active, Status::Inactive]
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One contact of the contact book, keyed by its E.164 phone number.
 ///
 /// `first_name` and `last_name` are not stored: they are derived from the
@@ -300,16 +371,30 @@ impl Contact {
         split_name(&self.name).1
     }
 
+    /// The contact's [`Status`] at `now`: ACTIVE when it was last active less
+    /// than 24 hours before `now`.
+    pub fn status(&self, now: Timestamp) -> Status {
+        Status::at(self.last_active, now)
+    }
+
     /// True when the contact has this tag.
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t.as_str() == tag)
     }
 }
 
-/// Trims a name and collapses each run of inner whitespace to one space.
+/// Trims a name, collapses each run of inner whitespace to one space, and
+/// drops zero-width spaces, word joiners and byte order marks (but not the
+/// zero-width joiners that Indic scripts and emoji need).
 pub(crate) fn normalize_name(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    for word in raw.split_whitespace() {
+    let invisible = |c: char| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}');
+    let cleaned: std::borrow::Cow<'_, str> = if raw.contains(invisible) {
+        raw.replace(invisible, "").into()
+    } else {
+        raw.into()
+    };
+    for word in cleaned.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }

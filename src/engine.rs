@@ -1,21 +1,24 @@
 //! The import engine: reads a file, normalizes each row, and upserts the
 //! contacts batch by batch.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::error::{FileError, FileErrorKind, ImportError, Position};
 use crate::history::ImportRecord;
 use crate::mapping::{ColumnMapping, Columns};
-use crate::merge::{EmptyCells, TagUpdates, UpdateRules};
-use crate::normalize::{RowNormalizer, RowUpdate};
+use crate::merge::UpdatePolicy;
+use crate::normalize::{RowNormalizer, unquote};
 use crate::phone::{Phone, PhoneNormalizer, Region};
-use crate::reader::{Record, RecordReader};
-use crate::report::{ImportReport, RowFailure, Warning, WarningCode};
+use crate::plan::PlannedRow;
+use crate::reader::{Input, Record, RecordReader, sniff_delimiter};
+use crate::report::{ImportReport, Warning, WarningCode};
+use crate::session::Import;
 use crate::store::ContactStore;
 
 /// Where the engine gets the time from. The engine never reads the system
@@ -38,9 +41,26 @@ impl<F: Fn() -> Timestamp> Clock for F {
     }
 }
 
+/// What an import does with rows of one file that share a phone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicatePolicy {
+    /// Apply every row, in file order: the result of importing the rows one
+    /// by one (the default).
+    #[default]
+    Merge,
+    /// Import the first row of each phone; the others fail with `duplicate_in_file`.
+    FirstWins,
+    /// Import the last row of each phone; the others fail with `duplicate_in_file`.
+    LastWins,
+    /// Import none of them: every row that shares a phone fails with
+    /// `duplicate_in_file`, naming the other rows.
+    Reject,
+}
+
 /// How an import reads, normalizes and merges. `Default` gives the product's
 /// rules: India for numbers without a country code, source `IMPORT`, blank
-/// cells keep what is stored, tags are added.
+/// cells keep what is stored, tags are added, repeated phones merge in file order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportOptions {
     /// The region of numbers written without a country code (default `IN`).
@@ -50,10 +70,10 @@ pub struct ImportOptions {
     pub default_source: Option<String>,
     /// Explicit column choices; other headers are mapped automatically.
     pub mapping: ColumnMapping,
-    /// What an empty cell does to a stored value (default: keep it).
-    pub empty_cells: EmptyCells,
-    /// Whether a Tags cell adds to or replaces stored tags (default: add).
-    pub tags: TagUpdates,
+    /// How rows update contacts that exist, field by field.
+    pub update: UpdatePolicy,
+    /// What to do with rows that share a phone.
+    pub duplicates: DuplicatePolicy,
     /// Rows per store batch (default 1,000). The result does not depend on it.
     pub batch_size: usize,
     /// The most data rows a file may have (default 200,000); a larger file is
@@ -64,8 +84,20 @@ pub struct ImportOptions {
     pub max_row_bytes: usize,
     /// The most fields a row may have (default 10,000).
     pub max_fields: usize,
-    /// The field delimiter (default `,`).
-    pub delimiter: u8,
+    /// The field delimiter; `None` (the default) takes the most frequent of
+    /// `,`, `;` and tab in the header line, so that files saved by a
+    /// spreadsheet in a locale that writes `;` or as "Text (Tab delimited)" work.
+    pub delimiter: Option<u8>,
+    /// Skip every row up to and including this spreadsheet row: to resume
+    /// an import that stopped, pass the [`ImportReport::last_row`] of its
+    /// report. Skipped rows are not counted. Duplicate policies still
+    /// consider the whole file, so they decide as the stopped import did.
+    pub resume_after_row: Option<u64>,
+    /// The file's encoding when it is not UTF-8, e.g.
+    /// `Some(encoding_rs::WINDOWS_1252)` for a file saved by an older Excel.
+    /// `None` (the default) reads UTF-8, and UTF-16 when the file starts with
+    /// a UTF-16 byte order mark (Excel's "Unicode Text").
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl Default for ImportOptions {
@@ -74,13 +106,15 @@ impl Default for ImportOptions {
             region: Region::INDIA,
             default_source: Some("IMPORT".to_owned()),
             mapping: ColumnMapping::new(),
-            empty_cells: EmptyCells::Keep,
-            tags: TagUpdates::Add,
+            update: UpdatePolicy::default(),
+            duplicates: DuplicatePolicy::Merge,
             batch_size: 1_000,
             max_rows: 200_000,
             max_row_bytes: 1 << 20,
             max_fields: 10_000,
-            delimiter: b',',
+            delimiter: None,
+            resume_after_row: None,
+            encoding: None,
         }
     }
 }
@@ -115,9 +149,9 @@ pub struct Progress {
 /// assert_eq!(mohit.source.as_deref(), Some("IMPORT"));
 /// ```
 pub struct ImportEngine {
-    catalog: Catalog,
-    options: ImportOptions,
-    clock: Box<dyn Clock + Send + Sync>,
+    pub(crate) catalog: Catalog,
+    pub(crate) options: ImportOptions,
+    pub(crate) clock: Box<dyn Clock + Send + Sync>,
 }
 
 impl ImportEngine {
@@ -279,6 +313,74 @@ impl ImportEngine {
         }
     }
 
+    /// A dry run: everything [`import`](Self::import) would do, without
+    /// writing. `each` receives every row's [`PlannedRow`] in file order as
+    /// it is planned (nothing holds the whole plan), and the report returned
+    /// has the counts the real import would have.
+    ///
+    /// Only contacts of phones that occur more than once in the file are
+    /// kept between batches, so memory stays bounded by the batch size and
+    /// the file's repeats.
+    ///
+    /// ```
+    /// # use std::io::Cursor;
+    /// # use contact_import::*;
+    /// let engine = ImportEngine::new(Catalog::new().with_tags(["MBA"]), Timestamp::UNIX_EPOCH);
+    /// let mut store = MemoryStore::new();
+    /// engine.import(Cursor::new("Name,Phone\nAsha,9876543210\n"), &mut store)?;
+    ///
+    /// let mut planned = Vec::new();
+    /// let report = engine.plan(Cursor::new("Name,Phone,Tags\nAsha Rao,9876543210,MBA\n"), &mut store, |row| planned.push(row))?;
+    /// assert_eq!(report.updated, 1);
+    /// assert_eq!(planned[0].outcome, RowOutcome::Updated);
+    /// assert_eq!(planned[0].changes[0].field, "name");
+    /// assert_eq!(planned[0].changes[0].after.as_deref(), Some("Asha Rao"));
+    /// assert_eq!(store.contacts()[0].name(), "Asha", "nothing written");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn plan<R, S>(
+        &self,
+        source: R,
+        store: &mut S,
+        mut each: impl FnMut(PlannedRow),
+    ) -> Result<ImportReport, ImportError<S::Error>>
+    where
+        R: Read + Seek,
+        S: ContactStore + ?Sized,
+    {
+        let mut import = self.open(source, true)?;
+        let mut overlay: HashMap<Phone, Contact> = HashMap::new();
+        let mut to_fetch = Vec::new();
+        loop {
+            let mut batch = match import.next_batch() {
+                Ok(Some(batch)) => batch,
+                Ok(None) => break,
+                Err(error) => return Err(import.read_failed(error)),
+            };
+            let mut existing = Vec::new();
+            to_fetch.clear();
+            for phone in batch.phones() {
+                match overlay.remove(phone) {
+                    Some(contact) => existing.push(contact),
+                    None => to_fetch.push(*phone),
+                }
+            }
+            if let Err(error) = store.fetch(&to_fetch, &mut existing) {
+                return Err(import.store_failed(error));
+            }
+            let (contacts, rows) = import.plan_batch(&mut batch, existing);
+            overlay.extend(
+                contacts
+                    .into_iter()
+                    .filter(|c| import.repeated.contains_key(&c.phone))
+                    .map(|c| (c.phone, c)),
+            );
+            import.commit(batch);
+            rows.into_iter().for_each(&mut each);
+        }
+        Ok(import.finish())
+    }
+
     /// Starts an import whose batches the caller drives: for a store the
     /// engine cannot call itself, e.g. an async database client.
     ///
@@ -298,58 +400,122 @@ impl ImportEngine {
     /// assert_eq!(import.finish().added, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn start<R: Read + Seek>(&self, mut source: R) -> Result<Import<'_, R>, FileError> {
+    pub fn start<R: Read + Seek>(&self, source: R) -> Result<Import<'_, R>, FileError> {
+        self.open(source, self.options.duplicates != DuplicatePolicy::Merge)
+    }
+
+    /// The first pass (count, and with `index` the phones that repeat), then
+    /// the header of the second.
+    fn open<R: Read + Seek>(&self, mut source: R, index: bool) -> Result<Import<'_, R>, FileError> {
         let origin = source.stream_position()?;
-        let total_rows = self.count_rows(&mut source)?;
+        let encoding = self.options.encoding;
+        let delimiter = match self.options.delimiter {
+            Some(delimiter) => delimiter,
+            None => {
+                let delimiter = sniff_delimiter(Input::open(&mut source, encoding)?)?;
+                source.seek(SeekFrom::Start(origin))?;
+                delimiter
+            }
+        };
+        let scan = self.scan(Input::open(&mut source, encoding)?, delimiter, index)?;
         source.seek(SeekFrom::Start(origin))?;
-        let mut reader = self.reader(source);
-        let mut record = Record::default();
-        if !reader.read(&mut record)? {
-            return Err(FileError::new(FileErrorKind::Empty));
-        }
-        let headers = read_headers(&record)?;
-        let columns = self.options.mapping.resolve(&headers, &self.catalog)?;
+        let (reader, headers, columns) = self.header(Input::open(source, encoding)?, delimiter)?;
         let mut report = ImportReport {
             headers,
             ..ImportReport::default()
         };
         report
             .warnings
-            .extend(unknown_column_warnings(&report.headers, &columns));
-        Ok(Import {
-            engine: self,
+            .extend(column_warnings(&report.headers, &columns));
+        Ok(Import::new(
+            self,
             reader,
-            record,
             columns,
-            total_rows,
-            next_row: 2,
             report,
-            added: HashSet::new(),
-            updated: HashSet::new(),
-            now: self.clock.now(),
+            scan.rows,
+            scan.repeated,
+        ))
+    }
+
+    fn reader<R: Read>(&self, source: R, delimiter: u8) -> RecordReader<R> {
+        let o = &self.options;
+        RecordReader::new(source, delimiter, o.max_row_bytes, o.max_fields)
+    }
+
+    /// Reads the header row and maps its columns.
+    fn header<R: Read>(
+        &self,
+        source: R,
+        delimiter: u8,
+    ) -> Result<(RecordReader<R>, Vec<String>, Columns), FileError> {
+        let mut reader = self.reader(source, delimiter);
+        let mut record = Record::default();
+        if !reader.read(&mut record)? {
+            return Err(FileError::new(FileErrorKind::Empty));
+        }
+        let headers = read_headers(&record)?;
+        let columns = self.options.mapping.resolve(&headers, &self.catalog)?;
+        Ok((reader, headers, columns))
+    }
+
+    /// Counts data rows, refusing the file when there are too many; with
+    /// `index`, also finds the phones that several valid rows share.
+    fn scan<R: Read>(&self, source: R, delimiter: u8, index: bool) -> Result<Scan, FileError> {
+        let too_many = || {
+            FileError::new(FileErrorKind::TooManyRows {
+                max: self.options.max_rows,
+            })
+        };
+        let mut record = Record::default();
+        let mut rows = 0u64;
+        if !index {
+            let mut reader = self.reader(source, delimiter);
+            while reader.read(&mut record)? {
+                rows += 1;
+                if rows > self.options.max_rows + 1 {
+                    return Err(too_many());
+                }
+            }
+            return Ok(Scan {
+                rows: rows.saturating_sub(1),
+                repeated: HashMap::new(),
+            });
+        }
+        let (mut reader, headers, columns) = self.header(source, delimiter)?;
+        let normalizer = RowNormalizer {
+            catalog: &self.catalog,
+            columns: &columns,
+            headers: &headers,
+            phones: PhoneNormalizer::new(self.options.region),
+            policy: &self.options.update,
+        };
+        let mut phones: HashMap<Phone, Vec<u64>> = HashMap::new();
+        let mut ignored = Vec::new();
+        while reader.read(&mut record)? {
+            rows += 1;
+            if rows > self.options.max_rows {
+                return Err(too_many());
+            }
+            if record.is_blank() {
+                continue;
+            }
+            if let Ok(update) = normalizer.normalize(rows + 1, &record, &mut ignored) {
+                phones.entry(update.phone).or_default().push(rows + 1);
+            }
+            ignored.clear();
+        }
+        phones.retain(|_, rows| rows.len() > 1);
+        Ok(Scan {
+            rows,
+            repeated: phones,
         })
     }
+}
 
-    fn reader<R: Read>(&self, source: R) -> RecordReader<R> {
-        let o = &self.options;
-        RecordReader::new(source, o.delimiter, o.max_row_bytes, o.max_fields)
-    }
-
-    /// Counts data rows, refusing the file when there are too many.
-    fn count_rows<R: Read>(&self, source: R) -> Result<u64, FileError> {
-        let mut reader = self.reader(source);
-        let mut record = Record::default();
-        let mut records = 0u64;
-        while reader.read(&mut record)? {
-            records += 1;
-            if records > self.options.max_rows + 1 {
-                return Err(FileError::new(FileErrorKind::TooManyRows {
-                    max: self.options.max_rows,
-                }));
-            }
-        }
-        Ok(records.saturating_sub(1))
-    }
+/// What the first pass found.
+struct Scan {
+    rows: u64,
+    repeated: HashMap<Phone, Vec<u64>>,
 }
 
 fn read_headers(record: &Record) -> Result<Vec<String>, FileError> {
@@ -366,15 +532,15 @@ fn read_headers(record: &Record) -> Result<Vec<String>, FileError> {
         .map(|i| {
             let bytes = record.field(i).unwrap_or_default();
             std::str::from_utf8(bytes)
-                .map(|h| h.trim().to_owned())
+                .map(|h| unquote(h.trim()).to_owned())
                 .map_err(|_| header_error(FileErrorKind::HeaderNotUtf8))
         })
         .collect()
 }
 
-fn unknown_column_warnings(headers: &[String], columns: &Columns) -> Vec<Warning> {
-    let mut seen = HashSet::new();
-    columns
+fn column_warnings(headers: &[String], columns: &Columns) -> Vec<Warning> {
+    let mut seen = std::collections::HashSet::new();
+    let unknown = columns
         .unknown
         .iter()
         .filter(|&&i| seen.insert(headers[i].as_str()))
@@ -386,217 +552,15 @@ fn unknown_column_warnings(headers: &[String], columns: &Columns) -> Vec<Warning
                 "column {:?} matches no contact field and no attribute of the catalog, so it was ignored; create the attribute or map the column",
                 headers[i]
             ),
-        })
-        .collect()
-}
-
-/// How a row ended, once merged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
-    Added,
-    Updated,
-}
-
-/// A batch of normalized rows on its way to the store.
-#[derive(Debug)]
-pub struct Batch {
-    updates: Vec<RowUpdate>,
-    outcomes: Vec<Outcome>,
-    failures: Vec<RowFailure>,
-    warnings: Vec<Warning>,
-    phones: Vec<Phone>,
-    rows: u64,
-    last_row: u64,
-}
-
-impl Batch {
-    /// The distinct phones of the batch: fetch these from the store.
-    pub fn phones(&self) -> &[Phone] {
-        &self.phones
-    }
-
-    /// The spreadsheet row number of the batch's last row.
-    pub fn last_row(&self) -> u64 {
-        self.last_row
-    }
-}
-
-/// An import in progress, driven batch by batch (see [`ImportEngine::start`]).
-pub struct Import<'e, R> {
-    engine: &'e ImportEngine,
-    reader: RecordReader<R>,
-    record: Record,
-    columns: Columns,
-    total_rows: u64,
-    next_row: u64,
-    report: ImportReport,
-    added: HashSet<Phone>,
-    updated: HashSet<Phone>,
-    now: Timestamp,
-}
-
-impl<R: Read> Import<'_, R> {
-    /// The file's header row.
-    pub fn headers(&self) -> &[String] {
-        &self.report.headers
-    }
-
-    /// Data rows in the file.
-    pub fn total_rows(&self) -> u64 {
-        self.total_rows
-    }
-
-    /// Rows done and the total.
-    pub fn progress(&self) -> Progress {
-        Progress {
-            rows_done: self.next_row - 2,
-            total_rows: Some(self.total_rows),
-        }
-    }
-
-    /// The report of the batches committed so far.
-    pub fn report(&self) -> &ImportReport {
-        &self.report
-    }
-
-    /// Reads and normalizes the next batch; `None` at the end of the file.
-    pub fn next_batch(&mut self) -> std::io::Result<Option<Batch>> {
-        let engine = self.engine;
-        let normalizer = RowNormalizer {
-            catalog: &engine.catalog,
-            columns: &self.columns,
-            headers: &self.report.headers,
-            phones: PhoneNormalizer::new(engine.options.region),
-        };
-        let size = engine.options.batch_size.max(1);
-        let mut batch = Batch {
-            updates: Vec::with_capacity(size),
-            outcomes: Vec::new(),
-            failures: Vec::new(),
-            warnings: Vec::new(),
-            phones: Vec::with_capacity(size),
-            rows: 0,
-            last_row: 0,
-        };
-        let mut seen = HashSet::with_capacity(size);
-        while batch.updates.len() + batch.failures.len() < size
-            && self.reader.read(&mut self.record)?
-        {
-            let row = self.next_row;
-            self.next_row += 1;
-            if is_blank(&self.record) {
-                continue;
-            }
-            batch.rows += 1;
-            batch.last_row = row;
-            match normalizer.normalize(row, &self.record, &mut batch.warnings) {
-                Ok(update) => {
-                    if seen.insert(update.phone) {
-                        batch.phones.push(update.phone);
-                    }
-                    batch.updates.push(update);
-                }
-                Err(failure) => batch.failures.push(failure),
-            }
-        }
-        Ok((batch.rows > 0).then_some(batch))
-    }
-
-    /// Merges the batch's rows, in file order, into `existing` (what the
-    /// store holds for [`Batch::phones`]) and returns the contacts to write:
-    /// each phone once, with the result of applying its rows one by one.
-    pub fn merge(
-        &mut self,
-        batch: &mut Batch,
-        existing: impl IntoIterator<Item = Contact>,
-    ) -> Vec<Contact> {
-        let mut stored: HashMap<Phone, Contact> =
-            existing.into_iter().map(|c| (c.phone, c)).collect();
-        let rules = UpdateRules {
-            empty_cells: self.engine.options.empty_cells,
-            tags: self.engine.options.tags,
-        };
-        let mut out: Vec<Contact> = Vec::with_capacity(batch.phones.len());
-        let mut index: HashMap<Phone, usize> = HashMap::with_capacity(batch.phones.len());
-        batch.outcomes.clear();
-        for update in &batch.updates {
-            let outcome = match index.get(&update.phone) {
-                Some(&i) => {
-                    rules.apply(&mut out[i], update);
-                    Outcome::Updated
-                }
-                None => {
-                    let (mut contact, outcome) = match stored.remove(&update.phone) {
-                        Some(contact) => (contact, Outcome::Updated),
-                        None => (self.new_contact(update), Outcome::Added),
-                    };
-                    rules.apply(&mut contact, update);
-                    if contact.source.is_none() && outcome == Outcome::Added {
-                        contact.source = self.engine.options.default_source.clone();
-                    }
-                    index.insert(update.phone, out.len());
-                    out.push(contact);
-                    outcome
-                }
-            };
-            batch.outcomes.push(outcome);
-        }
-        out
-    }
-
-    fn new_contact(&self, update: &RowUpdate) -> Contact {
-        Contact::new(update.phone, String::new(), self.now)
-    }
-
-    /// Records a batch the store has written.
-    pub fn commit(&mut self, batch: Batch) {
-        let report = &mut self.report;
-        for (update, outcome) in batch.updates.iter().zip(&batch.outcomes) {
-            match outcome {
-                Outcome::Added => {
-                    report.added += 1;
-                    if self.added.insert(update.phone) {
-                        report.phones_added.push(update.phone);
-                    }
-                }
-                Outcome::Updated => {
-                    report.updated += 1;
-                    if !self.added.contains(&update.phone) && self.updated.insert(update.phone) {
-                        report.phones_updated.push(update.phone);
-                    }
-                }
-            }
-        }
-        report.rows += batch.rows;
-        report.failed += batch.failures.len() as u64;
-        report.failures.extend(batch.failures);
-        report.warnings.extend(batch.warnings);
-        report.last_row = Some(batch.last_row);
-    }
-
-    /// The final report.
-    pub fn finish(self) -> ImportReport {
-        self.report
-    }
-
-    fn store_failed<E>(self, error: E) -> ImportError<E> {
-        ImportError::Store {
-            error,
-            report: Box::new(self.report),
-        }
-    }
-
-    fn read_failed<E>(self, error: std::io::Error) -> ImportError<E> {
-        ImportError::Read {
-            error,
-            report: Box::new(self.report),
-        }
-    }
-}
-
-/// A row whose cells are all blank, as a spreadsheet writes an empty row
-/// (`,,,`): skipped, not counted.
-fn is_blank(record: &Record) -> bool {
-    !record.too_large()
-        && (0..record.len()).all(|i| record.field(i).is_some_and(|f| f.trim_ascii().is_empty()))
+        });
+    let superseded = columns.superseded.iter().map(|&i| Warning {
+        row: None,
+        column: Some(headers[i].clone()),
+        code: WarningCode::SupersededColumn,
+        message: format!(
+            "column {:?} was ignored because the file has a Name column; map Name to ignore to build the name from first and last names",
+            headers[i]
+        ),
+    });
+    unknown.chain(superseded).collect()
 }

@@ -13,6 +13,12 @@
 //! and failed rows, with reasons a person can act on, and a failure file they
 //! can fix and upload again.
 //!
+//! Getting them out again: a [`Filter`] picks a segment (tags, source,
+//! attributes, name, dates, [`Status`] at a given time, [`State`]), a
+//! [`ContactScan`] store streams it, [`export()`] writes it as CSV in the
+//! import format (guarded against formula injection, and importable again),
+//! and a [`Template`] turns `Hi $FirstName` into one message per contact.
+//!
 //! # Example
 //!
 //! ```
@@ -41,9 +47,9 @@
 //! assert_eq!(priya.source.as_deref(), Some("IMPORT"));
 //! assert_eq!(priya.attributes.get("City"), Some("Mumbai"));
 //!
-//! // The same file again updates instead of adding.
+//! // The same file again adds nothing and changes nothing.
 //! let again = engine.import(Cursor::new(file), &mut store)?;
-//! assert_eq!((again.added, again.updated), (0, 2));
+//! assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 2));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -51,9 +57,11 @@
 //!
 //! Each concept has its module, re-exported here: [`contact`] (the record),
 //! [`phone`] (E.164 normalization), [`catalog`] (tags and attributes that
-//! exist), [`mapping`] (columns to fields), [`engine`] (the import),
-//! [`report`] (the outcome), [`history`] (past imports), [`store`] (the
-//! trait, [`MemoryStore`] and the database stores) and [`error`].
+//! exist), [`mapping`] (columns to fields), [`engine`] (the import and its
+//! options), [`plan`] (dry runs), [`report`] (the outcome), [`history`] (past
+//! imports), [`store`] (the traits, [`MemoryStore`] and the database stores),
+//! [`filter`] (segments), [`export`](mod@export) (a segment as CSV),
+//! [`template`] (personalised messages) and [`error`].
 //!
 //! # Cargo features
 //!
@@ -70,34 +78,49 @@ pub mod catalog;
 pub mod contact;
 pub mod engine;
 pub mod error;
+pub mod export;
+pub mod filter;
+mod formula;
 pub mod history;
 pub mod mapping;
 mod merge;
 mod normalize;
 pub mod phone;
+pub mod plan;
 mod reader;
 pub mod report;
+mod session;
 pub mod store;
+pub mod suggest;
+pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use catalog::Catalog;
-pub use contact::{Attribute, Attributes, Contact, State, Tag, Tags};
-pub use engine::{Batch, Clock, Import, ImportEngine, ImportOptions, Progress};
+pub use contact::{Attribute, Attributes, Contact, State, Status, Tag, Tags};
+pub use encoding_rs;
+pub use engine::{Clock, DuplicatePolicy, ImportEngine, ImportOptions, Progress};
 pub use error::{FileError, FileErrorKind, ImportError, Position};
+pub use export::{ExportError, export, export_headers};
+pub use filter::{Filter, TimeRange};
+pub use formula::guard_formula;
 pub use history::{ImportId, ImportRecord, ImportSummary};
 pub use jiff::Timestamp;
 pub use mapping::{ColumnMapping, Field};
-pub use merge::{EmptyCells, TagUpdates};
+pub use merge::{FieldPolicy, NamePolicy, TagPolicy, UpdatePolicy};
 pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
-pub use report::{FailureCode, ImportReport, RowFailure, Warning, WarningCode};
+pub use plan::{FieldChange, PlannedRow, RowOutcome};
+pub use report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode};
+pub use session::{Batch, Import};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use store::DecodeError;
-pub use store::{ContactStore, MemoryStore};
+pub use store::{ContactScan, ContactStore, MemoryStore};
 #[cfg(feature = "postgres")]
 pub use store::{PostgresError, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteError, SqliteStore};
+pub use suggest::Suggestion;
+pub use template::{Location, Template, TemplateError, TemplateErrorKind, Variable};
 
 /// The `postgres` client crate the store is built on, for
 /// [`PostgresStore::with_client`] and [`PostgresStore::client`].

@@ -14,8 +14,13 @@ use crate::error::{FileError, FileErrorKind};
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
-    /// The full name (mandatory).
+    /// The full name (mandatory, unless First Name is mapped).
     Name,
+    /// The first (given) name, joined with Last Name into the name when the
+    /// file has no full-name column (Google, Outlook, HubSpot, Zoho exports).
+    FirstName,
+    /// The last (family) name, joined after First Name.
+    LastName,
     /// The phone number (mandatory).
     Phone,
     /// Tags separated by `|`.
@@ -34,6 +39,8 @@ impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Field::Name => f.write_str("name"),
+            Field::FirstName => f.write_str("first_name"),
+            Field::LastName => f.write_str("last_name"),
             Field::Phone => f.write_str("phone"),
             Field::Tags => f.write_str("tags"),
             Field::Source => f.write_str("source"),
@@ -47,7 +54,7 @@ impl fmt::Display for Field {
 impl FromStr for Field {
     type Err = String;
 
-    /// Parses `name`, `phone`, `tags`, `source`, `first_message`,
+    /// Parses `name`, `first_name`, `last_name`, `phone`, `tags`, `source`, `first_message`,
     /// `attr:NAME` or `ignore` (the form the example's `--map` takes).
     fn from_str(text: &str) -> Result<Field, String> {
         if let Some(name) = text.strip_prefix("attr:") {
@@ -55,6 +62,8 @@ impl FromStr for Field {
         }
         Ok(match text.trim().to_ascii_lowercase().as_str() {
             "name" => Field::Name,
+            "first_name" => Field::FirstName,
+            "last_name" => Field::LastName,
             "phone" => Field::Phone,
             "tags" => Field::Tags,
             "source" => Field::Source,
@@ -62,7 +71,7 @@ impl FromStr for Field {
             "ignore" => Field::Ignore,
             _ => {
                 return Err(format!(
-                    "unknown field {text:?}: expected name, phone, tags, source, first_message, attr:NAME or ignore"
+                    "unknown field {text:?}: expected name, first_name, last_name, phone, tags, source, first_message, attr:NAME or ignore"
                 ));
             }
         })
@@ -149,6 +158,8 @@ impl ColumnMapping {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Columns {
     pub name: Option<usize>,
+    pub first_name: Option<usize>,
+    pub last_name: Option<usize>,
     pub phone: Option<usize>,
     pub tags: Option<usize>,
     pub source: Option<usize>,
@@ -156,6 +167,8 @@ pub(crate) struct Columns {
     pub attributes: Vec<(usize, Attribute)>,
     /// Headers that matched nothing: ignored, with one warning each.
     pub unknown: Vec<usize>,
+    /// First/Last Name columns ignored because the file has a Name column.
+    pub superseded: Vec<usize>,
 }
 
 impl Columns {
@@ -168,6 +181,8 @@ impl Columns {
     ) -> Result<(), FileError> {
         match field {
             Field::Name => self.name = Some(index),
+            Field::FirstName => self.first_name = Some(index),
+            Field::LastName => self.last_name = Some(index),
             Field::Phone => self.phone = Some(index),
             Field::Tags => self.tags = Some(index),
             Field::Source => self.source = Some(index),
@@ -186,31 +201,72 @@ impl Columns {
         Ok(())
     }
 
-    fn check_required(&self, headers: &[String]) -> Result<(), FileError> {
-        for (column, field) in [(self.name, Field::Name), (self.phone, Field::Phone)] {
-            if column.is_none() {
-                return Err(FileError::new(FileErrorKind::MissingColumn {
-                    field: field.to_string(),
-                    headers: headers.to_vec(),
-                }));
-            }
+    fn check_required(&mut self, headers: &[String]) -> Result<(), FileError> {
+        if self.name.is_some() {
+            self.superseded.extend(self.first_name.take());
+            self.superseded.extend(self.last_name.take());
         }
-        Ok(())
+        let missing = if self.name.is_none() && self.first_name.is_none() {
+            Some(Field::Name)
+        } else if self.phone.is_none() {
+            Some(Field::Phone)
+        } else {
+            None
+        };
+        match missing {
+            Some(field) => Err(FileError::new(FileErrorKind::MissingColumn {
+                field: field.to_string(),
+                headers: headers.to_vec(),
+            })),
+            None => Ok(()),
+        }
     }
 }
 
-const ALIASES: &[(&str, Field)] = &[
+/// Header spellings (compared by [`header_key`]) and the field they mean:
+/// the product's own, common English variants, Hindi, and the column names
+/// of Google Contacts, Outlook, HubSpot and Zoho CSV exports.
+pub(crate) const ALIASES: &[(&str, Field)] = &[
     ("name", Field::Name),
     ("fullname", Field::Name),
     ("username", Field::Name),
+    ("contactname", Field::Name),
+    ("customername", Field::Name),
+    ("नाम", Field::Name),
+    ("पूरानाम", Field::Name),
+    ("firstname", Field::FirstName),
+    ("givenname", Field::FirstName),
+    ("पहलानाम", Field::FirstName),
+    ("lastname", Field::LastName),
+    ("familyname", Field::LastName),
+    ("surname", Field::LastName),
+    ("उपनाम", Field::LastName),
     ("mobilenumber", Field::Phone),
     ("mobile", Field::Phone),
+    ("mobileno", Field::Phone),
     ("phone", Field::Phone),
     ("phonenumber", Field::Phone),
+    ("phoneno", Field::Phone),
     ("whatsappnumber", Field::Phone),
+    ("whatsapp", Field::Phone),
+    ("contactnumber", Field::Phone),
+    ("mobilephone", Field::Phone),
+    ("mobilephonenumber", Field::Phone),
+    ("cellphone", Field::Phone),
+    ("phone1value", Field::Phone),
+    ("मोबाइल", Field::Phone),
+    ("मोबाइलनंबर", Field::Phone),
+    ("मोबाइलनम्बर", Field::Phone),
+    ("फ़ोन", Field::Phone),
+    ("फोन", Field::Phone),
+    ("फ़ोननंबर", Field::Phone),
+    ("फोननंबर", Field::Phone),
     ("tags", Field::Tags),
     ("tag", Field::Tags),
+    ("टैग", Field::Tags),
     ("source", Field::Source),
+    ("leadsource", Field::Source),
+    ("स्रोत", Field::Source),
     ("firstmessage", Field::FirstMessage),
     ("firstmessagetag", Field::FirstMessage),
 ];
@@ -222,19 +278,45 @@ pub(crate) fn header_key(header: &str) -> String {
     let header = header.strip_prefix('$').unwrap_or(header);
     header
         .chars()
-        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-' && *c != NUKTA)
+        .map(without_nukta)
         .flat_map(char::to_lowercase)
         .collect()
 }
 
-fn auto_field(header: &str, catalog: &Catalog) -> Option<Field> {
+/// The Devanagari nukta: फ़ोन and फोन are both written for "phone".
+const NUKTA: char = '\u{093C}';
+
+/// क़ ख़ ग़ ज़ ड़ ढ़ फ़ य़ (precomposed) to their letters without the nukta.
+fn without_nukta(c: char) -> char {
+    const BASES: [char; 8] = ['क', 'ख', 'ग', 'ज', 'ड', 'ढ', 'फ', 'य'];
+    match c {
+        '\u{0958}'..='\u{095F}' => BASES[c as usize - 0x0958],
+        c => c,
+    }
+}
+
+pub(crate) fn auto_field(header: &str, catalog: &Catalog) -> Option<Field> {
     let key = header_key(header);
     if let Some((_, field)) = ALIASES.iter().find(|(alias, _)| *alias == key) {
         return Some(field.clone());
     }
-    catalog
+    let attribute = catalog
         .attributes()
         .iter()
         .find(|a| header_key(a.as_str()) == key)
-        .map(|a| Field::Attribute(a.to_string()))
+        .map(|a| Field::Attribute(a.to_string()));
+    attribute.or_else(|| OWN_COLUMNS.contains(&key.as_str()).then_some(Field::Ignore))
 }
+
+/// Columns this crate writes itself (an export's platform fields, a failure
+/// file's Row and Reason): ignored without a warning when such a file is
+/// imported again, unless the catalog has an attribute of that name.
+const OWN_COLUMNS: &[&str] = &[
+    "status",
+    "contactstate",
+    "lastactive",
+    "createdat",
+    "row",
+    "reason",
+];

@@ -1,75 +1,177 @@
 //! How a file row changes a contact: the upsert rules, in one place for every store.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::contact::Contact;
+use crate::contact::{Attribute, Contact};
 use crate::normalize::{Cell, RowUpdate};
 
-/// What an empty cell does to a contact that already has a value.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What a cell does to a stored value (Source, First Message, attributes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum EmptyCells {
-    /// Keep the stored value (the default: a blank cell is "no news").
+pub enum FieldPolicy {
+    /// A value overwrites; an empty cell keeps what is stored (the default:
+    /// a blank cell is "no news").
     #[default]
-    Keep,
-    /// Clear the stored value. Only columns the file has are cleared.
-    Clear,
+    KeepWhenEmpty,
+    /// The cell wins: a value overwrites, an empty cell clears.
+    Overwrite,
+    /// A value overwrites, an empty cell keeps, and the cell holding exactly
+    /// [`UpdatePolicy::clear_token`] (default `NULL`) clears.
+    ClearOnToken,
 }
 
 /// What a Tags cell does to the tags a contact already has.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TagUpdates {
-    /// Add the cell's tags to the stored ones (the default).
+pub enum TagPolicy {
+    /// Add the cell's tags after the stored ones (the default).
     #[default]
     Add,
-    /// Replace the stored tags with the cell's.
+    /// The contact's tags become exactly the cell's; an empty cell clears them.
     Replace,
+    /// Take the cell's tags away from the contact.
+    Remove,
 }
 
-/// The update rules of an import.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct UpdateRules {
-    pub empty_cells: EmptyCells,
-    pub tags: TagUpdates,
+/// What the Name cell does to a stored contact's name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NamePolicy {
+    /// The file's name replaces the stored one (the default).
+    #[default]
+    Replace,
+    /// The file's name only names new contacts; stored names are kept (e.g.
+    /// names your agents corrected).
+    KeepExisting,
 }
 
-impl UpdateRules {
-    /// Merges `update` into `contact`. Fields the import does not own
-    /// (`created_at`, `last_active`, `state`) are never touched.
-    pub fn apply(&self, contact: &mut Contact, update: &RowUpdate) {
-        contact.set_name(&update.name);
-        let clear = self.empty_cells == EmptyCells::Clear;
-        match &update.tags {
-            Cell::Set(tags) if self.tags == TagUpdates::Replace => contact.tags = tags.clone(),
-            Cell::Set(tags) => {
+/// How an import updates contacts that already exist, field by field.
+///
+/// Serializable, so a service can store a policy per import template.
+///
+/// ```
+/// use contact_import::{FieldPolicy, TagPolicy, UpdatePolicy};
+/// let policy = UpdatePolicy {
+///     tags: TagPolicy::Replace,
+///     ..UpdatePolicy::default()
+/// }
+/// .with_attribute("email", FieldPolicy::ClearOnToken);
+/// let json = serde_json::to_string(&policy).unwrap();
+/// assert_eq!(serde_json::from_str::<UpdatePolicy>(&json).unwrap(), policy);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdatePolicy {
+    /// The Name column.
+    pub name: NamePolicy,
+    /// The Tags column.
+    pub tags: TagPolicy,
+    /// The Source column.
+    pub source: FieldPolicy,
+    /// The First Message column.
+    pub first_message: FieldPolicy,
+    /// Every attribute column without its own entry in `attribute`.
+    pub attributes: FieldPolicy,
+    /// Policies for single attributes, by name.
+    pub attribute: BTreeMap<String, FieldPolicy>,
+    /// The cell text that clears a value under [`FieldPolicy::ClearOnToken`]
+    /// (compared exactly, after trimming).
+    pub clear_token: String,
+}
+
+impl Default for UpdatePolicy {
+    fn default() -> UpdatePolicy {
+        UpdatePolicy {
+            name: NamePolicy::Replace,
+            tags: TagPolicy::Add,
+            source: FieldPolicy::KeepWhenEmpty,
+            first_message: FieldPolicy::KeepWhenEmpty,
+            attributes: FieldPolicy::KeepWhenEmpty,
+            attribute: BTreeMap::new(),
+            clear_token: "NULL".to_owned(),
+        }
+    }
+}
+
+impl UpdatePolicy {
+    /// Every column of the file wins: empty cells clear, tags are replaced.
+    pub fn overwrite() -> UpdatePolicy {
+        UpdatePolicy {
+            tags: TagPolicy::Replace,
+            source: FieldPolicy::Overwrite,
+            first_message: FieldPolicy::Overwrite,
+            attributes: FieldPolicy::Overwrite,
+            ..UpdatePolicy::default()
+        }
+    }
+
+    /// Sets the policy of one attribute.
+    pub fn with_attribute(mut self, name: &str, policy: FieldPolicy) -> UpdatePolicy {
+        self.attribute.insert(name.to_owned(), policy);
+        self
+    }
+
+    fn attribute_policy(&self, attribute: &Attribute) -> FieldPolicy {
+        self.attribute
+            .get(attribute.as_str())
+            .copied()
+            .unwrap_or(self.attributes)
+    }
+
+    /// Merges `update` into `contact`; `is_new` when the contact was just
+    /// created. Fields the import does not own (`created_at`,
+    /// `last_active`, `state`) are never touched.
+    pub(crate) fn apply(&self, contact: &mut Contact, update: &RowUpdate, is_new: bool) {
+        if is_new || self.name == NamePolicy::Replace {
+            contact.set_name(&update.name);
+        }
+        self.apply_tags(contact, &update.tags);
+        self.merge(&mut contact.source, &update.source, self.source);
+        self.merge(
+            &mut contact.first_message,
+            &update.first_message,
+            self.first_message,
+        );
+        for (attribute, cell) in &update.attributes {
+            let mut value = contact
+                .attributes
+                .get(attribute.as_str())
+                .map(str::to_owned);
+            self.merge(&mut value, cell, self.attribute_policy(attribute));
+            match value {
+                Some(value) => contact.attributes.set(attribute.clone(), value),
+                None => {
+                    contact.attributes.remove(attribute.as_str());
+                }
+            }
+        }
+    }
+
+    fn apply_tags(&self, contact: &mut Contact, cell: &Cell<crate::Tags>) {
+        match (cell, self.tags) {
+            (Cell::Set(tags), TagPolicy::Add) => {
                 for tag in tags {
                     if !contact.tags.contains(tag) {
                         contact.tags.push(tag.clone());
                     }
                 }
             }
-            Cell::Empty if clear => contact.tags.clear(),
-            Cell::Empty | Cell::Absent => {}
-        }
-        merge_option(&mut contact.source, &update.source, clear);
-        merge_option(&mut contact.first_message, &update.first_message, clear);
-        for (attribute, cell) in &update.attributes {
-            match cell {
-                Cell::Set(value) => contact.attributes.set(attribute.clone(), value.clone()),
-                Cell::Empty if clear => {
-                    contact.attributes.remove(attribute.as_str());
-                }
-                Cell::Empty | Cell::Absent => {}
-            }
+            (Cell::Set(tags), TagPolicy::Replace) => contact.tags = tags.clone(),
+            (Cell::Set(tags), TagPolicy::Remove) => contact.tags.retain(|t| !tags.contains(t)),
+            (Cell::Empty, TagPolicy::Replace) => contact.tags.clear(),
+            (Cell::Empty | Cell::Absent | Cell::Clear, _) => {}
         }
     }
-}
 
-fn merge_option<T: Clone>(slot: &mut Option<T>, cell: &Cell<T>, clear: bool) {
-    match cell {
-        Cell::Set(value) => *slot = Some(value.clone()),
-        Cell::Empty if clear => *slot = None,
-        Cell::Empty | Cell::Absent => {}
+    fn merge<T: Clone>(&self, slot: &mut Option<T>, cell: &Cell<T>, policy: FieldPolicy) {
+        match (cell, policy) {
+            (Cell::Set(value), _) => *slot = Some(value.clone()),
+            (Cell::Empty, FieldPolicy::Overwrite) | (Cell::Clear, FieldPolicy::ClearOnToken) => {
+                *slot = None
+            }
+            (Cell::Clear, _) | (Cell::Empty | Cell::Absent, _) => {}
+        }
     }
 }

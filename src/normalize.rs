@@ -5,6 +5,7 @@ use smallvec::SmallVec;
 use crate::catalog::Catalog;
 use crate::contact::{Attribute, Tag, Tags, normalize_name};
 use crate::mapping::Columns;
+use crate::merge::{FieldPolicy, UpdatePolicy};
 use crate::phone::{Phone, PhoneError, PhoneNormalizer};
 use crate::reader::Record;
 use crate::report::{FailureCode, RowFailure, Warning, WarningCode};
@@ -12,10 +13,12 @@ use crate::report::{FailureCode, RowFailure, Warning, WarningCode};
 /// What one cell says about a field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Cell<T> {
-    /// The file has no column for the field: nothing to say.
+    /// The file has no column for the field, or the cell says nothing usable.
     Absent,
     /// The column is there and the cell is empty.
     Empty,
+    /// The cell holds the clear token of a [`FieldPolicy::ClearOnToken`] field.
+    Clear,
     /// The cell's value.
     Set(T),
 }
@@ -23,6 +26,7 @@ pub(crate) enum Cell<T> {
 /// A row, normalized: what the import will merge into the contact under `phone`.
 #[derive(Clone, Debug)]
 pub(crate) struct RowUpdate {
+    pub row: u64,
     pub phone: Phone,
     pub name: String,
     pub tags: Cell<Tags>,
@@ -36,6 +40,7 @@ pub(crate) struct RowNormalizer<'a> {
     pub columns: &'a Columns,
     pub headers: &'a [String],
     pub phones: PhoneNormalizer,
+    pub policy: &'a UpdatePolicy,
 }
 
 impl RowNormalizer<'_> {
@@ -76,12 +81,20 @@ impl RowNormalizer<'_> {
                 );
                 fail(FailureCode::InvalidUtf8, message, Some(column))
             })?;
-            Ok(unquote(text.trim()))
+            if let Some(c) = text
+                .chars()
+                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                let message = format!(
+                    "the {:?} cell contains the control character U+{:04X}; the file may be damaged or not a text CSV",
+                    self.headers[column], c as u32
+                );
+                return Err(fail(FailureCode::ControlCharacter, message, Some(column)));
+            }
+            Ok(read_cell(text))
         };
         let cols = self.columns;
-        // Mapping guarantees both mandatory columns.
-        let (name_col, phone_col) = (cols.name.unwrap_or(0), cols.phone.unwrap_or(0));
-        let name = normalize_name(cell(name_col)?);
+        let (name, name_col) = self.name(&cell)?;
         if name.is_empty() {
             return Err(fail(
                 FailureCode::MissingName,
@@ -89,6 +102,8 @@ impl RowNormalizer<'_> {
                 Some(name_col),
             ));
         }
+        // Mapping guarantees a phone column.
+        let phone_col = cols.phone.unwrap_or(0);
         let phone = self.phones.normalize(cell(phone_col)?).map_err(|e| {
             let code = match e {
                 PhoneError::Missing => FailureCode::MissingPhone,
@@ -98,6 +113,7 @@ impl RowNormalizer<'_> {
             fail(code, e.to_string(), Some(phone_col))
         })?;
         let mut update = RowUpdate {
+            row,
             phone,
             name,
             tags: Cell::Absent,
@@ -117,7 +133,7 @@ impl RowNormalizer<'_> {
             update.tags = self.tags(cell(col)?, |m| warn(col, WarningCode::UnknownTag, m));
         }
         if let Some(col) = cols.source {
-            update.source = text_cell(cell(col)?);
+            update.source = self.text(cell(col)?, self.policy.source);
         }
         if let Some(col) = cols.first_message {
             update.first_message = self.first_message(cell(col)?, |m| {
@@ -125,19 +141,61 @@ impl RowNormalizer<'_> {
             });
         }
         for (col, attribute) in &cols.attributes {
+            let policy = self
+                .policy
+                .attribute
+                .get(attribute.as_str())
+                .copied()
+                .unwrap_or(self.policy.attributes);
             update
                 .attributes
-                .push((attribute.clone(), text_cell(cell(*col)?)));
+                .push((attribute.clone(), self.text(cell(*col)?, policy)));
         }
         Ok(update)
     }
 
+    /// The name from the Name column, or from First Name and Last Name
+    /// joined; with the column to blame when it is empty.
+    fn name<'r>(
+        &self,
+        cell: &impl Fn(usize) -> Result<&'r str, RowFailure>,
+    ) -> Result<(String, usize), RowFailure> {
+        let cols = self.columns;
+        if let Some(col) = cols.name {
+            return Ok((normalize_name(cell(col)?), col));
+        }
+        let first_col = cols.first_name.unwrap_or(0);
+        let first = cell(first_col)?;
+        let last = match cols.last_name {
+            Some(col) => cell(col)?,
+            None => "",
+        };
+        Ok((normalize_name(&format!("{first} {last}")), first_col))
+    }
+
     fn count_message(&self, record: &Record) -> String {
+        let spans_lines =
+            (0..record.len()).any(|i| record.field(i).is_some_and(|f| f.contains(&b'\n')));
+        let hint = if spans_lines && record.len() < self.headers.len() {
+            "a quote that is never closed joins the lines after it into one cell; check the quotes in this row"
+        } else {
+            "check for a missing or extra delimiter, or an unquoted comma"
+        };
         format!(
-            "the row has {} fields but the header has {}; check for a missing or extra delimiter, or an unquoted comma",
+            "the row has {} fields but the header has {}; {hint}",
             record.len(),
             self.headers.len()
         )
+    }
+
+    fn text(&self, text: &str, policy: FieldPolicy) -> Cell<String> {
+        if text.is_empty() {
+            Cell::Empty
+        } else if policy == FieldPolicy::ClearOnToken && text == self.policy.clear_token {
+            Cell::Clear
+        } else {
+            Cell::Set(text.to_owned())
+        }
     }
 
     /// `MBA | Finance`: split on `|`, trimmed, empties and repeats dropped,
@@ -165,6 +223,10 @@ impl RowNormalizer<'_> {
     fn first_message(&self, text: &str, mut warn: impl FnMut(String)) -> Cell<Tag> {
         if text.is_empty() {
             return Cell::Empty;
+        }
+        if self.policy.first_message == FieldPolicy::ClearOnToken && text == self.policy.clear_token
+        {
+            return Cell::Clear;
         }
         if text.contains('|') {
             warn(format!(
@@ -194,16 +256,22 @@ impl RowNormalizer<'_> {
     }
 }
 
-fn text_cell(text: &str) -> Cell<String> {
-    if text.is_empty() {
-        Cell::Empty
-    } else {
-        Cell::Set(text.to_owned())
-    }
+/// Trims whitespace and the invisible characters copy-paste leaves at the
+/// ends of a cell (zero-width space, word joiner, byte order mark).
+fn trim_cell(text: &str) -> &str {
+    text.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+    })
+}
+
+/// The value an import reads from a cell's text: trimmed, without the
+/// leading `'` of a spreadsheet's text marker.
+pub(crate) fn read_cell(text: &str) -> &str {
+    unquote(trim_cell(text))
 }
 
 /// Strips the leading `'` a spreadsheet (or an export guarding against
 /// formula injection) puts before text.
-fn unquote(text: &str) -> &str {
+pub(crate) fn unquote(text: &str) -> &str {
     text.strip_prefix('\'').unwrap_or(text)
 }

@@ -192,10 +192,10 @@ impl PhoneNormalizer {
     pub fn normalize(&self, cell: &str) -> Result<Phone, PhoneError> {
         let trimmed = cell.trim();
         let trimmed = trimmed.strip_prefix('\'').unwrap_or(trimmed).trim();
-        if is_scientific(trimmed) {
-            return Err(PhoneError::ScientificNotation(trimmed.to_owned()));
-        }
-        let (international, digits) = clean(trimmed)?;
+        let folded = fold_digits(trimmed);
+        let trimmed = folded.as_ref();
+        let repaired = repair_spreadsheet_number(trimmed)?;
+        let (international, digits) = clean(repaired.as_deref().unwrap_or(trimmed))?;
         if digits.is_empty() {
             return Err(PhoneError::Missing);
         }
@@ -270,11 +270,12 @@ fn validate(digits: &str) -> Result<Phone, PhoneError> {
 fn clean(text: &str) -> Result<(bool, String), PhoneError> {
     let mut digits = String::with_capacity(text.len());
     let mut international = false;
-    for (i, c) in text.char_indices() {
+    for c in text.chars() {
         match c {
             '0'..='9' => digits.push(c),
             ' ' | '-' | '.' | '(' | ')' => {}
-            '+' if i == 0 => international = true,
+            c if c.is_whitespace() || is_invisible(c) => {}
+            '+' if digits.is_empty() && !international => international = true,
             '+' => {
                 return Err(PhoneError::Invalid(format!(
                     "{text:?} has a '+' that is not at the start"
@@ -295,17 +296,67 @@ fn clean(text: &str) -> Result<(bool, String), PhoneError> {
     Ok((international, digits))
 }
 
-/// `9.19876E+11`, `9E11`, `9.1e+011`: what a spreadsheet shows for a long
-/// number in a cell formatted as "General".
-fn is_scientific(text: &str) -> bool {
+/// Undoes what a spreadsheet does to a long number in a "General" cell,
+/// when no digit was lost: `919876543452.0` is `919876543452`, and
+/// `9.876543452E9` (every digit still there) is `9876543452`. A number in
+/// scientific notation that lost digits (`9.19876E+11`) is an error; any
+/// other text is left for the phone rules (`Ok(None)`).
+fn repair_spreadsheet_number(text: &str) -> Result<Option<String>, PhoneError> {
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some((int, zeros)) = text.split_once('.')
+        && all_digits(int)
+        && all_digits(zeros)
+        && zeros.bytes().all(|b| b == b'0')
+    {
+        return Ok(Some(int.to_owned()));
+    }
     let Some((mantissa, exponent)) = text.split_once(['e', 'E']) else {
-        return false;
+        return Ok(None);
     };
     let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
-        && !exponent.is_empty()
-        && exponent.bytes().all(|b| b.is_ascii_digit())
+    let scientific =
+        all_digits(int) && (frac.is_empty() || all_digits(frac)) && all_digits(exponent);
+    if !scientific {
+        return Ok(None);
+    }
+    // Exactly as many fraction digits as the exponent: an integer with all its digits.
+    if exponent.parse::<usize>().is_ok_and(|e| e == frac.len()) {
+        return Ok(Some(format!("{int}{frac}")));
+    }
+    Err(PhoneError::ScientificNotation(text.to_owned()))
+}
+
+/// The first code point (zero) of each block of decimal digits a phone may
+/// be typed in: Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali,
+/// Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam, full-width.
+const DIGIT_ZEROS: [u32; 12] = [
+    0x0660, 0x06F0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0xFF10,
+];
+
+/// `९८७६५४३२१०` and `９８７６` are the same digits as `9876`: a phone typed on
+/// a phone's native keyboard or pasted from a PDF.
+fn fold_digits(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        return text.into();
+    }
+    let ascii_digit = |c: char| {
+        DIGIT_ZEROS
+            .iter()
+            .find_map(|&zero| (c as u32).checked_sub(zero).filter(|d| *d < 10))
+            .and_then(|d| char::from_digit(d, 10))
+    };
+    let fold = |c: char| match c {
+        '\u{FF0B}' => '+',
+        c => ascii_digit(c).unwrap_or(c),
+    };
+    text.chars().map(fold).collect::<String>().into()
+}
+
+/// Zero-width characters that copy-paste leaves in numbers.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
 }

@@ -41,6 +41,13 @@ impl Record {
         Some(&self.data[start..self.ends[i]])
     }
 
+    /// True for a row whose cells are all blank, as a spreadsheet writes an
+    /// empty row (`,,,`).
+    pub fn is_blank(&self) -> bool {
+        !self.too_large
+            && (0..self.len).all(|i| self.field(i).is_some_and(|f| f.trim_ascii().is_empty()))
+    }
+
     /// Every field as text, invalid UTF-8 replaced.
     pub fn lossy(&self) -> Vec<String> {
         (0..self.len)
@@ -125,7 +132,7 @@ impl<R: Read> RecordReader<R> {
 
     fn grow_data(&self, record: &mut Record, out: &mut usize) {
         if record.data.len() < self.max_row_bytes {
-            let next = (record.data.len() * 2).clamp(1024, self.max_row_bytes.max(1));
+            let next = (record.data.len() * 2).max(1024).min(self.max_row_bytes);
             record.data.resize(next, 0);
         } else {
             // Over the limit: keep parsing, drop what was stored.
@@ -136,7 +143,7 @@ impl<R: Read> RecordReader<R> {
 
     fn grow_ends(&self, record: &mut Record, nends: &mut usize) {
         if record.ends.len() < self.max_fields {
-            let next = (record.ends.len() * 2).clamp(16, self.max_fields.max(1));
+            let next = (record.ends.len() * 2).max(16).min(self.max_fields);
             record.ends.resize(next, 0);
         } else {
             record.too_large = true;
@@ -170,4 +177,74 @@ impl<R: Read> RecordReader<R> {
         }
         Ok(())
     }
+}
+
+/// The bytes of a file as UTF-8 (or as they are, when they claim to be
+/// UTF-8): UTF-16 with a byte order mark and an explicitly chosen encoding
+/// are transcoded while reading; anything else passes through untouched, so
+/// that invalid UTF-8 fails only the rows it is in.
+pub(crate) enum Input<R: Read> {
+    Raw(R),
+    Decoded(Box<encoding_rs_io::DecodeReaderBytes<R, Vec<u8>>>),
+}
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::Raw(r) => r.read(buf),
+            Input::Decoded(r) => r.read(buf),
+        }
+    }
+}
+
+impl<R: Read + io::Seek> Input<R> {
+    /// Opens `source` at its current position, which it keeps.
+    pub fn open(
+        mut source: R,
+        encoding: Option<&'static encoding_rs::Encoding>,
+    ) -> io::Result<Input<R>> {
+        let start = source.stream_position()?;
+        let mut head = [0u8; 2];
+        let mut n = 0;
+        while n < head.len() {
+            match source.read(&mut head[n..])? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        source.seek(io::SeekFrom::Start(start))?;
+        let utf16 = matches!(&head[..n], [0xFF, 0xFE] | [0xFE, 0xFF]);
+        if encoding.is_none() && !utf16 {
+            return Ok(Input::Raw(source));
+        }
+        let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(encoding)
+            .strip_bom(true)
+            .build(source);
+        Ok(Input::Decoded(Box::new(decoder)))
+    }
+}
+
+/// The delimiter of the header line: the most frequent of `,`, `;` and tab
+/// outside quotes (`,` when none occurs).
+pub(crate) fn sniff_delimiter<R: Read>(input: R) -> io::Result<u8> {
+    let mut head = Vec::with_capacity(4096);
+    input.take(64 * 1024).read_to_end(&mut head)?;
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for &b in &head {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(count) = counts.iter_mut().find(|(d, _)| *d == b) {
+                    count.1 += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    // max_by_key keeps the last maximum; reversed, ties go to the comma.
+    let best = counts.iter().rev().max_by_key(|(_, n)| *n);
+    Ok(best.filter(|(_, n)| *n > 0).map_or(b',', |(d, _)| *d))
 }

@@ -6,6 +6,8 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
+use crate::formula::guard_formula;
+use crate::normalize::read_cell;
 use crate::phone::Phone;
 
 /// Why a row was not imported. The codes are stable: match on them, store
@@ -29,6 +31,11 @@ pub enum FailureCode {
     /// The row is larger than [`ImportOptions::max_row_bytes`](crate::ImportOptions::max_row_bytes)
     /// (or has more fields than the limit); it was skipped unread.
     RowTooLarge,
+    /// Another row of the file has the same phone, and the import's
+    /// [`DuplicatePolicy`](crate::DuplicatePolicy) did not take this one.
+    DuplicateInFile,
+    /// A cell the import reads contains a control character such as NUL.
+    ControlCharacter,
 }
 
 impl FailureCode {
@@ -42,6 +49,8 @@ impl FailureCode {
             FailureCode::FieldCountMismatch => "field_count_mismatch",
             FailureCode::InvalidUtf8 => "invalid_utf8",
             FailureCode::RowTooLarge => "row_too_large",
+            FailureCode::DuplicateInFile => "duplicate_in_file",
+            FailureCode::ControlCharacter => "control_character",
         }
     }
 }
@@ -81,6 +90,17 @@ pub enum WarningCode {
     UnknownTag,
     /// The first-message cell is not a single catalog tag and was not assigned.
     InvalidFirstMessage,
+    /// A First Name or Last Name column was ignored because the file has a Name column.
+    SupersededColumn,
+}
+
+/// Rows of one file that share a phone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicatePhone {
+    /// The phone, in E.164.
+    pub phone: Phone,
+    /// The rows that have it, in file order.
+    pub rows: Vec<u64>,
 }
 
 /// Something the user should know that did not stop a row from importing.
@@ -98,7 +118,7 @@ pub struct Warning {
 
 /// The outcome of an import.
 ///
-/// `rows == added + updated + failed` always holds. Every contact touched
+/// `rows == added + updated + unchanged + failed` always holds. Every contact touched
 /// appears in exactly one of `phones_added` (created by this import) or
 /// `phones_updated` (existed before it), once.
 ///
@@ -110,6 +130,7 @@ pub struct Warning {
 /// let csv = "Name,Mobile Number,Tags\nMohit Dua,9876543452,MBA\nNo Phone,,MBA\n";
 /// let report = engine.import_bytes(csv.as_bytes(), &mut store).unwrap();
 /// assert_eq!((report.rows, report.added, report.failed), (2, 1, 1));
+/// assert_eq!(report.rows, report.added + report.updated + report.unchanged + report.failed);
 /// assert_eq!(report.failures[0].row, 3);
 /// assert_eq!(report.failures[0].code, FailureCode::MissingPhone);
 /// ```
@@ -119,8 +140,12 @@ pub struct ImportReport {
     pub rows: u64,
     /// Rows that created a contact.
     pub added: u64,
-    /// Rows that updated a contact (one that existed, or an earlier row of the file).
+    /// Rows that changed a contact that existed, or that an earlier row of
+    /// the file created.
     pub updated: u64,
+    /// Rows whose contact existed and that changed nothing in it.
+    #[serde(default)]
+    pub unchanged: u64,
     /// Rows that were not imported.
     pub failed: u64,
     /// Phones of the contacts this import created, in file order.
@@ -131,6 +156,10 @@ pub struct ImportReport {
     pub failures: Vec<RowFailure>,
     /// Warnings, in file order (file-wide ones first).
     pub warnings: Vec<Warning>,
+    /// Phones that more than one row of the file has, with those rows,
+    /// ordered by their first row; whatever the duplicate policy.
+    #[serde(default)]
+    pub duplicates: Vec<DuplicatePhone>,
     /// The header row as read, for the failure file.
     pub headers: Vec<String>,
     /// The last row the store holds: every row up to it was written or
@@ -143,26 +172,42 @@ impl ImportReport {
     /// cells, plus `Row` and `Reason`, so that the user can fix the cells and
     /// upload the file again (the extra columns are ignored on import).
     ///
+    /// Each cell is written as the import read it (trimmed, a leading `'`
+    /// removed) and guarded against formula injection
+    /// ([`guard_formula`]), so importing the failure
+    /// file reads the same values as the original.
+    ///
     /// A row with more cells than the header keeps its first cells; the
     /// reason names the extra ones.
     pub fn write_failures<W: io::Write>(&self, writer: W) -> io::Result<()> {
         let mut csv = csv::WriterBuilder::new()
             .flexible(false)
             .from_writer(writer);
-        let header: Vec<&str> = self
+        let header = self
             .headers
             .iter()
             .map(String::as_str)
-            .chain(["Row", "Reason"])
-            .collect();
-        csv.write_record(&header)?;
+            .chain(["Row", "Reason"]);
+        write_guarded(&mut csv, header)?;
         let width = self.headers.len();
         for failure in &self.failures {
-            let cells = (0..width).map(|i| failure.values.get(i).map_or("", String::as_str));
+            let cells =
+                (0..width).map(|i| read_cell(failure.values.get(i).map_or("", String::as_str)));
             let row = failure.row.to_string();
             let reason = format!("{}: {}", failure.code, failure.message);
-            csv.write_record(cells.chain([row.as_str(), reason.as_str()]))?;
+            write_guarded(&mut csv, cells.chain([row.as_str(), reason.as_str()]))?;
         }
         csv.flush()
     }
+}
+
+fn write_guarded<'a, W: io::Write>(
+    csv: &mut csv::Writer<W>,
+    cells: impl Iterator<Item = &'a str>,
+) -> io::Result<()> {
+    for cell in cells {
+        csv.write_field(guard_formula(cell).as_bytes())?;
+    }
+    csv.write_record(None::<&[u8]>)?;
+    Ok(())
 }

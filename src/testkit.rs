@@ -21,7 +21,7 @@
 //! - a batch lands whole or not at all (see [`Conformance::refused_batch`]);
 //! - imports through the engine give the same contacts and counts as the
 //!   [`MemoryStore`] reference, with the update rules (added tags, blank
-//!   cells, `EmptyCells::Clear`, `TagUpdates::Replace`) and a phone repeated
+//!   cells, `FieldPolicy::Overwrite`, `TagPolicy::Replace`) and a phone repeated
 //!   inside one file, within a batch and across batches;
 //! - the catalog and the import history, when the store keeps them;
 //! - batches of 12,000 contacts, and a 25,000-row import.
@@ -34,7 +34,7 @@ use jiff::Timestamp;
 use crate::catalog::Catalog;
 use crate::contact::{Contact, State, Tag};
 use crate::engine::{ImportEngine, ImportOptions};
-use crate::merge::{EmptyCells, TagUpdates};
+use crate::merge::{FieldPolicy, TagPolicy, UpdatePolicy};
 use crate::phone::Phone;
 use crate::report::ImportReport;
 use crate::store::{ContactStore, MemoryStore};
@@ -430,8 +430,13 @@ fn check_engine_merge_rules<S: ContactStore>(store: &mut S) -> Result<(), Failur
     same(CHECK, "Mohit's created_at", &mohit.created_at, &NOW)?;
 
     let clearing = ImportOptions {
-        empty_cells: EmptyCells::Clear,
-        tags: TagUpdates::Replace,
+        update: UpdatePolicy {
+            tags: TagPolicy::Replace,
+            source: FieldPolicy::Overwrite,
+            first_message: FieldPolicy::Overwrite,
+            attributes: FieldPolicy::Overwrite,
+            ..UpdatePolicy::default()
+        },
         ..ImportOptions::default()
     };
     import_like_reference(CHECK, store, &mut reference, &[SECOND_FILE], &clearing)?;
@@ -439,14 +444,14 @@ fn check_engine_merge_rules<S: ContactStore>(store: &mut S) -> Result<(), Failur
         .ok_or_else(|| fail(CHECK, "Priya is missing"))?;
     same(
         CHECK,
-        "Priya's City after a blank cell with EmptyCells::Clear",
+        "Priya's City after a blank cell with FieldPolicy::Overwrite",
         &priya.attributes.get("City"),
         &None,
     )?;
     let tags: Vec<&str> = priya.tags.iter().map(|t| t.as_str()).collect();
     same(
         CHECK,
-        "Priya's tags with TagUpdates::Replace",
+        "Priya's tags with TagPolicy::Replace",
         &tags,
         &vec!["VIP"],
     )

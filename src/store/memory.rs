@@ -1,11 +1,13 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::ops::ControlFlow;
 
 use crate::catalog::Catalog;
 use crate::contact::Contact;
+use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
-use crate::store::ContactStore;
+use crate::store::{ContactScan, ContactStore};
 
 /// A contact book in memory: the embedded default, and the reference every
 /// other store is checked against. It keeps a catalog and the import history
@@ -111,5 +113,43 @@ impl ContactStore for MemoryStore {
 
     fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
         Ok(self.imports.iter().find(|r| r.id == id).cloned())
+    }
+}
+
+impl ContactScan for MemoryStore {
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), Infallible> {
+        visit_in_order(self.contacts.values(), visit);
+        Ok(())
+    }
+
+    /// Filters before sorting, so only the segment is sorted.
+    fn scan_filtered(
+        &mut self,
+        filter: &Filter,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), Infallible> {
+        visit_in_order(self.contacts.values().filter(|c| filter.matches(c)), visit);
+        Ok(())
+    }
+
+    fn count(&mut self, filter: &Filter) -> Result<u64, Infallible> {
+        Ok(self.contacts.values().filter(|c| filter.matches(c)).count() as u64)
+    }
+}
+
+/// Visits `contacts` sorted by phone, until the visitor stops.
+fn visit_in_order<'a>(
+    contacts: impl Iterator<Item = &'a Contact>,
+    visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+) {
+    let mut sorted: Vec<&Contact> = contacts.collect();
+    sorted.sort_unstable_by_key(|c| c.phone);
+    for contact in sorted {
+        if visit(contact).is_break() {
+            break;
+        }
     }
 }

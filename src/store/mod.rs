@@ -1,7 +1,8 @@
 //! Where contacts live: the [`ContactStore`] trait that callers implement,
-//! [`MemoryStore`], the store shipped with the crate, and the database stores
-//! behind cargo features: `SqliteStore` (`sqlite`) and `PostgresStore`
-//! (`postgres`).
+//! [`ContactScan`] for stores that can list their contacts (export and
+//! segments), [`MemoryStore`], the store shipped with the crate, and the
+//! database stores behind cargo features: `SqliteStore` (`sqlite`) and
+//! `PostgresStore` (`postgres`).
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod codec;
@@ -19,8 +20,11 @@ pub use postgres::{PostgresError, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteError, SqliteStore};
 
+use std::ops::ControlFlow;
+
 use crate::catalog::Catalog;
 use crate::contact::Contact;
+use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 
@@ -172,5 +176,91 @@ impl<S: ContactStore + ?Sized> ContactStore for &mut S {
 
     fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Self::Error> {
         (**self).import(id)
+    }
+}
+
+/// A store that can list its contacts: what [`export`](crate::export()),
+/// segments and counts need. Import needs only [`ContactStore`], so a store
+/// that cannot list (say, one that forwards to a remote API) is still a store.
+///
+/// One method is required: [`scan`](Self::scan), which hands every contact,
+/// in ascending phone order, to a visitor that may stop early. The filtered
+/// scan and the count are defaults that filter in Rust; a database store
+/// overrides them to evaluate the [`Filter`] in its query language, and must
+/// return exactly the contacts [`Filter::matches`] accepts, in the same order.
+///
+/// No method returns the whole store at once: contacts stream through the
+/// visitor, so an export of a million contacts holds one at a time.
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use contact_import::{ContactScan, Filter, MemoryStore};
+///
+/// let mut store = MemoryStore::new();
+/// # let engine = contact_import::ImportEngine::new(contact_import::Catalog::new().with_tags(["MBA"]), jiff::Timestamp::UNIX_EPOCH);
+/// # engine.import_bytes(b"Name,Phone,Tags\nAsha,9876543210,MBA\nRavi,9876543211,\nMohit,9876543212,MBA\n", &mut store).unwrap();
+/// let mut names = Vec::new();
+/// store.scan_filtered(&Filter::any_tag(["MBA"]), &mut |contact| {
+///     names.push(contact.name().to_owned());
+///     ControlFlow::Continue(())
+/// })?;
+/// assert_eq!(names, ["Asha", "Mohit"]);
+/// assert_eq!(store.count(&Filter::everyone())?, 3);
+/// # Ok::<(), std::convert::Infallible>(())
+/// ```
+pub trait ContactScan: ContactStore {
+    /// Calls `visit` with every contact, in ascending phone order (the order
+    /// of their E.164 text), until it returns [`ControlFlow::Break`].
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), Self::Error>;
+
+    /// Calls `visit` with every contact that `filter` matches, in ascending
+    /// phone order, until it returns [`ControlFlow::Break`]. The default
+    /// scans every contact and filters in Rust.
+    fn scan_filtered(
+        &mut self,
+        filter: &Filter,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), Self::Error> {
+        self.scan(&mut |contact| {
+            if filter.matches(contact) {
+                visit(contact)
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    }
+
+    /// How many contacts `filter` matches. The default counts a filtered scan.
+    fn count(&mut self, filter: &Filter) -> Result<u64, Self::Error> {
+        let mut count = 0;
+        self.scan_filtered(filter, &mut |_| {
+            count += 1;
+            ControlFlow::Continue(())
+        })?;
+        Ok(count)
+    }
+}
+
+impl<S: ContactScan + ?Sized> ContactScan for &mut S {
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), Self::Error> {
+        (**self).scan(visit)
+    }
+
+    fn scan_filtered(
+        &mut self,
+        filter: &Filter,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), Self::Error> {
+        (**self).scan_filtered(filter, visit)
+    }
+
+    fn count(&mut self, filter: &Filter) -> Result<u64, Self::Error> {
+        (**self).count(filter)
     }
 }

@@ -1,19 +1,21 @@
 //! [`PostgresStore`]: a contact book in PostgreSQL (feature `postgres`).
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::time::SystemTime;
 
 use jiff::Timestamp;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls, Row, Statement};
 
 use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
-use crate::store::ContactStore;
 use crate::store::codec::{
     ContactColumns, DecodeError, report_from_json, report_to_json, signed, unsigned,
 };
+use crate::store::{ContactScan, ContactStore};
 
 /// The schema, one migration per version; `contact_import_schema` holds the
 /// versions applied. Plain SQL that Citus, YugabyteDB and CockroachDB also
@@ -177,14 +179,6 @@ impl PostgresStore {
     /// True when no contact is stored.
     pub fn is_empty(&mut self) -> Result<bool, PostgresError> {
         Ok(self.len()? == 0)
-    }
-
-    /// Every contact, sorted by phone.
-    pub fn contacts(&mut self) -> Result<Vec<Contact>, PostgresError> {
-        let rows = self
-            .client
-            .query(&format!("{SELECT_CONTACTS} ORDER BY phone"), &[])?;
-        rows.iter().map(contact_from_row).collect()
     }
 }
 
@@ -436,5 +430,23 @@ impl ContactStore for PostgresStore {
             error: summary.error,
             report: report_from_json(id, &json)?,
         }))
+    }
+}
+
+impl ContactScan for PostgresStore {
+    /// Streams the contacts from the server (not all held at once). Phones
+    /// are `+` and digits, which every collation orders as bytes do.
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), PostgresError> {
+        let sql = format!("{SELECT_CONTACTS} ORDER BY phone");
+        let mut rows = self.client.query_raw(&sql, std::iter::empty::<&str>())?;
+        while let Some(row) = rows.next()? {
+            if visit(&contact_from_row(&row)?).is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 }

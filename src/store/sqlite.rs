@@ -1,5 +1,6 @@
 //! [`SqliteStore`]: a contact book in a SQLite file (feature `sqlite`).
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -9,10 +10,10 @@ use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
-use crate::store::ContactStore;
 use crate::store::codec::{
     ContactColumns, DecodeError, report_from_json, report_to_json, signed, unsigned,
 };
+use crate::store::{ContactScan, ContactStore};
 
 /// The schema, one migration per version: the database's `PRAGMA
 /// user_version` says how many have run. Times are microseconds since the
@@ -169,18 +170,6 @@ impl SqliteStore {
     /// True when no contact is stored.
     pub fn is_empty(&self) -> Result<bool, SqliteError> {
         Ok(self.len()? == 0)
-    }
-
-    /// Every contact, sorted by phone.
-    pub fn contacts(&self) -> Result<Vec<Contact>, SqliteError> {
-        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY phone");
-        let mut statement = self.connection.prepare(&sql)?;
-        let mut rows = statement.query([])?;
-        let mut contacts = Vec::new();
-        while let Some(row) = rows.next()? {
-            contacts.push(contact_from_row(row)?);
-        }
-        Ok(contacts)
     }
 }
 
@@ -383,5 +372,22 @@ impl ContactStore for SqliteStore {
             error: summary.error,
             report: report_from_json(id, &json)?,
         }))
+    }
+}
+
+impl ContactScan for SqliteStore {
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), SqliteError> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY phone");
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            if visit(&contact_from_row(row)?).is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 }

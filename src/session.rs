@@ -1,0 +1,444 @@
+//! An import in progress: batches read, merged, and committed one by one.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use jiff::Timestamp;
+
+use crate::contact::Contact;
+use crate::engine::{DuplicatePolicy, ImportEngine, Progress};
+use crate::error::ImportError;
+use crate::mapping::Columns;
+use crate::merge::FieldPolicy;
+use crate::normalize::{Cell, RowNormalizer, RowUpdate};
+use crate::phone::{Phone, PhoneNormalizer};
+use crate::plan::{self, PlannedRow, RowOutcome};
+use crate::reader::{Input, Record, RecordReader};
+use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning};
+
+/// One row of a batch.
+// The large variant is the common one; boxing it would allocate per row.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Entry {
+    Update {
+        update: RowUpdate,
+        outcome: RowOutcome,
+    },
+    Failure {
+        failure: RowFailure,
+        phone: Option<Phone>,
+    },
+}
+
+/// A batch of normalized rows on its way to the store.
+#[derive(Debug)]
+pub struct Batch {
+    entries: Vec<Entry>,
+    warnings: Vec<Warning>,
+    phones: Vec<Phone>,
+    last_row: u64,
+}
+
+impl Batch {
+    /// The distinct phones of the batch's valid rows: fetch these from the store.
+    pub fn phones(&self) -> &[Phone] {
+        &self.phones
+    }
+
+    /// The spreadsheet row number of the batch's last row.
+    pub fn last_row(&self) -> u64 {
+        self.last_row
+    }
+}
+
+/// What the import knows of one phone of the file.
+#[derive(Debug, Default)]
+struct PhoneSeen {
+    first_row: u64,
+    duplicate: Option<usize>,
+    added: bool,
+    listed_updated: bool,
+}
+
+/// An import in progress, driven batch by batch (see [`ImportEngine::start`]).
+pub struct Import<'e, R: Read> {
+    pub(crate) engine: &'e ImportEngine,
+    pub(crate) reader: RecordReader<Input<R>>,
+    pub(crate) record: Record,
+    pub(crate) columns: Columns,
+    pub(crate) total_rows: u64,
+    pub(crate) next_row: u64,
+    pub(crate) report: ImportReport,
+    /// Phones that several rows share, with their rows (from the first
+    /// pass; only when the duplicate policy or a plan needs it).
+    pub(crate) repeated: HashMap<Phone, Vec<u64>>,
+    pub(crate) now: Timestamp,
+    seen: HashMap<Phone, PhoneSeen>,
+}
+
+impl<'e, R: Read> Import<'e, R> {
+    pub(crate) fn new(
+        engine: &'e ImportEngine,
+        reader: RecordReader<Input<R>>,
+        columns: Columns,
+        report: ImportReport,
+        total_rows: u64,
+        repeated: HashMap<Phone, Vec<u64>>,
+    ) -> Import<'e, R> {
+        Import {
+            engine,
+            reader,
+            record: Record::default(),
+            columns,
+            total_rows,
+            next_row: 2,
+            report,
+            repeated,
+            now: engine.clock.now(),
+            seen: HashMap::new(),
+        }
+    }
+
+    /// The file's header row.
+    pub fn headers(&self) -> &[String] {
+        &self.report.headers
+    }
+
+    /// Data rows in the file (blank rows included).
+    pub fn total_rows(&self) -> u64 {
+        self.total_rows
+    }
+
+    /// Rows done and the total.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            rows_done: self.next_row - 2,
+            total_rows: Some(self.total_rows),
+        }
+    }
+
+    /// The report of the batches committed so far.
+    pub fn report(&self) -> &ImportReport {
+        &self.report
+    }
+
+    /// Reads and normalizes the next batch; `None` at the end of the file.
+    pub fn next_batch(&mut self) -> std::io::Result<Option<Batch>> {
+        let engine = self.engine;
+        let normalizer = RowNormalizer {
+            catalog: &engine.catalog,
+            columns: &self.columns,
+            headers: &self.report.headers,
+            phones: PhoneNormalizer::new(engine.options.region),
+            policy: &engine.options.update,
+        };
+        let size = engine.options.batch_size.max(1);
+        let mut batch = Batch {
+            entries: Vec::with_capacity(size),
+            warnings: Vec::new(),
+            phones: Vec::with_capacity(size),
+            last_row: 0,
+        };
+        let mut in_batch = HashMap::with_capacity(size);
+        while batch.entries.len() < size && self.reader.read(&mut self.record)? {
+            let row = self.next_row;
+            self.next_row += 1;
+            let resumed = engine
+                .options
+                .resume_after_row
+                .is_some_and(|last| row <= last);
+            if resumed || self.record.is_blank() {
+                continue;
+            }
+            batch.last_row = row;
+            let entry = match normalizer.normalize(row, &self.record, &mut batch.warnings) {
+                Ok(update) => {
+                    match duplicate_failure(&self.repeated, engine.options.duplicates, &update) {
+                        Some(message) => Entry::Failure {
+                            phone: Some(update.phone),
+                            failure: RowFailure {
+                                row,
+                                code: FailureCode::DuplicateInFile,
+                                message,
+                                column: self.columns.phone.map(|c| self.report.headers[c].clone()),
+                                values: self.record.lossy(),
+                            },
+                        },
+                        None => {
+                            if in_batch.insert(update.phone, ()).is_none() {
+                                batch.phones.push(update.phone);
+                            }
+                            Entry::Update {
+                                update,
+                                outcome: RowOutcome::Failed,
+                            }
+                        }
+                    }
+                }
+                Err(failure) => Entry::Failure {
+                    failure,
+                    phone: None,
+                },
+            };
+            batch.entries.push(entry);
+        }
+        Ok((!batch.entries.is_empty()).then_some(batch))
+    }
+
+    /// Merges the batch's rows, in file order, into `existing` (what the
+    /// store holds for [`Batch::phones`]) and returns the contacts to write:
+    /// each changed phone once, with the result of applying its rows one by one.
+    pub fn merge(
+        &mut self,
+        batch: &mut Batch,
+        existing: impl IntoIterator<Item = Contact>,
+    ) -> Vec<Contact> {
+        self.merge_observed(batch, existing, |_, _, _| {})
+            .into_iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(contact, _)| contact)
+            .collect()
+    }
+
+    /// Merges like [`merge`](Self::merge), calling `observe(update, before,
+    /// after)` for every valid row, and returns every contact of the batch
+    /// with whether a row changed it.
+    pub(crate) fn merge_observed(
+        &mut self,
+        batch: &mut Batch,
+        existing: impl IntoIterator<Item = Contact>,
+        mut observe: impl FnMut(&RowUpdate, Option<&Contact>, &Contact),
+    ) -> Vec<(Contact, bool)> {
+        let mut stored: HashMap<Phone, Contact> =
+            existing.into_iter().map(|c| (c.phone, c)).collect();
+        let policy = &self.engine.options.update;
+        // Per phone: the contact, whether the store had it, whether a row changed it.
+        let mut merged: Vec<(Contact, bool, bool)> = Vec::with_capacity(batch.phones.len());
+        let mut index: HashMap<Phone, usize> = HashMap::with_capacity(batch.phones.len());
+        for entry in &mut batch.entries {
+            let Entry::Update { update, outcome } = entry else {
+                continue;
+            };
+            let (slot, first_row) = match index.get(&update.phone) {
+                Some(&slot) => (slot, false),
+                None => {
+                    let stored = stored.remove(&update.phone);
+                    let is_stored = stored.is_some();
+                    let contact = stored.unwrap_or_else(|| self.new_contact(update));
+                    index.insert(update.phone, merged.len());
+                    merged.push((contact, is_stored, false));
+                    (merged.len() - 1, true)
+                }
+            };
+            let (contact, is_stored, changed) = &mut merged[slot];
+            if first_row && !*is_stored {
+                policy.apply(contact, update, true);
+                if contact.source.is_none() && update.source != Cell::Clear {
+                    contact.source = self.default_source();
+                }
+                observe(update, None, contact);
+                *outcome = RowOutcome::Added;
+            } else {
+                let before = contact.clone();
+                policy.apply(contact, update, false);
+                if update.source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
+                    contact.source = self.default_source();
+                }
+                observe(update, Some(&before), contact);
+                *outcome = if *contact == before {
+                    RowOutcome::Unchanged
+                } else {
+                    RowOutcome::Updated
+                };
+            }
+            *changed |= *outcome != RowOutcome::Unchanged;
+        }
+        merged
+            .into_iter()
+            .map(|(contact, _, changed)| (contact, changed))
+            .collect()
+    }
+
+    /// The source of an imported contact whose row gives none. A row that
+    /// clears the source (the clear token) leaves it empty.
+    fn default_source(&self) -> Option<String> {
+        self.engine.options.default_source.clone()
+    }
+
+    fn new_contact(&self, update: &RowUpdate) -> Contact {
+        Contact::new(update.phone, String::new(), self.now)
+    }
+
+    /// Records a batch the store has written.
+    pub fn commit(&mut self, batch: Batch) {
+        for entry in batch.entries {
+            self.report.rows += 1;
+            match entry {
+                Entry::Update { update, outcome } => {
+                    self.note_phone(update.phone, update.row);
+                    self.count(update.phone, outcome);
+                }
+                Entry::Failure { failure, phone } => {
+                    if let Some(phone) = phone {
+                        self.note_phone(phone, failure.row);
+                    }
+                    self.report.failed += 1;
+                    self.report.failures.push(failure);
+                }
+            }
+        }
+        self.report.warnings.extend(batch.warnings);
+        self.report.last_row = Some(batch.last_row);
+    }
+
+    fn count(&mut self, phone: Phone, outcome: RowOutcome) {
+        let report = &mut self.report;
+        let seen = self.seen.entry(phone).or_default();
+        match outcome {
+            RowOutcome::Added => {
+                report.added += 1;
+                seen.added = true;
+                report.phones_added.push(phone);
+            }
+            RowOutcome::Updated => {
+                report.updated += 1;
+                if !seen.added && !seen.listed_updated {
+                    seen.listed_updated = true;
+                    report.phones_updated.push(phone);
+                }
+            }
+            RowOutcome::Unchanged => report.unchanged += 1,
+            RowOutcome::Failed => report.failed += 1,
+        }
+    }
+
+    /// Remembers that `row` has `phone`, listing the rows of repeated phones.
+    fn note_phone(&mut self, phone: Phone, row: u64) {
+        let duplicates = &mut self.report.duplicates;
+        match self.seen.get_mut(&phone) {
+            None => {
+                self.seen.insert(
+                    phone,
+                    PhoneSeen {
+                        first_row: row,
+                        ..PhoneSeen::default()
+                    },
+                );
+            }
+            Some(seen) => match seen.duplicate {
+                Some(i) => duplicates[i].rows.push(row),
+                None => {
+                    seen.duplicate = Some(duplicates.len());
+                    duplicates.push(DuplicatePhone {
+                        phone,
+                        rows: vec![seen.first_row, row],
+                    });
+                }
+            },
+        }
+    }
+
+    /// Plans the batch: merges it without writing and describes every row.
+    pub(crate) fn plan_batch(
+        &mut self,
+        batch: &mut Batch,
+        existing: Vec<Contact>,
+    ) -> (Vec<Contact>, Vec<PlannedRow>) {
+        let mut observed: HashMap<u64, (Vec<plan::FieldChange>, Contact)> = HashMap::new();
+        let contacts = self.merge_observed(batch, existing, |update, before, after| {
+            let blank = Contact::new(after.phone, String::new(), after.created_at);
+            let changes = plan::changes(before.unwrap_or(&blank), after);
+            observed.insert(update.row, (changes, after.clone()));
+        });
+        let contacts = contacts.into_iter().map(|(contact, _)| contact).collect();
+        let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
+        for warning in &batch.warnings {
+            warnings
+                .entry(warning.row.unwrap_or(0))
+                .or_default()
+                .push(warning.clone());
+        }
+        let rows = batch
+            .entries
+            .iter()
+            .map(|entry| {
+                let (row, phone, outcome, failure) = match entry {
+                    Entry::Update { update, outcome } => {
+                        (update.row, Some(update.phone), *outcome, None)
+                    }
+                    Entry::Failure { failure, phone } => (
+                        failure.row,
+                        *phone,
+                        RowOutcome::Failed,
+                        Some(failure.clone()),
+                    ),
+                };
+                let (changes, contact) = observed
+                    .remove(&row)
+                    .map_or((Vec::new(), None), |(c, k)| (c, Some(k)));
+                PlannedRow {
+                    row,
+                    phone,
+                    outcome,
+                    changes,
+                    failure,
+                    warnings: warnings.remove(&row).unwrap_or_default(),
+                    contact,
+                }
+            })
+            .collect();
+        (contacts, rows)
+    }
+
+    /// The final report.
+    pub fn finish(self) -> ImportReport {
+        self.report
+    }
+
+    pub(crate) fn store_failed<E>(self, error: E) -> ImportError<E> {
+        ImportError::Store {
+            error,
+            report: Box::new(self.report),
+        }
+    }
+
+    pub(crate) fn read_failed<E>(self, error: std::io::Error) -> ImportError<E> {
+        ImportError::Read {
+            error,
+            report: Box::new(self.report),
+        }
+    }
+}
+
+/// Why the duplicate policy does not take this row, if it does not.
+fn duplicate_failure(
+    repeated: &HashMap<Phone, Vec<u64>>,
+    policy: DuplicatePolicy,
+    update: &RowUpdate,
+) -> Option<String> {
+    let rows = repeated.get(&update.phone)?;
+    let (first, last) = (*rows.first()?, *rows.last()?);
+    let phone = update.phone;
+    match policy {
+        DuplicatePolicy::Merge => None,
+        DuplicatePolicy::FirstWins if update.row != first => Some(format!(
+            "row {first} has the same phone {phone} and was imported instead (the first row wins)"
+        )),
+        DuplicatePolicy::LastWins if update.row != last => Some(format!(
+            "row {last} has the same phone {phone} and was imported instead (the last row wins)"
+        )),
+        DuplicatePolicy::Reject => {
+            let others: Vec<String> = rows
+                .iter()
+                .filter(|&&r| r != update.row)
+                .map(u64::to_string)
+                .collect();
+            Some(format!(
+                "rows {} have the same phone {phone}; rows that share a phone are rejected: keep one and import again",
+                others.join(", ")
+            ))
+        }
+        DuplicatePolicy::FirstWins | DuplicatePolicy::LastWins => None,
+    }
+}

@@ -1,0 +1,212 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::io::Cursor;
+
+use proptest::prelude::*;
+
+use contact_import::{
+    Catalog, Contact, FieldPolicy, FileError, ImportEngine, ImportError, ImportOptions,
+    ImportReport, MemoryStore, NamePolicy, Phone, TagPolicy, Timestamp, UpdatePolicy,
+};
+
+/// The catalog of the product guide's example.
+pub fn guide_catalog() -> Catalog {
+    Catalog::new()
+        .with_tags(["MBA", "Finance", "Marketing"])
+        .with_attributes(["City", "email", "State"])
+}
+
+/// The import's clock in tests: a fixed instant.
+pub fn t0() -> Timestamp {
+    "2026-01-01T00:00:00Z".parse().unwrap()
+}
+
+pub fn engine() -> ImportEngine {
+    ImportEngine::new(guide_catalog(), t0())
+}
+
+pub fn engine_with(options: ImportOptions) -> ImportEngine {
+    engine().with_options(options)
+}
+
+pub fn phone(e164: &str) -> Phone {
+    Phone::parse_e164(e164).unwrap()
+}
+
+/// Imports `csv` into `store` with `engine`, expecting the file to be accepted.
+pub fn import_into(engine: &ImportEngine, store: &mut MemoryStore, csv: &str) -> ImportReport {
+    engine.import(Cursor::new(csv), store).unwrap()
+}
+
+/// Imports `csv` into a new store with the default engine.
+pub fn import(csv: &str) -> (ImportReport, MemoryStore) {
+    let mut store = MemoryStore::new();
+    let report = import_into(&engine(), &mut store, csv);
+    (report, store)
+}
+
+/// The file-level error that refuses `csv`.
+pub fn refused(csv: &str) -> FileError {
+    match engine().import(Cursor::new(csv), &mut MemoryStore::new()) {
+        Err(ImportError::File(e)) => e,
+        other => panic!("expected the file to be refused, got {other:?}"),
+    }
+}
+
+pub fn contact<'a>(store: &'a MemoryStore, e164: &str) -> &'a Contact {
+    store
+        .contact(&phone(e164))
+        .unwrap_or_else(|| panic!("{e164} is not in the store"))
+}
+
+pub fn tags(contact: &Contact) -> Vec<&str> {
+    contact.tags.iter().map(|t| t.as_str()).collect()
+}
+
+pub const HEADER: [&str; 6] = ["Name", "Phone", "Tags", "Source", "First Message", "City"];
+
+pub fn cell(options: &'static [&'static str]) -> impl Strategy<Value = String> {
+    proptest::sample::select(options).prop_map(str::to_owned)
+}
+
+/// A random row of a file with [`HEADER`]: phones from a small pool written
+/// several ways, so that they repeat within and across batches.
+pub fn row() -> impl Strategy<Value = Vec<String>> {
+    (
+        cell(&[
+            "Asha Rao",
+            "  Ravi  Kumar ",
+            "",
+            "Meera",
+            "राहुल वर्मा",
+            "=SUM(A1)",
+        ]),
+        // A small pool, written several ways, so phones repeat across and within batches.
+        cell(&[
+            "9876543201",
+            "+91 98765 43201",
+            "919876543202",
+            "09876543203",
+            "9876543204",
+            "+15417543010",
+            "12345",
+            "",
+            "9.19876E+11",
+        ]),
+        cell(&[
+            "",
+            "MBA",
+            "MBA | Finance",
+            "Finance|Sales",
+            "mba",
+            "Marketing | MBA | Finance",
+        ]),
+        cell(&["", "Website", "Referral"]),
+        cell(&["", "MBA", "Finance | MBA", "Nope"]),
+        cell(&["", "Delhi", "Pune"]),
+    )
+        .prop_map(|(a, b, c, d, e, f)| vec![a, b, c, d, e, f])
+}
+
+/// The CSV text of a file with [`HEADER`] and `rows`.
+pub fn csv_text(rows: &[Vec<String>]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(HEADER).unwrap();
+    for row in rows {
+        writer.write_record(row).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+/// A random update policy.
+pub fn update_policy() -> impl Strategy<Value = UpdatePolicy> {
+    let field = || {
+        proptest::sample::select(vec![
+            FieldPolicy::KeepWhenEmpty,
+            FieldPolicy::Overwrite,
+            FieldPolicy::ClearOnToken,
+        ])
+    };
+    (
+        proptest::sample::select(vec![TagPolicy::Add, TagPolicy::Replace, TagPolicy::Remove]),
+        proptest::sample::select(vec![NamePolicy::Replace, NamePolicy::KeepExisting]),
+        field(),
+        field(),
+        field(),
+    )
+        .prop_map(
+            |(tags, name, source, first_message, attributes)| UpdatePolicy {
+                tags,
+                name,
+                source,
+                first_message,
+                attributes,
+                // A token the random rows use, so that clearing happens.
+                clear_token: "Referral".into(),
+                ..UpdatePolicy::default()
+            },
+        )
+}
+
+/// A store that fails on its `fail_on`-th write; with `half`, it writes the
+/// first half of that batch before failing, as a store without transactions would.
+pub struct FailingStore {
+    pub inner: MemoryStore,
+    pub fail_on: usize,
+    pub half: bool,
+    pub writes: usize,
+}
+
+/// The error of a [`FailingStore`].
+#[derive(Debug, thiserror::Error)]
+#[error("the store failed on write {0}")]
+pub struct StoreDown(pub usize);
+
+impl FailingStore {
+    pub fn new(inner: MemoryStore, fail_on: usize, half: bool) -> FailingStore {
+        FailingStore {
+            inner,
+            fail_on,
+            half,
+            writes: 0,
+        }
+    }
+}
+
+impl contact_import::ContactStore for FailingStore {
+    type Error = StoreDown;
+
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), StoreDown> {
+        self.inner.fetch(phones, found).map_err(|e| match e {})
+    }
+
+    fn write_batch(&mut self, mut contacts: Vec<Contact>) -> Result<(), StoreDown> {
+        self.writes += 1;
+        if self.writes != self.fail_on {
+            return self.inner.write_batch(contacts).map_err(|e| match e {});
+        }
+        if self.half {
+            contacts.truncate(contacts.len() / 2);
+            self.inner.write_batch(contacts).map_err(|e| match e {})?;
+        }
+        Err(StoreDown(self.writes))
+    }
+}
+
+/// Every contact of a store, sorted by phone.
+pub fn snapshot(store: &MemoryStore) -> Vec<Contact> {
+    store.contacts().into_iter().cloned().collect()
+}
+
+/// A store that already holds one contact of the random rows' phone pool
+/// (+919876543203), with a tag and an attribute, created before the import.
+pub fn seeded_store() -> MemoryStore {
+    let mut store = MemoryStore::new();
+    let created = "2020-01-01T00:00:00Z".parse().unwrap();
+    let mut known = Contact::new(phone("+919876543203"), "Old Name".into(), created);
+    known.tags.push("Finance".into());
+    known.attributes.set("City".into(), "Agra".into());
+    store.insert(known);
+    store
+}

@@ -1,0 +1,471 @@
+//! A catalogue of hostile files: each row is a file a real user could
+//! upload, with what the import must do with it. Nothing panics, and a file
+//! that cannot be imported is refused whole with a clear error.
+mod common;
+
+use std::io::Cursor;
+
+use common::*;
+use contact_import::{
+    FailureCode, FileErrorKind, ImportError, ImportOptions, ImportReport, MemoryStore,
+};
+
+/// What a file must give.
+enum Expect {
+    /// Refused before anything is written, with this kind of error.
+    Refused(fn(&FileErrorKind) -> bool),
+    /// Imported: this many contacts added, and these rows failing with these codes.
+    Rows(u64, &'static [(u64, FailureCode)]),
+}
+use Expect::*;
+
+fn utf16(text: &str, little_endian: bool) -> Vec<u8> {
+    let mut bytes = if little_endian {
+        vec![0xFF, 0xFE]
+    } else {
+        vec![0xFE, 0xFF]
+    };
+    for unit in text.encode_utf16() {
+        let pair = if little_endian {
+            unit.to_le_bytes()
+        } else {
+            unit.to_be_bytes()
+        };
+        bytes.extend_from_slice(&pair);
+    }
+    bytes
+}
+
+fn text(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+fn with_header(rows: &str) -> Vec<u8> {
+    format!("Name,Phone,City\n{rows}").into_bytes()
+}
+
+fn many_rows(n: usize) -> Vec<u8> {
+    let mut file = String::from("Name,Phone\n");
+    for i in 0..n {
+        file.push_str(&format!("Person {i},98{:08}\n", i % 100_000_000));
+    }
+    file.into_bytes()
+}
+
+fn cases() -> Vec<(&'static str, Vec<u8>, ImportOptions, Expect)> {
+    let d = ImportOptions::default;
+    let cp1252 = ImportOptions {
+        encoding: Some(contact_import::encoding_rs::WINDOWS_1252),
+        ..d()
+    };
+    let mut junk: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    junk.extend_from_slice(b"\n\xff\xfe\x00,,\n");
+    vec![
+        (
+            "empty file",
+            text(""),
+            d(),
+            Refused(|k| matches!(k, FileErrorKind::Empty)),
+        ),
+        ("header only", text("Name,Phone\n"), d(), Rows(0, &[])),
+        (
+            "BOM only",
+            text("\u{feff}"),
+            d(),
+            Refused(|k| matches!(k, FileErrorKind::Empty)),
+        ),
+        (
+            "only newlines",
+            text("\n\n\r\n"),
+            d(),
+            Refused(|k| matches!(k, FileErrorKind::Empty)),
+        ),
+        (
+            "only whitespace",
+            text("   \n \t \n"),
+            d(),
+            Refused(|k| matches!(k, FileErrorKind::MissingColumn { .. })),
+        ),
+        (
+            "binary junk",
+            junk,
+            d(),
+            Refused(|k| {
+                matches!(
+                    k,
+                    FileErrorKind::HeaderNotUtf8 | FileErrorKind::MissingColumn { .. }
+                )
+            }),
+        ),
+        (
+            "NUL byte in a name",
+            with_header("As\0ha,9876543210,Pune\nRavi,9876543211,Agra\n"),
+            d(),
+            Rows(1, &[(2, FailureCode::ControlCharacter)]),
+        ),
+        (
+            "NUL in an ignored column",
+            text("Name,Phone,Notes\nAsha,9876543210,x\0y\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "UTF-16 LE with BOM, tab-delimited (Excel Unicode Text)",
+            utf16("Name\tPhone\tCity\nCafé Asha\t9876543210\tPune\n", true),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "UTF-16 BE with BOM",
+            utf16("Name,Phone\nराहुल,9876543210\n", false),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "UTF-16 without BOM",
+            utf16("Name,Phone\nAsha,9876543210\n", true)[2..].to_vec(),
+            d(),
+            Refused(|k| matches!(k, FileErrorKind::MissingColumn { .. })),
+        ),
+        (
+            "Windows-1252 read as UTF-8",
+            b"Name,Phone\nCaf\xe9,9876543210\nAsha,9876543211\n".to_vec(),
+            d(),
+            Rows(1, &[(2, FailureCode::InvalidUtf8)]),
+        ),
+        (
+            "Windows-1252 with the option",
+            b"Name,Phone\nCaf\xe9,9876543210\n".to_vec(),
+            cp1252,
+            Rows(1, &[]),
+        ),
+        (
+            "invalid UTF-8 in an ignored column",
+            b"Name,Phone,Notes\nAsha,9876543210,\xff\n".to_vec(),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "semicolon-delimited",
+            text("Name;Phone;City\nAsha;9876543210;Pune\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "tab-delimited",
+            text("Name\tPhone\nAsha\t9876543210\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "commas inside semicolon cells",
+            text("Name;Phone;City\n\"Rao, Asha\";9876543210;Pune, MH\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "delimiter set in options",
+            text("Name;Phone;w,x,y,z\nAsha;9876543210;1,2,3,4\n"),
+            ImportOptions {
+                delimiter: Some(b';'),
+                ..d()
+            },
+            Rows(1, &[]),
+        ),
+        (
+            "unbalanced quote swallows the rest",
+            with_header("Asha,9876543210,Pune\n\"Ravi,9876543211,Agra\nMeera,9876543212,Goa\n"),
+            d(),
+            Rows(1, &[(3, FailureCode::FieldCountMismatch)]),
+        ),
+        (
+            "10 MiB single field",
+            format!(
+                "Name,Phone\n{},9876543210\nAsha,9876543211\n",
+                "x".repeat(10 << 20)
+            )
+            .into_bytes(),
+            d(),
+            Rows(1, &[(2, FailureCode::RowTooLarge)]),
+        ),
+        (
+            "100,000 columns",
+            format!(
+                "Name,Phone{}\nAsha,9876543210{}\n",
+                ",c".repeat(100_000),
+                ",".repeat(100_000)
+            )
+            .into_bytes(),
+            d(),
+            Refused(|k| matches!(k, FileErrorKind::HeaderTooLarge)),
+        ),
+        (
+            "100,000 columns with a higher limit",
+            format!(
+                "Name,Phone{}\nAsha,9876543210{}\n",
+                ",c".repeat(99_998),
+                ",".repeat(99_998)
+            )
+            .into_bytes(),
+            ImportOptions {
+                max_fields: 100_000,
+                ..d()
+            },
+            Rows(1, &[]),
+        ),
+        (
+            "blank header cells",
+            text(",,\nAsha,9876543210,\n"),
+            d(),
+            Refused(|k| matches!(k, FileErrorKind::MissingColumn { .. })),
+        ),
+        (
+            "duplicate headers",
+            text("Name,Phone,Phone\nAsha,9876543210,9876543211\n"),
+            d(),
+            Refused(|k| matches!(k, FileErrorKind::DuplicateColumn { .. })),
+        ),
+        (
+            "duplicate unknown headers",
+            text("Name,Phone,Notes,Notes\nAsha,9876543210,a,b\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "emoji name",
+            with_header("😀 Party Person,9876543210,\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "right-to-left name",
+            with_header("محمد علي,9876543210,\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "zero-width characters in a name",
+            with_header("\u{200b}As\u{200b}ha\u{feff} Rao,9876543210,\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "only zero-width characters as a name",
+            with_header("\u{200b}\u{200b},9876543210,\n"),
+            d(),
+            Rows(0, &[(2, FailureCode::MissingName)]),
+        ),
+        (
+            "Devanagari digits",
+            with_header("Asha,९८७६५४३२१०,\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "full-width digits",
+            with_header("Asha,＋９１９８７６５４３２１０,\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "zero-width space in a phone",
+            with_header("Asha,98765\u{200b}43210,\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "non-breaking space in a phone",
+            with_header("Asha,98765\u{a0}43210,\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "extension",
+            with_header("Asha,9876543210 x123,\n"),
+            d(),
+            Rows(0, &[(2, FailureCode::InvalidPhone)]),
+        ),
+        (
+            "letters",
+            with_header("Asha,98765abcde,\n"),
+            d(),
+            Rows(0, &[(2, FailureCode::InvalidPhone)]),
+        ),
+        (
+            "scientific notation",
+            with_header("Asha,9.19876E+11,\n"),
+            d(),
+            Rows(0, &[(2, FailureCode::PhoneScientificNotation)]),
+        ),
+        (
+            "a float with every digit",
+            with_header("Asha,919876543452.0,\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "formula as a name",
+            with_header("\"=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\",9876543210,\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "200,001 data rows",
+            many_rows(200_001),
+            d(),
+            Refused(|k| matches!(k, FileErrorKind::TooManyRows { max: 200_000 })),
+        ),
+        (
+            "CR line endings",
+            text("Name,Phone\rAsha,9876543210\rRavi,9876543211\r"),
+            d(),
+            Rows(2, &[]),
+        ),
+        (
+            "no final newline",
+            text("Name,Phone\nAsha,9876543210"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "blank lines and blank rows between rows",
+            text("Name,Phone\n\nAsha,9876543210\n,\n\nRavi,9876543211\n"),
+            d(),
+            Rows(2, &[]),
+        ),
+        (
+            "extra and missing fields",
+            with_header("Asha,9876543210,Pune,extra\nRavi,9876543211\n"),
+            d(),
+            Rows(
+                0,
+                &[
+                    (2, FailureCode::FieldCountMismatch),
+                    (3, FailureCode::FieldCountMismatch),
+                ],
+            ),
+        ),
+        (
+            "too many digits",
+            with_header("Asha,+1234567890123456789,\n"),
+            d(),
+            Rows(0, &[(2, FailureCode::InvalidPhone)]),
+        ),
+        (
+            "a lone plus",
+            with_header("Asha,+,\n"),
+            d(),
+            Rows(0, &[(2, FailureCode::MissingPhone)]),
+        ),
+        (
+            "quoted headers with a BOM",
+            text("\u{feff}\"Name\",\"Phone\"\n\"Asha\",\"9876543210\"\n"),
+            d(),
+            Rows(1, &[]),
+        ),
+        (
+            "a plus in the middle",
+            with_header("Asha,98765+43210,\n"),
+            d(),
+            Rows(0, &[(2, FailureCode::InvalidPhone)]),
+        ),
+        (
+            "a control character in a phone",
+            with_header("Asha,98765\u{7}43210,\n"),
+            d(),
+            Rows(0, &[(2, FailureCode::ControlCharacter)]),
+        ),
+    ]
+}
+
+fn run(
+    bytes: &[u8],
+    options: ImportOptions,
+) -> (Result<ImportReport, contact_import::FileError>, MemoryStore) {
+    let engine = engine_with(options);
+    let mut store = MemoryStore::new();
+    let result = match engine.import(Cursor::new(bytes), &mut store) {
+        Ok(report) => Ok(report),
+        Err(ImportError::File(e)) => Err(e),
+        Err(other) => panic!("unexpected {other}"),
+    };
+    (result, store)
+}
+
+#[test]
+fn every_hostile_file_has_its_expected_outcome() {
+    let cases = cases();
+    assert!(cases.len() >= 40, "the catalogue has {} files", cases.len());
+    for (name, bytes, options, expect) in cases {
+        let (result, store) = run(&bytes, options);
+        match (expect, result) {
+            (Refused(kind), Err(error)) => {
+                assert!(
+                    kind(error.kind()),
+                    "{name}: refused for the wrong reason: {error}"
+                );
+                assert!(store.is_empty(), "{name}: wrote before refusing");
+                assert!(!error.to_string().is_empty());
+            }
+            (Rows(added, failures), Ok(report)) => {
+                let got: Vec<_> = report.failures.iter().map(|f| (f.row, f.code)).collect();
+                assert_eq!(got, failures, "{name}: failures ({:?})", report.failures);
+                assert_eq!(report.added, added, "{name}: added");
+                assert_eq!(store.len() as u64, added, "{name}: stored");
+                assert!(
+                    report.failures.iter().all(|f| !f.message.is_empty()),
+                    "{name}"
+                );
+            }
+            (Refused(_), Ok(report)) => panic!("{name}: expected a refusal, got {report:?}"),
+            (Rows(..), Err(error)) => panic!("{name}: refused: {error}"),
+        }
+    }
+}
+
+#[test]
+fn decoded_files_keep_their_text() {
+    let (result, store) = run(
+        &utf16("Name\tPhone\tCity\nCafé Asha\t9876543210\tPuné\n", true),
+        ImportOptions::default(),
+    );
+    result.unwrap();
+    let asha = contact(&store, "+919876543210");
+    assert_eq!(
+        (asha.name(), asha.attributes.get("City")),
+        ("Café Asha", Some("Puné"))
+    );
+
+    let options = ImportOptions {
+        encoding: Some(contact_import::encoding_rs::WINDOWS_1252),
+        ..ImportOptions::default()
+    };
+    let (_, store) = run(b"Name,Phone\nCaf\xe9 \x80,9876543210\n", options);
+    assert_eq!(contact(&store, "+919876543210").name(), "Café €");
+}
+
+#[test]
+fn names_lose_invisible_characters_but_keep_joiners() {
+    let (_, store) = run(
+        &with_header("\u{200b}As\u{200b}ha\u{feff} Rao,9876543210,\nक्\u{200d}ष,9876543211,\n"),
+        ImportOptions::default(),
+    );
+    assert_eq!(contact(&store, "+919876543210").name(), "Asha Rao");
+    assert_eq!(contact(&store, "+919876543211").name(), "क्\u{200d}ष");
+}
+
+#[test]
+fn an_unclosed_quote_is_explained() {
+    let (result, _) = run(
+        &with_header("\"Ravi,9876543211,Agra\nMeera,9876543212,Goa\n"),
+        ImportOptions::default(),
+    );
+    let report = result.unwrap();
+    assert!(
+        report.failures[0].message.contains("quote"),
+        "{}",
+        report.failures[0].message
+    );
+}
