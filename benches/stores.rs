@@ -75,7 +75,7 @@ fn engine() -> ImportEngine {
     let catalog = Catalog::new()
         .with_tags(["MBA", "Finance", "Marketing", "Sales", "VIP", "Webinar"])
         .with_attributes(["City", "email", "State"]);
-    ImportEngine::new(catalog, || jiff::Timestamp::now())
+    ImportEngine::new(catalog, jiff::Timestamp::now)
 }
 
 fn import<S: ContactStore>(engine: &ImportEngine, file: &[u8], store: &mut S) -> ImportReport {

@@ -251,12 +251,13 @@ fn history(store: &mut impl ContactStore, json: bool) -> Result<()> {
             None => String::new(),
         };
         out!(
-            "#{} {started} {}: {} rows, {} added, {} updated, {} failed{stopped}",
+            "#{} {started} {}: {} rows, {} added, {} updated, {} unchanged, {} failed{stopped}",
             i.id,
             i.file_name,
             i.rows,
             i.added,
             i.updated,
+            i.unchanged,
             i.failed
         );
     }

@@ -69,6 +69,7 @@ impl ImportRecord {
             rows: self.report.rows,
             added: self.report.added,
             updated: self.report.updated,
+            unchanged: self.report.unchanged,
             failed: self.report.failed,
         }
     }
@@ -93,6 +94,8 @@ pub struct ImportSummary {
     pub added: u64,
     /// Rows that updated a contact.
     pub updated: u64,
+    /// Rows that matched a stored contact and changed nothing.
+    pub unchanged: u64,
     /// Rows that were not imported.
     pub failed: u64,
 }

@@ -132,7 +132,15 @@ fn the_schema_is_created_once_and_data_survives_reconnecting() {
     let again = engine()
         .import_recorded("a.csv", Cursor::new(file), &mut store, |_| {})
         .unwrap();
-    assert_eq!((again.report.added, again.report.updated), (0, 2));
+    assert_eq!(
+        (
+            again.report.added,
+            again.report.updated,
+            again.report.unchanged
+        ),
+        (0, 0, 2),
+        "the contacts are stored already"
+    );
     let versions: i64 = store
         .client()
         .query_one("SELECT count(*) FROM contact_import_schema", &[])
@@ -231,4 +239,41 @@ fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
             .unwrap()
             .contains("refused by the test")
     );
+}
+
+/// Export and segments list contacts through ContactScan: in phone order,
+/// the same contacts as MemoryStore, stopping when the visitor says so.
+#[test]
+fn scan_lists_what_memory_store_lists_in_phone_order() {
+    use contact_import::{ContactScan, Filter, MemoryStore};
+    use std::ops::ControlFlow;
+
+    let Some(mut server) = server() else { return };
+    let mut store = server.fresh();
+    let mut reference = MemoryStore::new();
+    let file = "Name,Phone,Tags\nMohit Dua,9876543452,MBA\nAsha,+1 415 555 2671,Finance\nRavi,9000012345,\n";
+    engine().import_bytes(file.as_bytes(), &mut store).unwrap();
+    engine()
+        .import_bytes(file.as_bytes(), &mut reference)
+        .unwrap();
+
+    let mut listed = Vec::new();
+    store
+        .scan(&mut |c| {
+            listed.push(c.clone());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    let expected: Vec<Contact> = reference.contacts().into_iter().cloned().collect();
+    assert_eq!(listed, expected);
+
+    let mut first = Vec::new();
+    store
+        .scan(&mut |c| {
+            first.push(c.phone);
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!(first, vec![expected[0].phone]);
+    assert_eq!(store.count(&Filter::any_tag(["MBA"])).unwrap(), 1);
 }

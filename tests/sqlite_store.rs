@@ -76,7 +76,15 @@ fn contacts_catalog_and_history_survive_reopening_the_file() {
     let again = engine(store.load_catalog().unwrap())
         .import_recorded("contacts.csv", Cursor::new(FILE), &mut store, |_| {})
         .unwrap();
-    assert_eq!((again.report.added, again.report.updated), (0, 2));
+    assert_eq!(
+        (
+            again.report.added,
+            again.report.updated,
+            again.report.unchanged
+        ),
+        (0, 0, 2),
+        "the contacts are stored already"
+    );
     let ids: Vec<u64> = store.imports().unwrap().iter().map(|s| s.id).collect();
     assert_eq!(ids, vec![again.id, first.id]);
 }
@@ -181,4 +189,45 @@ fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
             .unwrap()
             .contains("refused by the test")
     );
+}
+
+/// Export and segments list contacts through ContactScan: in phone order,
+/// the same contacts as MemoryStore, stopping when the visitor says so.
+#[test]
+fn scan_lists_what_memory_store_lists_in_phone_order() {
+    use contact_import::{ContactScan, Filter, MemoryStore};
+    use std::ops::ControlFlow;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path().join("scan.db")).unwrap();
+    let mut reference = MemoryStore::new();
+    let engine = engine(
+        Catalog::new()
+            .with_tags(["MBA", "Finance"])
+            .with_attributes(["City"]),
+    );
+    engine.import_bytes(FILE.as_bytes(), &mut store).unwrap();
+    engine
+        .import_bytes(FILE.as_bytes(), &mut reference)
+        .unwrap();
+
+    let mut listed = Vec::new();
+    store
+        .scan(&mut |c| {
+            listed.push(c.clone());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    let expected: Vec<_> = reference.contacts().into_iter().cloned().collect();
+    assert_eq!(listed, expected);
+
+    let mut first = Vec::new();
+    store
+        .scan(&mut |c| {
+            first.push(c.phone);
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!(first, vec![expected[0].phone]);
+    assert_eq!(store.count(&Filter::any_tag(["Finance"])).unwrap(), 1);
 }

@@ -2,6 +2,7 @@
 //! database stores: tags and attributes are JSON, as are whole reports.
 
 use crate::contact::{Attributes, Contact, State, Tag};
+use crate::history::{ImportRecord, ImportSummary};
 use crate::phone::Phone;
 use crate::report::ImportReport;
 
@@ -122,11 +123,6 @@ pub(crate) fn report_to_json(report: &ImportReport) -> Result<String, DecodeErro
     encode("import report", report)
 }
 
-/// The report of import `id` from its JSON.
-pub(crate) fn report_from_json(id: i64, json: &str) -> Result<ImportReport, DecodeError> {
-    serde_json::from_str(json).map_err(|e| stored(format!("report of import {id}"), json, e))
-}
-
 /// A stored id or count as the crate's `u64`.
 pub(crate) fn unsigned(what: &str, value: i64) -> Result<u64, DecodeError> {
     u64::try_from(value).map_err(|e| stored(what, &value.to_string(), e))
@@ -137,5 +133,58 @@ pub(crate) fn signed(what: &'static str, value: u64) -> Result<i64, DecodeError>
     i64::try_from(value).map_err(|e| DecodeError::Encode {
         what,
         reason: e.to_string(),
+    })
+}
+
+/// An import summary's columns, as the database stores keep them.
+pub(crate) struct SummaryColumns<T> {
+    pub id: i64,
+    pub file_name: String,
+    pub started_at: T,
+    pub finished_at: T,
+    pub error: Option<String>,
+    /// Rows read, added, updated, unchanged, failed.
+    pub counts: [i64; 5],
+}
+
+impl<T> SummaryColumns<T> {
+    /// The summary these columns hold, with timestamps converted by `time`.
+    pub fn decode(
+        self,
+        time: impl Fn(T) -> Result<jiff::Timestamp, String>,
+    ) -> Result<ImportSummary, DecodeError> {
+        let id = self.id;
+        let time = |t| time(t).map_err(|e| stored(format!("time of import {id}"), "", e));
+        let [rows, added, updated, unchanged, failed] =
+            self.counts.map(|n| unsigned("import count", n));
+        Ok(ImportSummary {
+            id: unsigned("import id", id)?,
+            file_name: self.file_name,
+            started_at: time(self.started_at)?,
+            finished_at: time(self.finished_at)?,
+            error: self.error,
+            rows: rows?,
+            added: added?,
+            updated: updated?,
+            unchanged: unchanged?,
+            failed: failed?,
+        })
+    }
+}
+
+/// The whole record of an import: its summary and its report's JSON.
+pub(crate) fn record_from(
+    summary: ImportSummary,
+    report_json: &str,
+) -> Result<ImportRecord, DecodeError> {
+    let report = serde_json::from_str(report_json)
+        .map_err(|e| stored(format!("report of import {}", summary.id), report_json, e))?;
+    Ok(ImportRecord {
+        id: summary.id,
+        file_name: summary.file_name,
+        started_at: summary.started_at,
+        finished_at: summary.finished_at,
+        error: summary.error,
+        report,
     })
 }

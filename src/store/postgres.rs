@@ -13,7 +13,7 @@ use crate::contact::Contact;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 use crate::store::codec::{
-    ContactColumns, DecodeError, report_from_json, report_to_json, signed, unsigned,
+    ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
 use crate::store::{ContactScan, ContactStore};
 
@@ -48,6 +48,7 @@ CREATE TABLE imports (
     rows_read    bigint NOT NULL,
     rows_added   bigint NOT NULL,
     rows_updated bigint NOT NULL,
+    rows_unchanged bigint NOT NULL,
     rows_failed  bigint NOT NULL,
     error        text,
     report       jsonb NOT NULL
@@ -71,7 +72,7 @@ ON CONFLICT (phone) DO UPDATE SET
     name = excluded.name, tags = excluded.tags, source = excluded.source,
     first_message = excluded.first_message, attributes = excluded.attributes";
 
-const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, rows_read, rows_added, rows_updated, rows_failed";
+const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed";
 
 /// What went wrong in a [`PostgresStore`].
 #[derive(Debug, thiserror::Error)]
@@ -313,30 +314,16 @@ fn add_names(
 }
 
 fn summary_from_row(row: &Row) -> Result<ImportSummary, PostgresError> {
-    let id: i64 = row.try_get(0)?;
-    let count = |i: usize| -> Result<u64, PostgresError> {
-        Ok(unsigned("import count", row.try_get::<_, i64>(i)?)?)
-    };
-    let time = |i: usize| -> Result<Timestamp, PostgresError> {
-        timestamp(row.try_get(i)?).map_err(|reason| {
-            PostgresError::Data(DecodeError::Stored {
-                what: format!("time of import {id}"),
-                value: String::new(),
-                reason,
-            })
-        })
-    };
-    Ok(ImportSummary {
-        id: unsigned("import id", id)?,
+    let count = |i: usize| row.try_get::<_, i64>(i);
+    let columns = SummaryColumns {
+        id: row.try_get(0)?,
         file_name: row.try_get(1)?,
-        started_at: time(2)?,
-        finished_at: time(3)?,
+        started_at: row.try_get(2)?,
+        finished_at: row.try_get(3)?,
         error: row.try_get(4)?,
-        rows: count(5)?,
-        added: count(6)?,
-        updated: count(7)?,
-        failed: count(8)?,
-    })
+        counts: [count(5)?, count(6)?, count(7)?, count(8)?, count(9)?],
+    };
+    Ok(columns.decode(timestamp)?)
 }
 
 impl ContactStore for PostgresStore {
@@ -388,8 +375,8 @@ impl ContactStore for PostgresStore {
     fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, PostgresError> {
         let report = &record.report;
         let row = self.client.query_one(
-            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_failed, error, report)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb) RETURNING id",
+            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb) RETURNING id",
             &[
                 &record.file_name,
                 &system_time(record.started_at)?,
@@ -397,6 +384,7 @@ impl ContactStore for PostgresStore {
                 &signed("rows", report.rows)?,
                 &signed("added", report.added)?,
                 &signed("updated", report.updated)?,
+                &signed("unchanged", report.unchanged)?,
                 &signed("failed", report.failed)?,
                 &record.error,
                 &report_to_json(report)?,
@@ -420,16 +408,8 @@ impl ContactStore for PostgresStore {
         let Some(row) = self.client.query_opt(&sql, &[&id])? else {
             return Ok(None);
         };
-        let summary = summary_from_row(&row)?;
-        let json: String = row.try_get(9)?;
-        Ok(Some(ImportRecord {
-            id: summary.id,
-            file_name: summary.file_name,
-            started_at: summary.started_at,
-            finished_at: summary.finished_at,
-            error: summary.error,
-            report: report_from_json(id, &json)?,
-        }))
+        let json: String = row.try_get(10)?;
+        Ok(Some(record_from(summary_from_row(&row)?, &json)?))
     }
 }
 

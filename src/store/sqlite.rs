@@ -11,7 +11,7 @@ use crate::contact::Contact;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 use crate::store::codec::{
-    ContactColumns, DecodeError, report_from_json, report_to_json, signed, unsigned,
+    ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
 use crate::store::{ContactScan, ContactStore};
 
@@ -47,6 +47,7 @@ CREATE TABLE imports (
     rows_read    INTEGER NOT NULL,
     rows_added   INTEGER NOT NULL,
     rows_updated INTEGER NOT NULL,
+    rows_unchanged INTEGER NOT NULL,
     rows_failed  INTEGER NOT NULL,
     error        TEXT,
     report       TEXT NOT NULL
@@ -65,7 +66,7 @@ ON CONFLICT (phone) DO UPDATE SET
     name = excluded.name, tags = excluded.tags, source = excluded.source,
     first_message = excluded.first_message, attributes = excluded.attributes";
 
-const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, rows_read, rows_added, rows_updated, rows_failed";
+const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed";
 
 /// What went wrong in a [`SqliteStore`].
 #[derive(Debug, thiserror::Error)]
@@ -252,31 +253,16 @@ fn load_names(connection: &Connection, table: &str) -> Result<Vec<String>, Sqlit
 }
 
 fn summary_from_row(row: &Row<'_>) -> Result<ImportSummary, SqliteError> {
-    let id: i64 = row.get(0)?;
-    let count = |i: usize| -> Result<u64, SqliteError> {
-        Ok(unsigned("import count", row.get::<_, i64>(i)?)?)
-    };
-    let time = |i: usize| -> Result<Timestamp, SqliteError> {
-        let micros: i64 = row.get(i)?;
-        from_micros(micros).map_err(|reason| {
-            SqliteError::Data(DecodeError::Stored {
-                what: format!("time of import {id}"),
-                value: micros.to_string(),
-                reason,
-            })
-        })
-    };
-    Ok(ImportSummary {
-        id: unsigned("import id", id)?,
+    let count = |i: usize| row.get::<_, i64>(i);
+    let columns = SummaryColumns {
+        id: row.get(0)?,
         file_name: row.get(1)?,
-        started_at: time(2)?,
-        finished_at: time(3)?,
+        started_at: row.get(2)?,
+        finished_at: row.get(3)?,
         error: row.get(4)?,
-        rows: count(5)?,
-        added: count(6)?,
-        updated: count(7)?,
-        failed: count(8)?,
-    })
+        counts: [count(5)?, count(6)?, count(7)?, count(8)?, count(9)?],
+    };
+    Ok(columns.decode(from_micros)?)
 }
 
 impl ContactStore for SqliteStore {
@@ -320,8 +306,8 @@ impl ContactStore for SqliteStore {
     fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, SqliteError> {
         let report = &record.report;
         self.connection.execute(
-            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_failed, error, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 record.file_name,
                 micros(record.started_at),
@@ -329,6 +315,7 @@ impl ContactStore for SqliteStore {
                 signed("rows", report.rows)?,
                 signed("added", report.added)?,
                 signed("updated", report.updated)?,
+                signed("unchanged", report.unchanged)?,
                 signed("failed", report.failed)?,
                 record.error,
                 report_to_json(report)?,
@@ -357,21 +344,13 @@ impl ContactStore for SqliteStore {
         let mut statement = self.connection.prepare_cached(&sql)?;
         let found = statement
             .query_row([id], |row| {
-                Ok((summary_from_row(row), row.get::<_, String>(9)?))
+                Ok((summary_from_row(row), row.get::<_, String>(10)?))
             })
             .optional()?;
         let Some((summary, json)) = found else {
             return Ok(None);
         };
-        let summary = summary?;
-        Ok(Some(ImportRecord {
-            id: summary.id,
-            file_name: summary.file_name,
-            started_at: summary.started_at,
-            finished_at: summary.finished_at,
-            error: summary.error,
-            report: report_from_json(id, &json)?,
-        }))
+        Ok(Some(record_from(summary?, &json)?))
     }
 }
 
