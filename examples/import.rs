@@ -1,9 +1,14 @@
-//! The main job: import a contacts CSV file and print what happened.
+//! The main job: import a contacts CSV file into a contact book and print
+//! what happened.
 //!
 //! ```text
-//! cargo run --release --example import -- examples/contacts.csv \
-//!     --tags "MBA,Finance,Marketing" --attributes "City,email,State"
+//! cargo run --release --example import --features sqlite -- examples/contacts.csv \
+//!     --db contacts.db --tags "MBA,Finance,Marketing" --attributes "City,email,State"
+//! cargo run --release --example import --features sqlite -- --db contacts.db --history
 //! ```
+//!
+//! `--db` needs the `sqlite` feature and `--pg` the `postgres` feature;
+//! without either flag the contacts go to a `MemoryStore` and are gone at exit.
 //!
 //! After the import, `--export PATH` writes a segment of the store (chosen
 //! with the filter flags, e.g. `--with-tag MBA --attr City=Delhi`) as CSV,
@@ -11,15 +16,15 @@
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use contact_import::{
-    Catalog, ColumnMapping, ContactScan, DuplicatePolicy, Field, FieldPolicy, Filter, ImportEngine,
-    ImportOptions, ImportReport, MemoryStore, PlannedRow, Region, State, Status, TagPolicy,
-    Template, TimeRange, UpdatePolicy,
+    Catalog, ColumnMapping, ContactScan, ContactStore, DuplicatePolicy, Field, FieldPolicy, Filter,
+    ImportEngine, ImportOptions, ImportRecord, ImportReport, MemoryStore, PlannedRow, Region,
+    State, Status, TagPolicy, Template, TimeRange, UpdatePolicy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -28,11 +33,24 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[command(version, about)]
 struct Args {
     /// The CSV file to import.
-    file: PathBuf,
-    /// Tags that exist in the catalog, comma-separated (e.g. "MBA,Finance").
+    #[arg(required_unless_present_any = ["history", "history_failures"])]
+    file: Option<PathBuf>,
+    /// Import into this SQLite file (created if missing) instead of memory.
+    #[arg(long, value_name = "PATH", conflicts_with = "pg")]
+    db: Option<PathBuf>,
+    /// Import into this PostgreSQL database (postgresql://user@host/db) instead of memory.
+    #[arg(long, value_name = "URL")]
+    pg: Option<String>,
+    /// List the past imports of the database, newest first, and exit.
+    #[arg(long, conflicts_with_all = ["file", "history_failures"])]
+    history: bool,
+    /// Write the failure file of past import ID to PATH again, and exit.
+    #[arg(long, num_args = 2, value_names = ["ID", "PATH"], conflicts_with = "file")]
+    history_failures: Option<Vec<String>>,
+    /// Tags to add to the catalog, comma-separated (e.g. "MBA,Finance").
     #[arg(long, default_value = "")]
     tags: String,
-    /// Custom attributes that exist in the catalog, comma-separated (e.g. "City,email").
+    /// Custom attributes to add to the catalog, comma-separated (e.g. "City,email").
     #[arg(long, default_value = "")]
     attributes: String,
     /// Map a column explicitly: HEADER=FIELD, where FIELD is name, phone,
@@ -118,45 +136,157 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let segment = args.segment.prepare(&catalog(&args))?;
-    let engine =
-        ImportEngine::new(catalog(&args), jiff::Timestamp::now).with_options(options(&args)?);
+    if let Some(path) = &args.db {
+        return run_on(&mut open_sqlite(path)?, &args);
+    }
+    if let Some(url) = &args.pg {
+        return run_on(&mut open_postgres(url)?, &args);
+    }
+    if args.history || args.history_failures.is_some() {
+        bail!("the history is kept in a database: add --db PATH or --pg URL");
+    }
+    run_on(&mut MemoryStore::new(), &args)
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(path: &Path) -> Result<contact_import::SqliteStore> {
+    contact_import::SqliteStore::open(path)
+        .with_context(|| format!("cannot open the database {}", path.display()))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(_: &Path) -> Result<MemoryStore> {
+    bail!(
+        "--db needs the sqlite feature: cargo run --release --example import --features sqlite -- ..."
+    )
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str) -> Result<contact_import::PostgresStore> {
+    contact_import::PostgresStore::connect(url).context("cannot use the PostgreSQL database")
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_: &str) -> Result<MemoryStore> {
+    bail!(
+        "--pg needs the postgres feature: cargo run --release --example import --features postgres -- ..."
+    )
+}
+
+fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
+    if args.history {
+        return history(store, args.json);
+    }
+    if let Some([id, path]) = args.history_failures.as_deref() {
+        return history_failures(store, id, Path::new(path));
+    }
+    let Some(path) = &args.file else {
+        bail!("name the CSV file to import");
+    };
+    // The store's catalog and the flags' additions, kept in the store only
+    // by a real import.
+    let added = catalog(args);
+    let mut catalog = store.load_catalog()?;
+    catalog.merge(&added);
+    let segment = args.segment.prepare(&catalog)?;
+    let engine = ImportEngine::new(catalog, jiff::Timestamp::now).with_options(options(args)?);
     if args.suggest {
-        return suggest(&args, engine.catalog());
+        return suggest(path, engine.catalog());
     }
-    let file =
-        File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
-    let mut store = MemoryStore::new();
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     if args.dry_run {
-        return dry_run(&engine, file, &mut store, &args);
+        return dry_run(&engine, file, store, path, args);
     }
+    store.add_to_catalog(&added)?;
     let bar = progress_bar(args.json);
-    let report = engine.import_with_progress(std::io::BufReader::new(file), &mut store, |p| {
+    let name = path.display().to_string();
+    let record = engine.import_recorded(&name, std::io::BufReader::new(file), store, |p| {
         if let Some(total) = p.total_rows {
             bar.set_length(total);
         }
         bar.set_position(p.rows_done);
     });
     bar.finish_and_clear();
-    let report = report.with_context(|| format!("{} was not imported", args.file.display()))?;
+    let record = record.with_context(|| format!("{} was not imported", path.display()))?;
+    let report = &record.report;
     if let Some(path) = &args.failures {
-        let out =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        report.write_failures(BufWriter::new(out))?;
+        write_failures(report, path)?;
     }
     if let Some(path) = &args.dump {
-        dump(&store, path)?;
+        dump(store, path)?;
     }
     if args.json {
-        serde_json::to_writer_pretty(std::io::stdout().lock(), &report)?;
+        serde_json::to_writer_pretty(std::io::stdout().lock(), report)?;
         out!("");
     } else {
-        summary(&report, &args)?;
+        summary(report, &record.file_name, args)?;
+        if record.id > 0 {
+            out!(
+                "recorded as import #{} (see --history; --history-failures {} PATH writes its failed rows again)",
+                record.id,
+                record.id
+            );
+        }
     }
     match segment {
-        Some(segment) => segment.write(&mut store, engine.catalog(), args.json),
+        Some(segment) => segment.write(store, engine.catalog(), args.json),
         None => Ok(()),
     }
+}
+
+fn history(store: &mut impl ContactStore, json: bool) -> Result<()> {
+    let imports = store.imports()?;
+    if json {
+        serde_json::to_writer_pretty(std::io::stdout().lock(), &imports)?;
+        out!("");
+        return Ok(());
+    }
+    if imports.is_empty() {
+        out!("no imports recorded yet");
+    }
+    for i in &imports {
+        let started = i.started_at.strftime("%Y-%m-%d %H:%M:%S UTC");
+        let stopped = match &i.error {
+            Some(error) => format!(" (stopped: {error})"),
+            None => String::new(),
+        };
+        out!(
+            "#{} {started} {}: {} rows, {} added, {} updated, {} unchanged, {} failed{stopped}",
+            i.id,
+            i.file_name,
+            i.rows,
+            i.added,
+            i.updated,
+            i.unchanged,
+            i.failed
+        );
+    }
+    Ok(())
+}
+
+fn history_failures(store: &mut impl ContactStore, id: &str, path: &Path) -> Result<()> {
+    let id: u64 = id.parse().with_context(|| {
+        format!("--history-failures {id:?}: the import id is a number (see --history)")
+    })?;
+    let Some(ImportRecord {
+        report, file_name, ..
+    }) = store.import(id)?
+    else {
+        bail!("no import #{id} in the history (see --history)");
+    };
+    write_failures(&report, path)?;
+    out!(
+        "wrote the {} failed rows of import #{id} ({file_name}) to {}",
+        report.failed,
+        path.display()
+    );
+    Ok(())
+}
+
+fn write_failures(report: &ImportReport, path: &Path) -> Result<()> {
+    let out = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    report.write_failures(BufWriter::new(out))?;
+    Ok(())
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
@@ -232,21 +362,33 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-fn dump(store: &MemoryStore, path: &PathBuf) -> Result<()> {
+fn dump<S: ContactScan>(store: &mut S, path: &Path) -> Result<()> {
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = BufWriter::new(file);
-    for contact in store.contacts() {
-        serde_json::to_writer(&mut out, contact)?;
-        out.write_all(b"\n")?;
+    let mut failure = None;
+    store.scan(&mut |contact| {
+        let written = serde_json::to_writer(&mut out, contact)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| Ok(out.write_all(b"\n")?));
+        match written {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(error) => {
+                failure = Some(error);
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    if let Some(error) = failure {
+        return Err(error);
     }
     out.flush()?;
     Ok(())
 }
 
-fn summary(report: &ImportReport, args: &Args) -> Result<()> {
+fn summary(report: &ImportReport, file_name: &str, args: &Args) -> Result<()> {
     out!(
         "{}: {} rows, {} added, {} updated, {} unchanged, {} failed",
-        args.file.display(),
+        file_name,
         report.rows,
         report.added,
         report.updated,
@@ -278,11 +420,11 @@ fn summary(report: &ImportReport, args: &Args) -> Result<()> {
     Ok(())
 }
 
-fn suggest(args: &Args, catalog: &Catalog) -> Result<()> {
+fn suggest(path: &Path, catalog: &Catalog) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(&args.file)
-        .with_context(|| format!("cannot open {}", args.file.display()))?;
+        .from_path(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
     let headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
     let samples: Vec<Vec<String>> = reader
         .records()
@@ -302,7 +444,13 @@ fn suggest(args: &Args, catalog: &Catalog) -> Result<()> {
     Ok(())
 }
 
-fn dry_run(engine: &ImportEngine, file: File, store: &mut MemoryStore, args: &Args) -> Result<()> {
+fn dry_run(
+    engine: &ImportEngine,
+    file: File,
+    store: &mut impl ContactStore,
+    path: &Path,
+    args: &Args,
+) -> Result<()> {
     const SHOWN: usize = 20;
     let mut out = match &args.plan {
         Some(path) => Some(PlanWriter::create(path)?),
@@ -332,9 +480,9 @@ fn dry_run(engine: &ImportEngine, file: File, store: &mut MemoryStore, args: &Ar
     for line in shown {
         out!("{line}");
     }
-    let report = report.with_context(|| format!("{} cannot be imported", args.file.display()))?;
+    let report = report.with_context(|| format!("{} cannot be imported", path.display()))?;
     out!("dry run, nothing written:");
-    summary(&report, args)?;
+    summary(&report, &path.display().to_string(), args)?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::error::{FileError, FileErrorKind, ImportError, Position};
+use crate::history::ImportRecord;
 use crate::mapping::{ColumnMapping, Columns};
 use crate::merge::UpdatePolicy;
 use crate::normalize::{RowNormalizer, unquote};
@@ -222,6 +223,76 @@ impl ImportEngine {
     {
         // Rows are normalized on a second thread, ahead of the merges.
         crate::pipeline::run(self.start(source)?, store, progress)
+    }
+
+    /// Imports `source` like [`import_with_progress`](Self::import_with_progress)
+    /// and records it in the store's history
+    /// ([`ContactStore::record_import`]) under `file_name`, with start and
+    /// end times from the engine's clock. Returns the record with the id the
+    /// store gave it (0 for a store that keeps no history).
+    ///
+    /// An import that stops part-way (a store or read error) is recorded
+    /// too, with its error, when the store still accepts the record; the
+    /// error returned is the one that stopped the import. A file refused
+    /// before anything was written is not recorded. If the import ran to the
+    /// end but recording it fails, the store's error is returned with the
+    /// whole report.
+    ///
+    /// ```
+    /// # use std::io::Cursor;
+    /// use contact_import::{Catalog, ContactStore, ImportEngine, MemoryStore};
+    /// let engine = ImportEngine::new(Catalog::new(), jiff::Timestamp::UNIX_EPOCH);
+    /// let mut store = MemoryStore::new();
+    /// let file = Cursor::new("Name,Phone\nAsha,9876543210\nNo Phone,\n");
+    /// let record = engine.import_recorded("leads.csv", file, &mut store, |_| {})?;
+    /// assert_eq!((record.report.added, record.report.failed), (1, 1));
+    ///
+    /// let history = store.imports()?;
+    /// assert_eq!(history[0].file_name, "leads.csv");
+    /// let again = store.import(record.id)?.unwrap();
+    /// assert_eq!(again.report.failures[0].row, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn import_recorded<R, S>(
+        &self,
+        file_name: &str,
+        source: R,
+        store: &mut S,
+        progress: impl FnMut(Progress),
+    ) -> Result<ImportRecord, ImportError<S::Error>>
+    where
+        R: Read + Seek,
+        S: ContactStore + ?Sized,
+    {
+        let started_at = self.clock.now();
+        let outcome = self.import_with_progress(source, store, progress);
+        let finished_at = self.clock.now();
+        match outcome {
+            Ok(report) => {
+                let mut record = ImportRecord::new(file_name, started_at, finished_at, report);
+                match store.record_import(&record) {
+                    Ok(id) => record.id = id.unwrap_or(0),
+                    Err(error) => {
+                        return Err(ImportError::Store {
+                            error,
+                            report: Box::new(record.report),
+                        });
+                    }
+                }
+                Ok(record)
+            }
+            Err(error) => {
+                if let Some(report) = error.report() {
+                    let mut record =
+                        ImportRecord::new(file_name, started_at, finished_at, report.clone());
+                    record.error = Some(error.to_string());
+                    // The error that stopped the import is the one to return;
+                    // a store that fails again cannot record it.
+                    let _ = store.record_import(&record);
+                }
+                Err(error)
+            }
+        }
     }
 
     /// A dry run: everything [`import`](Self::import) would do, without

@@ -58,10 +58,20 @@
 //! Each concept has its module, re-exported here: [`contact`] (the record),
 //! [`phone`] (E.164 normalization), [`catalog`] (tags and attributes that
 //! exist), [`mapping`] (columns to fields), [`engine`] (the import and its
-//! options), [`plan`] (dry runs), [`report`] (the outcome), [`store`] (the
-//! traits and [`MemoryStore`]), [`filter`] (segments), [`export`](mod@export)
-//! (a segment as CSV), [`template`] (personalised messages), [`error`], and
-//! [`generate`] (realistic files for benchmarks and tests).
+//! options), [`plan`] (dry runs), [`report`] (the outcome), [`history`] (past
+//! imports), [`store`] (the traits, [`MemoryStore`] and the database stores),
+//! [`filter`] (segments), [`export`](mod@export) (a segment as CSV),
+//! [`template`] (personalised messages), [`error`], and [`generate`]
+//! (realistic files for benchmarks and tests).
+//!
+//! # Cargo features
+//!
+//! None is on by default: the default build has no I/O dependency.
+//! - `sqlite`: `SqliteStore`, a contact book in a SQLite file (SQLite is
+//!   compiled in; nothing to install).
+//! - `postgres`: `PostgresStore`, a contact book in PostgreSQL.
+//! - `testkit`: `contact_import::testkit`, the conformance checks for your
+//!   own store.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -73,6 +83,7 @@ pub mod export;
 pub mod filter;
 mod formula;
 pub mod generate;
+pub mod history;
 pub mod mapping;
 mod merge;
 mod normalize;
@@ -86,6 +97,8 @@ mod session;
 pub mod store;
 pub mod suggest;
 pub mod template;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Status, Tag, Tags};
@@ -95,6 +108,7 @@ pub use error::{FileError, FileErrorKind, ImportError, Position};
 pub use export::{ExportError, export, export_headers};
 pub use filter::{Filter, TimeRange};
 pub use formula::guard_formula;
+pub use history::{ImportId, ImportRecord, ImportSummary};
 pub use jiff::Timestamp;
 pub use mapping::{ColumnMapping, Field};
 pub use merge::{FieldPolicy, NamePolicy, TagPolicy, UpdatePolicy};
@@ -102,11 +116,27 @@ pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
 pub use plan::{FieldChange, PlannedRow, RowOutcome};
 pub use report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode};
 pub use session::{Batch, Import};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use store::DecodeError;
 pub use store::{ContactScan, ContactStore, MemoryStore};
+#[cfg(feature = "postgres")]
+pub use store::{PostgresError, PostgresStore};
+#[cfg(feature = "sqlite")]
+pub use store::{SqliteError, SqliteStore};
 pub use suggest::Suggestion;
 pub use template::{Location, Template, TemplateError, TemplateErrorKind, Variable};
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The `postgres` client crate the store is built on, for
+/// [`PostgresStore::with_client`] and [`PostgresStore::client`].
+#[cfg(feature = "postgres")]
+pub use postgres;
+/// The `rusqlite` crate the store is built on, for
+/// [`SqliteStore::with_connection`] and [`SqliteStore::connection`].
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
+
+/// The README's examples, compiled and run as doctests (they use every
+/// feature, so with `--all-features`, as CI runs them).
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres", feature = "testkit"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

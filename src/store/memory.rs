@@ -2,13 +2,16 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::ops::ControlFlow;
 
+use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::filter::Filter;
+use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 use crate::store::{ContactScan, ContactStore};
 
 /// A contact book in memory: the embedded default, and the reference every
-/// other store is checked against.
+/// other store is checked against. It keeps a catalog and the import history
+/// too, for as long as it lives.
 ///
 /// ```
 /// use contact_import::{ContactStore, MemoryStore, Phone};
@@ -23,6 +26,8 @@ pub struct MemoryStore {
     // a third larger, and one growing vector would briefly hold two copies.
     chunks: Vec<Vec<Contact>>,
     index: HashMap<Phone, u32>,
+    catalog: Catalog,
+    imports: Vec<ImportRecord>,
 }
 
 /// Contacts per chunk.
@@ -57,8 +62,10 @@ impl MemoryStore {
         all
     }
 
-    /// Stores `contact` as it is, replacing any contact with its phone (for
-    /// setting up a store, e.g. with contacts your service created).
+    /// Stores `contact` as it is, replacing any contact with its phone
+    /// (as your service would, e.g. to set `last_active` when a message
+    /// arrives). Unlike [`write_batch`](ContactStore::write_batch), it
+    /// replaces every field.
     pub fn insert(&mut self, contact: Contact) {
         let next = u32::try_from(self.index.len()).unwrap_or(u32::MAX);
         let i = *self.index.entry(contact.phone).or_insert(next) as usize;
@@ -95,10 +102,46 @@ impl ContactStore for MemoryStore {
 
     fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Infallible> {
         self.index.reserve(contacts.len());
-        for contact in contacts {
+        for mut contact in contacts {
+            if let Some(stored) = self.contact(&contact.phone) {
+                contact.created_at = stored.created_at;
+                contact.last_active = stored.last_active;
+                contact.state = stored.state;
+            }
             self.insert(contact);
         }
         Ok(())
+    }
+
+    fn load_catalog(&mut self) -> Result<Catalog, Infallible> {
+        Ok(self.catalog.clone())
+    }
+
+    fn add_to_catalog(&mut self, catalog: &Catalog) -> Result<(), Infallible> {
+        self.catalog.merge(catalog);
+        Ok(())
+    }
+
+    fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, Infallible> {
+        let id = self.imports.last().map_or(1, |last| last.id + 1);
+        self.imports.push(ImportRecord {
+            id,
+            ..record.clone()
+        });
+        Ok(Some(id))
+    }
+
+    fn imports(&mut self) -> Result<Vec<ImportSummary>, Infallible> {
+        Ok(self
+            .imports
+            .iter()
+            .rev()
+            .map(ImportRecord::summary)
+            .collect())
+    }
+
+    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
+        Ok(self.imports.iter().find(|r| r.id == id).cloned())
     }
 }
 

@@ -1,15 +1,31 @@
 //! Where contacts live: the [`ContactStore`] trait that callers implement,
 //! [`ContactScan`] for stores that can list their contacts (export and
-//! segments), and [`MemoryStore`], the store shipped with the crate.
+//! segments), [`MemoryStore`], the store shipped with the crate, and the
+//! database stores behind cargo features: `SqliteStore` (`sqlite`) and
+//! `PostgresStore` (`postgres`).
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod codec;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use codec::DecodeError;
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresError, PostgresStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteError, SqliteStore};
 
 use std::ops::ControlFlow;
 
+use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::filter::Filter;
+use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 
 /// A contact book the import engine reads from and writes to.
@@ -23,6 +39,13 @@ use crate::phone::Phone;
 ///
 /// Both methods take a whole batch (1,000 rows by default) so that a database
 /// store reads and writes it in one round trip each.
+///
+/// The other methods are capabilities with defaults that keep nothing, for
+/// stores that do not need them: the catalog
+/// ([`load_catalog`](Self::load_catalog), [`add_to_catalog`](Self::add_to_catalog))
+/// and the import history ([`record_import`](Self::record_import),
+/// [`imports`](Self::imports), [`import`](Self::import)). The `testkit`
+/// feature checks a store against all of it (`contact_import::testkit`).
 ///
 /// # Implementing
 ///
@@ -42,7 +65,13 @@ use crate::phone::Phone;
 ///     }
 ///
 ///     fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Self::Error> {
-///         for contact in contacts {
+///         for mut contact in contacts {
+///             if let Some(stored) = self.0.get(&contact.phone) {
+///                 // What the messaging service sets is never the import's to change.
+///                 contact.created_at = stored.created_at;
+///                 contact.last_active = stored.last_active;
+///                 contact.state = stored.state;
+///             }
 ///             self.0.insert(contact.phone, contact);
 ///         }
 ///         Ok(())
@@ -64,10 +93,12 @@ pub trait ContactStore {
     /// The batch holds each phone at most once. It must land whole or not at
     /// all: when this returns an error, nothing of the batch may remain.
     ///
-    /// The contacts carry the `created_at`, `last_active` and `state` that
-    /// [`fetch`](Self::fetch) returned; a store shared with a live service
-    /// should nevertheless leave those columns untouched on update, so that a
-    /// message arriving during the import is not overwritten.
+    /// A new phone is stored with every field of its contact. A stored phone
+    /// gets the contact's name, tags, source, first message and attributes,
+    /// and keeps its stored `created_at`, `last_active` and `state`: the
+    /// contacts carry the values [`fetch`](Self::fetch) returned, but a
+    /// message that arrives from a live service between the fetch and the
+    /// write must not be overwritten by the import.
     fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Self::Error>;
 
     /// Looks up one contact. The default calls [`fetch`](Self::fetch).
@@ -75,6 +106,40 @@ pub trait ContactStore {
         let mut found = Vec::with_capacity(1);
         self.fetch(std::slice::from_ref(phone), &mut found)?;
         Ok(found.pop())
+    }
+
+    /// The catalog the store keeps: the tags and attributes that exist, in
+    /// the order they were added. The default keeps none and returns an
+    /// empty catalog.
+    fn load_catalog(&mut self) -> Result<Catalog, Self::Error> {
+        Ok(Catalog::new())
+    }
+
+    /// Adds the tags and attributes of `catalog` that the store does not
+    /// hold yet, after the ones it holds; never removes any. The default
+    /// keeps nothing.
+    fn add_to_catalog(&mut self, catalog: &Catalog) -> Result<(), Self::Error> {
+        let _ = catalog;
+        Ok(())
+    }
+
+    /// Keeps `record` in the import history under a new id, which it
+    /// returns (`record.id` is ignored). The default keeps nothing and
+    /// returns `None`.
+    fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, Self::Error> {
+        let _ = record;
+        Ok(None)
+    }
+
+    /// The recorded imports, newest first. The default has none.
+    fn imports(&mut self) -> Result<Vec<ImportSummary>, Self::Error> {
+        Ok(Vec::new())
+    }
+
+    /// The recorded import with this id, whole. The default has none.
+    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Self::Error> {
+        let _ = id;
+        Ok(None)
     }
 }
 
@@ -87,6 +152,30 @@ impl<S: ContactStore + ?Sized> ContactStore for &mut S {
 
     fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Self::Error> {
         (**self).write_batch(contacts)
+    }
+
+    fn get(&mut self, phone: &Phone) -> Result<Option<Contact>, Self::Error> {
+        (**self).get(phone)
+    }
+
+    fn load_catalog(&mut self) -> Result<Catalog, Self::Error> {
+        (**self).load_catalog()
+    }
+
+    fn add_to_catalog(&mut self, catalog: &Catalog) -> Result<(), Self::Error> {
+        (**self).add_to_catalog(catalog)
+    }
+
+    fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, Self::Error> {
+        (**self).record_import(record)
+    }
+
+    fn imports(&mut self) -> Result<Vec<ImportSummary>, Self::Error> {
+        (**self).imports()
+    }
+
+    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Self::Error> {
+        (**self).import(id)
     }
 }
 

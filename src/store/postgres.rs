@@ -1,0 +1,432 @@
+//! [`PostgresStore`]: a contact book in PostgreSQL (feature `postgres`).
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::time::SystemTime;
+
+use jiff::Timestamp;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, NoTls, Row, Statement};
+
+use crate::catalog::Catalog;
+use crate::contact::Contact;
+use crate::history::{ImportId, ImportRecord, ImportSummary};
+use crate::phone::Phone;
+use crate::store::codec::{
+    ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
+};
+use crate::store::{ContactScan, ContactStore};
+
+/// The schema, one migration per version; `contact_import_schema` holds the
+/// versions applied. Plain SQL that Citus, YugabyteDB and CockroachDB also
+/// accept: no extensions, functions or triggers.
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE contacts (
+    phone         text PRIMARY KEY,
+    name          text NOT NULL CHECK (name <> ''),
+    tags          jsonb NOT NULL DEFAULT '[]',
+    source        text,
+    first_message text,
+    attributes    jsonb NOT NULL DEFAULT '{}',
+    created_at    timestamptz NOT NULL,
+    last_active   timestamptz,
+    state         text
+);
+CREATE TABLE catalog_tags (
+    seq  bigserial PRIMARY KEY,
+    name text NOT NULL UNIQUE
+);
+CREATE TABLE catalog_attributes (
+    seq  bigserial PRIMARY KEY,
+    name text NOT NULL UNIQUE
+);
+CREATE TABLE imports (
+    id           bigserial PRIMARY KEY,
+    file_name    text NOT NULL,
+    started_at   timestamptz NOT NULL,
+    finished_at  timestamptz NOT NULL,
+    rows_read    bigint NOT NULL,
+    rows_added   bigint NOT NULL,
+    rows_updated bigint NOT NULL,
+    rows_unchanged bigint NOT NULL,
+    rows_failed  bigint NOT NULL,
+    error        text,
+    report       jsonb NOT NULL
+);
+"];
+
+const SELECT_CONTACTS: &str = "
+SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state
+FROM contacts";
+
+/// One statement per batch: atomic on its own, one round trip. An update
+/// leaves created_at, last_active and state as they are: a live service may
+/// have changed them since the engine fetched the contact.
+const UPSERT: &str = "
+INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+SELECT phone, name, tags::jsonb, source, first_message, attributes::jsonb, created_at, last_active, state
+FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::timestamptz[], $8::timestamptz[], $9::text[])
+     AS batch (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+ON CONFLICT (phone) DO UPDATE SET
+    name = excluded.name, tags = excluded.tags, source = excluded.source,
+    first_message = excluded.first_message, attributes = excluded.attributes";
+
+const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed";
+
+/// What went wrong in a [`PostgresStore`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PostgresError {
+    /// The server refused an operation or could not be reached; the
+    /// client's error says which (`code()` gives the SQLSTATE).
+    #[error("PostgreSQL: {}", server_message(.0))]
+    Postgres(#[from] postgres::Error),
+    /// The database's schema was created by a newer version of this crate.
+    #[error(
+        "the database's schema is version {found}, newer than the {supported} this version of contact-import knows: upgrade contact-import"
+    )]
+    NewerSchema {
+        /// The newest version in `contact_import_schema`.
+        found: i64,
+        /// The newest version this crate knows.
+        supported: i64,
+    },
+    /// A stored value could not be read back, or a value not written.
+    #[error(transparent)]
+    Data(#[from] DecodeError),
+}
+
+/// The server's own message when there is one ("db error" alone says nothing).
+fn server_message(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => error.to_string(),
+    }
+}
+
+/// A contact book in PostgreSQL, for services that outgrow one machine's
+/// file: the same tables and semantics as `SqliteStore`.
+///
+/// The schema is created (or migrated) when the store is made, in the
+/// connection's current schema (`search_path`). Each batch is written by
+/// one `INSERT ... SELECT FROM UNNEST(...) ON CONFLICT (phone) DO UPDATE`
+/// statement: one round trip, and it lands whole or not at all. Times are
+/// kept to the microsecond; tags and attributes are `jsonb`.
+///
+/// The store uses the blocking `postgres` client. In an async (tokio)
+/// service, run the import inside `tokio::task::spawn_blocking`, or drive
+/// the batches yourself with [`ImportEngine::start`](crate::ImportEngine::start)
+/// and an async client (the README shows both).
+///
+/// ```no_run
+/// use contact_import::{Catalog, ImportEngine, PostgresStore};
+/// let mut store = PostgresStore::connect("postgresql://app@localhost/crm")?;
+/// let engine = ImportEngine::new(Catalog::new(), || jiff::Timestamp::now());
+/// let file = std::fs::File::open("contacts.csv")?;
+/// let record = engine.import_recorded("contacts.csv", file, &mut store, |_| {})?;
+/// println!("import {}: {} added", record.id, record.report.added);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct PostgresStore {
+    client: Client,
+    fetch: Statement,
+    upsert: Statement,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects without TLS to `params`, a URL
+    /// (`postgresql://user:password@host:port/database`) or key-value string
+    /// (`host=localhost user=app`), and creates or migrates the schema.
+    /// For TLS, connect a [`Client`] with a TLS connector and use
+    /// [`with_client`](Self::with_client).
+    pub fn connect(params: &str) -> Result<PostgresStore, PostgresError> {
+        PostgresStore::with_client(Client::connect(params, NoTls)?)
+    }
+
+    /// A store on a client you connected, creating or migrating the schema
+    /// in the client's current schema.
+    pub fn with_client(mut client: Client) -> Result<PostgresStore, PostgresError> {
+        migrate(&mut client)?;
+        let fetch = client.prepare(&format!("{SELECT_CONTACTS} WHERE phone = ANY($1::text[])"))?;
+        let upsert = client.prepare(UPSERT)?;
+        Ok(PostgresStore {
+            client,
+            fetch,
+            upsert,
+        })
+    }
+
+    /// The client, for your own queries.
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// How many contacts are stored.
+    pub fn len(&mut self) -> Result<u64, PostgresError> {
+        let count: i64 = self
+            .client
+            .query_one("SELECT count(*) FROM contacts", &[])?
+            .get(0);
+        Ok(unsigned("contact count", count)?)
+    }
+
+    /// True when no contact is stored.
+    pub fn is_empty(&mut self) -> Result<bool, PostgresError> {
+        Ok(self.len()? == 0)
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<(), PostgresError> {
+    let supported = MIGRATIONS.len() as i64;
+    client.batch_execute(
+        "CREATE TABLE IF NOT EXISTS contact_import_schema (version bigint PRIMARY KEY)",
+    )?;
+    let mut transaction = client.transaction()?;
+    let found: i64 = transaction
+        .query_one(
+            "SELECT coalesce(max(version), 0)::bigint FROM contact_import_schema",
+            &[],
+        )?
+        .get(0);
+    if found > supported {
+        return Err(PostgresError::NewerSchema { found, supported });
+    }
+    for (version, migration) in (1i64..).zip(MIGRATIONS).skip(found.max(0) as usize) {
+        transaction.batch_execute(migration)?;
+        transaction.execute(
+            "INSERT INTO contact_import_schema (version) VALUES ($1)",
+            &[&version],
+        )?;
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+fn system_time(time: Timestamp) -> Result<SystemTime, DecodeError> {
+    SystemTime::try_from(time).map_err(|e| DecodeError::Encode {
+        what: "a time",
+        reason: e.to_string(),
+    })
+}
+
+fn timestamp(time: SystemTime) -> Result<Timestamp, String> {
+    Timestamp::try_from(time).map_err(|e| e.to_string())
+}
+
+fn contact_from_row(row: &Row) -> Result<Contact, PostgresError> {
+    let columns = ContactColumns {
+        phone: row.try_get(0)?,
+        name: row.try_get(1)?,
+        tags: row.try_get(2)?,
+        source: row.try_get(3)?,
+        first_message: row.try_get(4)?,
+        attributes: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+        last_active: row.try_get(7)?,
+        state: row.try_get(8)?,
+    };
+    Ok(columns.decode(timestamp)?)
+}
+
+/// The batch with each phone once, as writing it contact by contact would
+/// leave it: the last contact's fields, the first one's created_at,
+/// last_active and state (an update keeps those). One statement cannot
+/// touch a row twice.
+fn merge_duplicates(contacts: Vec<Contact>) -> Vec<Contact> {
+    let mut index: HashMap<Phone, usize> = HashMap::with_capacity(contacts.len());
+    let mut merged: Vec<Contact> = Vec::with_capacity(contacts.len());
+    for contact in contacts {
+        match index.get(&contact.phone).and_then(|&i| merged.get_mut(i)) {
+            Some(first) => {
+                let kept = (first.created_at, first.last_active, first.state);
+                *first = contact;
+                (first.created_at, first.last_active, first.state) = kept;
+            }
+            None => {
+                index.insert(contact.phone, merged.len());
+                merged.push(contact);
+            }
+        }
+    }
+    merged
+}
+
+/// The batch as one array per column, for UNNEST.
+#[derive(Default)]
+struct ColumnArrays {
+    phone: Vec<String>,
+    name: Vec<String>,
+    tags: Vec<String>,
+    source: Vec<Option<String>>,
+    first_message: Vec<Option<String>>,
+    attributes: Vec<String>,
+    created_at: Vec<SystemTime>,
+    last_active: Vec<Option<SystemTime>>,
+    state: Vec<Option<String>>,
+}
+
+impl ColumnArrays {
+    fn new(contacts: &[Contact]) -> Result<ColumnArrays, DecodeError> {
+        let mut arrays = ColumnArrays::default();
+        for contact in contacts {
+            let c = ContactColumns::encode(contact, system_time)?;
+            arrays.phone.push(c.phone);
+            arrays.name.push(c.name);
+            arrays.tags.push(c.tags);
+            arrays.source.push(c.source);
+            arrays.first_message.push(c.first_message);
+            arrays.attributes.push(c.attributes);
+            arrays.created_at.push(c.created_at?);
+            arrays.last_active.push(c.last_active.transpose()?);
+            arrays.state.push(c.state);
+        }
+        Ok(arrays)
+    }
+}
+
+fn load_names(client: &mut Client, table: &str) -> Result<Vec<String>, PostgresError> {
+    let rows = client.query(&format!("SELECT name FROM {table} ORDER BY seq"), &[])?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?)
+}
+
+fn add_names(
+    transaction: &mut postgres::Transaction<'_>,
+    table: &str,
+    names: &[&str],
+) -> Result<(), PostgresError> {
+    let sql = format!(
+        "INSERT INTO {table} (name)
+         SELECT name FROM UNNEST($1::text[]) WITH ORDINALITY AS added (name, n) ORDER BY n
+         ON CONFLICT (name) DO NOTHING"
+    );
+    transaction.execute(&sql, &[&names])?;
+    Ok(())
+}
+
+fn summary_from_row(row: &Row) -> Result<ImportSummary, PostgresError> {
+    let count = |i: usize| row.try_get::<_, i64>(i);
+    let columns = SummaryColumns {
+        id: row.try_get(0)?,
+        file_name: row.try_get(1)?,
+        started_at: row.try_get(2)?,
+        finished_at: row.try_get(3)?,
+        error: row.try_get(4)?,
+        counts: [count(5)?, count(6)?, count(7)?, count(8)?, count(9)?],
+    };
+    Ok(columns.decode(timestamp)?)
+}
+
+impl ContactStore for PostgresStore {
+    type Error = PostgresError;
+
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), PostgresError> {
+        let phones: Vec<&str> = phones.iter().map(Phone::as_str).collect();
+        for row in self.client.query(&self.fetch, &[&phones])? {
+            found.push(contact_from_row(&row)?);
+        }
+        Ok(())
+    }
+
+    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), PostgresError> {
+        let a = ColumnArrays::new(&merge_duplicates(contacts))?;
+        self.client.execute(
+            &self.upsert,
+            &[
+                &a.phone,
+                &a.name,
+                &a.tags,
+                &a.source,
+                &a.first_message,
+                &a.attributes,
+                &a.created_at,
+                &a.last_active,
+                &a.state,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn load_catalog(&mut self) -> Result<Catalog, PostgresError> {
+        let tags = load_names(&mut self.client, "catalog_tags")?;
+        let attributes = load_names(&mut self.client, "catalog_attributes")?;
+        Ok(Catalog::new().with_tags(tags).with_attributes(attributes))
+    }
+
+    fn add_to_catalog(&mut self, catalog: &Catalog) -> Result<(), PostgresError> {
+        let tags: Vec<&str> = catalog.tags().iter().map(|t| t.as_str()).collect();
+        let attributes: Vec<&str> = catalog.attributes().iter().map(|a| a.as_str()).collect();
+        let mut transaction = self.client.transaction()?;
+        add_names(&mut transaction, "catalog_tags", &tags)?;
+        add_names(&mut transaction, "catalog_attributes", &attributes)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, PostgresError> {
+        let report = &record.report;
+        let row = self.client.query_one(
+            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb) RETURNING id",
+            &[
+                &record.file_name,
+                &system_time(record.started_at)?,
+                &system_time(record.finished_at)?,
+                &signed("rows", report.rows)?,
+                &signed("added", report.added)?,
+                &signed("updated", report.updated)?,
+                &signed("unchanged", report.unchanged)?,
+                &signed("failed", report.failed)?,
+                &record.error,
+                &report_to_json(report)?,
+            ],
+        )?;
+        let id: i64 = row.try_get(0)?;
+        Ok(Some(unsigned("import id", id)?))
+    }
+
+    fn imports(&mut self) -> Result<Vec<ImportSummary>, PostgresError> {
+        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM imports ORDER BY id DESC");
+        let rows = self.client.query(&sql, &[])?;
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, PostgresError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(None);
+        };
+        let sql = format!("SELECT {SUMMARY_COLUMNS}, report::text FROM imports WHERE id = $1");
+        let Some(row) = self.client.query_opt(&sql, &[&id])? else {
+            return Ok(None);
+        };
+        let json: String = row.try_get(10)?;
+        Ok(Some(record_from(summary_from_row(&row)?, &json)?))
+    }
+}
+
+impl ContactScan for PostgresStore {
+    /// Streams the contacts from the server (not all held at once). Phones
+    /// are `+` and digits, which every collation orders as bytes do.
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), PostgresError> {
+        let sql = format!("{SELECT_CONTACTS} ORDER BY phone");
+        let mut rows = self.client.query_raw(&sql, std::iter::empty::<&str>())?;
+        while let Some(row) = rows.next()? {
+            if visit(&contact_from_row(&row)?).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,372 @@
+//! [`SqliteStore`]: a contact book in a SQLite file (feature `sqlite`).
+
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+use crate::catalog::Catalog;
+use crate::contact::Contact;
+use crate::history::{ImportId, ImportRecord, ImportSummary};
+use crate::phone::Phone;
+use crate::store::codec::{
+    ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
+};
+use crate::store::{ContactScan, ContactStore};
+
+/// The schema, one migration per version: the database's `PRAGMA
+/// user_version` says how many have run. Times are microseconds since the
+/// Unix epoch (UTC); tags and attributes are JSON (query them with
+/// `json_each`).
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE contacts (
+    phone         TEXT PRIMARY KEY NOT NULL,
+    name          TEXT NOT NULL CHECK (name <> ''),
+    tags          TEXT NOT NULL DEFAULT '[]',
+    source        TEXT,
+    first_message TEXT,
+    attributes    TEXT NOT NULL DEFAULT '{}',
+    created_at    INTEGER NOT NULL,
+    last_active   INTEGER,
+    state         TEXT
+) WITHOUT ROWID;
+CREATE TABLE catalog_tags (
+    seq  INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE
+);
+CREATE TABLE catalog_attributes (
+    seq  INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE
+);
+CREATE TABLE imports (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name    TEXT NOT NULL,
+    started_at   INTEGER NOT NULL,
+    finished_at  INTEGER NOT NULL,
+    rows_read    INTEGER NOT NULL,
+    rows_added   INTEGER NOT NULL,
+    rows_updated INTEGER NOT NULL,
+    rows_unchanged INTEGER NOT NULL,
+    rows_failed  INTEGER NOT NULL,
+    error        TEXT,
+    report       TEXT NOT NULL
+);
+"];
+
+const CONTACT_COLUMNS: &str =
+    "phone, name, tags, source, first_message, attributes, created_at, last_active, state";
+
+/// An update leaves created_at, last_active and state as they are: a live
+/// service may have changed them since the engine fetched the contact.
+const UPSERT: &str = "
+INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT (phone) DO UPDATE SET
+    name = excluded.name, tags = excluded.tags, source = excluded.source,
+    first_message = excluded.first_message, attributes = excluded.attributes";
+
+const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed";
+
+/// What went wrong in a [`SqliteStore`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SqliteError {
+    /// SQLite refused an operation (a locked, read-only or corrupt file, a
+    /// contact the schema refuses, ...).
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file was written by a newer version of this crate.
+    #[error(
+        "the database's schema is version {found}, newer than the {supported} this version of contact-import knows: upgrade contact-import"
+    )]
+    NewerSchema {
+        /// The file's schema version (`PRAGMA user_version`).
+        found: i64,
+        /// The newest version this crate knows.
+        supported: i64,
+    },
+    /// A stored value could not be read back, or a value not written.
+    #[error(transparent)]
+    Data(#[from] DecodeError),
+}
+
+/// A contact book in a SQLite file: contacts keyed by E.164 phone with their
+/// tags and attributes, the catalog, and the import history.
+///
+/// The store creates its schema and migrates older files itself (versioned
+/// with `PRAGMA user_version`), and runs in WAL mode, so readers (e.g. your
+/// service) are not blocked by an import. Each batch is written in one
+/// transaction: it lands whole or not at all. Times are kept to the
+/// microsecond.
+///
+/// ```
+/// use std::io::Cursor;
+/// use contact_import::{Catalog, ContactStore, ImportEngine, Phone, SqliteStore};
+///
+/// let dir = tempfile::tempdir()?;
+/// let mut store = SqliteStore::open(dir.path().join("contacts.db"))?;
+/// store.add_to_catalog(&Catalog::new().with_tags(["MBA"]))?;
+///
+/// let engine = ImportEngine::new(store.load_catalog()?, || jiff::Timestamp::now());
+/// let file = "Name,Mobile Number,Tags\nMohit Dua,9876543452,MBA\n";
+/// let report = engine.import(Cursor::new(file), &mut store)?;
+/// assert_eq!(report.added, 1);
+///
+/// let mohit = store.get(&Phone::parse_e164("+919876543452").unwrap())?.unwrap();
+/// assert!(mohit.has_tag("MBA"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SqliteStore {
+    connection: Connection,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.connection.path())
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the contact book in the file at `path`, creating the file and
+    /// its schema if missing and migrating an older schema.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, SqliteError> {
+        SqliteStore::with_connection(Connection::open(path)?)
+    }
+
+    /// A contact book in memory, gone when the store is dropped.
+    pub fn open_in_memory() -> Result<SqliteStore, SqliteError> {
+        SqliteStore::with_connection(Connection::open_in_memory()?)
+    }
+
+    /// A contact book on a connection you opened (e.g. with your own flags),
+    /// creating or migrating its schema.
+    pub fn with_connection(mut connection: Connection) -> Result<SqliteStore, SqliteError> {
+        // WAL lets readers work during an import; with WAL, NORMAL sync is
+        // safe from corruption and may only lose the last commits on power loss.
+        let _mode: String =
+            connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut connection)?;
+        Ok(SqliteStore { connection })
+    }
+
+    /// The connection, for your own queries (e.g. your service setting
+    /// `last_active` when a message arrives).
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// How many contacts are stored.
+    pub fn len(&self) -> Result<u64, SqliteError> {
+        let count: i64 = self
+            .connection
+            .query_row("SELECT count(*) FROM contacts", [], |row| row.get(0))?;
+        Ok(unsigned("contact count", count)?)
+    }
+
+    /// True when no contact is stored.
+    pub fn is_empty(&self) -> Result<bool, SqliteError> {
+        Ok(self.len()? == 0)
+    }
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), SqliteError> {
+    let supported = MIGRATIONS.len() as i64;
+    let transaction =
+        connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > supported {
+        return Err(SqliteError::NewerSchema { found, supported });
+    }
+    for (version, migration) in (1i64..).zip(MIGRATIONS).skip(found.max(0) as usize) {
+        transaction.execute_batch(migration)?;
+        transaction.pragma_update(None, "user_version", version)?;
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+fn micros(time: Timestamp) -> i64 {
+    time.as_microsecond()
+}
+
+fn from_micros(micros: i64) -> Result<Timestamp, String> {
+    Timestamp::from_microsecond(micros).map_err(|e| e.to_string())
+}
+
+fn contact_from_row(row: &Row<'_>) -> Result<Contact, SqliteError> {
+    let columns = ContactColumns {
+        phone: row.get(0)?,
+        name: row.get(1)?,
+        tags: row.get(2)?,
+        source: row.get(3)?,
+        first_message: row.get(4)?,
+        attributes: row.get(5)?,
+        created_at: row.get(6)?,
+        last_active: row.get(7)?,
+        state: row.get(8)?,
+    };
+    Ok(columns.decode(from_micros)?)
+}
+
+fn upsert(transaction: &Transaction<'_>, contacts: &[Contact]) -> Result<(), SqliteError> {
+    let mut statement = transaction.prepare_cached(UPSERT)?;
+    for contact in contacts {
+        let c = ContactColumns::encode(contact, micros)?;
+        statement.execute(params![
+            c.phone,
+            c.name,
+            c.tags,
+            c.source,
+            c.first_message,
+            c.attributes,
+            c.created_at,
+            c.last_active,
+            c.state
+        ])?;
+    }
+    Ok(())
+}
+
+fn add_names(
+    transaction: &Transaction<'_>,
+    table: &str,
+    names: &[&str],
+) -> Result<(), SqliteError> {
+    let sql = format!("INSERT INTO {table} (name) VALUES (?1) ON CONFLICT (name) DO NOTHING");
+    let mut statement = transaction.prepare_cached(&sql)?;
+    for name in names {
+        statement.execute([name])?;
+    }
+    Ok(())
+}
+
+fn load_names(connection: &Connection, table: &str) -> Result<Vec<String>, SqliteError> {
+    let sql = format!("SELECT name FROM {table} ORDER BY seq");
+    let mut statement = connection.prepare_cached(&sql)?;
+    let names = statement.query_map([], |row| row.get(0))?;
+    Ok(names.collect::<Result<_, _>>()?)
+}
+
+fn summary_from_row(row: &Row<'_>) -> Result<ImportSummary, SqliteError> {
+    let count = |i: usize| row.get::<_, i64>(i);
+    let columns = SummaryColumns {
+        id: row.get(0)?,
+        file_name: row.get(1)?,
+        started_at: row.get(2)?,
+        finished_at: row.get(3)?,
+        error: row.get(4)?,
+        counts: [count(5)?, count(6)?, count(7)?, count(8)?, count(9)?],
+    };
+    Ok(columns.decode(from_micros)?)
+}
+
+impl ContactStore for SqliteStore {
+    type Error = SqliteError;
+
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), SqliteError> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE phone = ?1");
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        for phone in phones {
+            let mut rows = statement.query([phone.as_str()])?;
+            if let Some(row) = rows.next()? {
+                found.push(contact_from_row(row)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), SqliteError> {
+        let transaction = self.connection.transaction()?;
+        upsert(&transaction, &contacts)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn load_catalog(&mut self) -> Result<Catalog, SqliteError> {
+        let tags = load_names(&self.connection, "catalog_tags")?;
+        let attributes = load_names(&self.connection, "catalog_attributes")?;
+        Ok(Catalog::new().with_tags(tags).with_attributes(attributes))
+    }
+
+    fn add_to_catalog(&mut self, catalog: &Catalog) -> Result<(), SqliteError> {
+        let tags: Vec<&str> = catalog.tags().iter().map(|t| t.as_str()).collect();
+        let attributes: Vec<&str> = catalog.attributes().iter().map(|a| a.as_str()).collect();
+        let transaction = self.connection.transaction()?;
+        add_names(&transaction, "catalog_tags", &tags)?;
+        add_names(&transaction, "catalog_attributes", &attributes)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, SqliteError> {
+        let report = &record.report;
+        self.connection.execute(
+            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                record.file_name,
+                micros(record.started_at),
+                micros(record.finished_at),
+                signed("rows", report.rows)?,
+                signed("added", report.added)?,
+                signed("updated", report.updated)?,
+                signed("unchanged", report.unchanged)?,
+                signed("failed", report.failed)?,
+                record.error,
+                report_to_json(report)?,
+            ],
+        )?;
+        let id = self.connection.last_insert_rowid();
+        Ok(Some(unsigned("import id", id)?))
+    }
+
+    fn imports(&mut self) -> Result<Vec<ImportSummary>, SqliteError> {
+        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM imports ORDER BY id DESC");
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        let mut rows = statement.query([])?;
+        let mut summaries = Vec::new();
+        while let Some(row) = rows.next()? {
+            summaries.push(summary_from_row(row)?);
+        }
+        Ok(summaries)
+    }
+
+    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, SqliteError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(None);
+        };
+        let sql = format!("SELECT {SUMMARY_COLUMNS}, report FROM imports WHERE id = ?1");
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        let found = statement
+            .query_row([id], |row| {
+                Ok((summary_from_row(row), row.get::<_, String>(10)?))
+            })
+            .optional()?;
+        let Some((summary, json)) = found else {
+            return Ok(None);
+        };
+        Ok(Some(record_from(summary?, &json)?))
+    }
+}
+
+impl ContactScan for SqliteStore {
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), SqliteError> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY phone");
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            if visit(&contact_from_row(row)?).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}

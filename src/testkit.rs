@@ -1,0 +1,623 @@
+//! Conformance checks for a [`ContactStore`] (feature `testkit`): every
+//! behaviour the import engine relies on, run against your store.
+//!
+//! Call [`check_store`] from a test with a function that makes a fresh,
+//! empty store; each check runs on its own fresh store:
+//!
+//! ```
+//! use contact_import::{MemoryStore, testkit};
+//!
+//! let conformance = testkit::check_store(MemoryStore::new)?;
+//! assert!(conformance.keeps_catalog && conformance.keeps_history);
+//! # Ok::<(), testkit::Failure>(())
+//! ```
+//!
+//! What is checked:
+//! - a fresh store is empty;
+//! - every field of a new contact round-trips through `write_batch` and
+//!   `fetch` (times to the microsecond);
+//! - an update replaces the import's fields and leaves `created_at`,
+//!   `last_active` and `state` as stored;
+//! - a batch lands whole or not at all (see [`Conformance::refused_batch`]);
+//! - imports through the engine give the same contacts and counts as the
+//!   [`MemoryStore`] reference, with the update rules (added tags, blank
+//!   cells, `FieldPolicy::Overwrite`, `TagPolicy::Replace`) and a phone repeated
+//!   inside one file, within a batch and across batches;
+//! - the catalog and the import history, when the store keeps them;
+//! - batches of 12,000 contacts, and a 25,000-row import.
+
+use std::fmt::Debug;
+use std::io::Cursor;
+
+use jiff::Timestamp;
+
+use crate::catalog::Catalog;
+use crate::contact::{Contact, State, Tag};
+use crate::engine::{ImportEngine, ImportOptions};
+use crate::merge::{FieldPolicy, TagPolicy, UpdatePolicy};
+use crate::phone::Phone;
+use crate::report::ImportReport;
+use crate::store::{ContactStore, MemoryStore};
+
+/// A check the store failed: which one, and what was wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("store conformance check {check:?} failed: {message}")]
+pub struct Failure {
+    /// The check's name, e.g. `update_keeps_service_fields`.
+    pub check: &'static str,
+    /// What was expected and what the store did.
+    pub message: String,
+}
+
+/// What [`check_store`] found out about the store's optional capabilities.
+/// Assert the ones your store is meant to have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conformance {
+    /// The store keeps a catalog ([`ContactStore::add_to_catalog`] then
+    /// [`ContactStore::load_catalog`] gives it back); it was checked.
+    pub keeps_catalog: bool,
+    /// The store keeps the import history ([`ContactStore::record_import`]
+    /// returns ids); it was checked.
+    pub keeps_history: bool,
+    /// The store refused a batch whose last contact has an empty name (the
+    /// engine never writes one; the database stores refuse it with a CHECK
+    /// constraint), and was checked to hold nothing of that batch and to
+    /// work on afterwards. When false, the store accepted the batch and was
+    /// checked to hold all of it: the rollback path was not exercised.
+    pub refused_batch: bool,
+}
+
+/// Runs every check on stores made by `fresh`, each check on a new one.
+///
+/// Returns the first failure, or what the store was found to support.
+pub fn check_store<S, F>(mut fresh: F) -> Result<Conformance, Failure>
+where
+    S: ContactStore,
+    F: FnMut() -> S,
+{
+    check_empty(&mut fresh())?;
+    check_insert_round_trip(&mut fresh())?;
+    check_update_keeps_service_fields(&mut fresh())?;
+    let refused_batch = check_batch_atomicity(&mut fresh())?;
+    check_engine_merge_rules(&mut fresh())?;
+    check_duplicates_in_one_file(&mut fresh)?;
+    let keeps_catalog = check_catalog(&mut fresh())?;
+    let keeps_history = check_history(&mut fresh())?;
+    check_large_batches(&mut fresh())?;
+    Ok(Conformance {
+        keeps_catalog,
+        keeps_history,
+        refused_batch,
+    })
+}
+
+/// The engine's clock in every check: whole microseconds, the precision
+/// the database stores keep.
+const NOW: Timestamp = Timestamp::constant(1_750_000_000, 123_456_000);
+const EARLIER: Timestamp = Timestamp::constant(1_600_000_000, 654_321_000);
+const ACTIVE: Timestamp = Timestamp::constant(1_700_000_000, 1_000);
+
+fn fail(check: &'static str, message: impl Into<String>) -> Failure {
+    Failure {
+        check,
+        message: message.into(),
+    }
+}
+
+fn ensure(check: &'static str, ok: bool, message: impl FnOnce() -> String) -> Result<(), Failure> {
+    if ok {
+        Ok(())
+    } else {
+        Err(fail(check, message()))
+    }
+}
+
+fn same<T: PartialEq + Debug>(
+    check: &'static str,
+    what: &str,
+    got: &T,
+    expected: &T,
+) -> Result<(), Failure> {
+    ensure(check, got == expected, || {
+        format!("{what}: expected {expected:#?}, the store gave {got:#?}")
+    })
+}
+
+/// Runs a store call, turning its error into a failure of `check`.
+fn call<T, E: std::error::Error>(check: &'static str, result: Result<T, E>) -> Result<T, Failure> {
+    result.map_err(|e| fail(check, format!("the store failed: {e}")))
+}
+
+/// The `n`-th test phone: a valid Indian mobile number.
+fn phone(n: u32) -> Phone {
+    let text = format!("+9198{:08}", n % 100_000_000);
+    Phone::parse_e164(&text).expect("+9198 and 8 digits is E.164 whatever n is")
+}
+
+fn fetch_sorted<S: ContactStore>(
+    check: &'static str,
+    store: &mut S,
+    phones: &[Phone],
+) -> Result<Vec<Contact>, Failure> {
+    let mut found = Vec::new();
+    call(check, store.fetch(phones, &mut found))?;
+    found.sort_by_key(|c| c.phone);
+    Ok(found)
+}
+
+fn sorted(mut contacts: Vec<Contact>) -> Vec<Contact> {
+    contacts.sort_by_key(|c| c.phone);
+    contacts
+}
+
+/// Contacts that use every field, with awkward text.
+fn sample_contacts() -> Vec<Contact> {
+    let names = [
+        "Mohit Dua",
+        "प्रिया शर्मा",
+        "Arjun",
+        "O'Brien \"Junior\" Smith",
+        "அருண் குமார் ராஜா",
+    ];
+    let states = [
+        None,
+        Some(State::Intervened),
+        Some(State::Requesting),
+        Some(State::Closed),
+        Some(State::HandledByAssistant),
+    ];
+    (0..5u32)
+        .map(|i| {
+            let idx = i as usize;
+            let mut c = Contact::new(phone(i), names[idx].to_owned(), EARLIER);
+            c.tags = ["MBA", "Finance, Jobs", "मार्केटिंग"]
+                .iter()
+                .take(idx % 4)
+                .map(|t| Tag::new(t))
+                .collect();
+            c.source = (i % 2 == 0).then(|| format!("Website \"{i}\", campaign"));
+            c.first_message = (i % 3 == 0).then(|| Tag::new("MBA"));
+            if i > 0 {
+                c.attributes.set("City".into(), "Delhi, \"NCR\"".into());
+                c.attributes
+                    .set("email".into(), format!("user{i}@example.in"));
+                c.attributes
+                    .set("Notes".into(), "line one\nline two ✓".into());
+            }
+            c.last_active = (i % 2 == 1).then_some(ACTIVE);
+            c.state = states[idx];
+            c
+        })
+        .collect()
+}
+
+fn check_empty<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
+    const CHECK: &str = "empty";
+    let found = fetch_sorted(CHECK, store, &[phone(0), phone(1)])?;
+    same(CHECK, "contacts in a fresh store", &found, &Vec::new())?;
+    let one = call(CHECK, store.get(&phone(0)))?;
+    same(CHECK, "get on a fresh store", &one, &None)
+}
+
+fn check_insert_round_trip<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
+    const CHECK: &str = "insert_round_trip";
+    let contacts = sample_contacts();
+    call(CHECK, store.write_batch(contacts.clone()))?;
+    let mut asked: Vec<Phone> = contacts.iter().map(|c| c.phone).collect();
+    asked.push(phone(99));
+    let found = fetch_sorted(CHECK, store, &asked)?;
+    same(
+        CHECK,
+        "contacts read back",
+        &found,
+        &sorted(contacts.clone()),
+    )?;
+    let one = call(CHECK, store.get(&phone(1)))?;
+    same(CHECK, "get", &one, &contacts.get(1).cloned())
+}
+
+fn check_update_keeps_service_fields<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
+    const CHECK: &str = "update_keeps_service_fields";
+    let stored = sample_contacts();
+    call(CHECK, store.write_batch(stored.clone()))?;
+    let updates: Vec<Contact> = stored
+        .iter()
+        .map(|old| {
+            let mut new = Contact::new(old.phone, format!("{} Updated", old.name()), NOW);
+            new.tags = [Tag::new("Marketing")].into_iter().collect();
+            new.source = old.source.is_none().then(|| "Referral".to_owned());
+            new.attributes.set("State".into(), "Kerala".into());
+            new
+        })
+        .collect();
+    call(CHECK, store.write_batch(updates.clone()))?;
+    let expected: Vec<Contact> = updates
+        .into_iter()
+        .zip(&stored)
+        .map(|(mut new, old)| {
+            new.created_at = old.created_at;
+            new.last_active = old.last_active;
+            new.state = old.state;
+            new
+        })
+        .collect();
+    let phones: Vec<Phone> = stored.iter().map(|c| c.phone).collect();
+    let found = fetch_sorted(CHECK, store, &phones)?;
+    same(
+        CHECK,
+        "updated contacts (name, tags, source, first message and attributes replaced; created_at, last_active and state as stored)",
+        &found,
+        &sorted(expected),
+    )
+}
+
+/// Returns whether the store refused the batch.
+fn check_batch_atomicity<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
+    const CHECK: &str = "batch_atomicity";
+    let before = sample_contacts();
+    call(CHECK, store.write_batch(before.clone()))?;
+    let mut batch: Vec<Contact> = before
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c.set_name("Changed Name");
+            c
+        })
+        .collect();
+    batch.extend((100..150).map(|i| Contact::new(phone(i), format!("New {i}"), NOW)));
+    batch.push(Contact::new(phone(150), String::new(), NOW));
+    let phones: Vec<Phone> = batch.iter().map(|c| c.phone).collect();
+    let refused = store.write_batch(batch.clone()).is_err();
+    let found = fetch_sorted(CHECK, store, &phones)?;
+    if refused {
+        same(
+            CHECK,
+            "contacts after a refused batch (nothing of it may remain)",
+            &found,
+            &sorted(before),
+        )?;
+        let retry: Vec<Contact> = batch.into_iter().filter(|c| !c.name().is_empty()).collect();
+        call(CHECK, store.write_batch(retry.clone()))?;
+        let found = fetch_sorted(CHECK, store, &phones)?;
+        same(
+            CHECK,
+            "a good batch written after a refused one",
+            &found,
+            &sorted(retry),
+        )?;
+    } else {
+        same(
+            CHECK,
+            "contacts after an accepted batch (all of it)",
+            &found,
+            &sorted(batch),
+        )?;
+    }
+    Ok(refused)
+}
+
+fn catalog() -> Catalog {
+    Catalog::new()
+        .with_tags(["MBA", "Finance", "Marketing", "VIP"])
+        .with_attributes(["City", "email", "State"])
+}
+
+const FIRST_FILE: &str = "\
+Name,Mobile Number,Tags,Source,First Message,City,email,State
+Mohit Dua,+919876543452,MBA,Website,,Delhi,mohit@example.com,Delhi
+Priya Sharma,9876543210,MBA | Finance,Facebook Ad,Finance,Mumbai,priya@example.com,Maharashtra
+Arjun Mehta,919812345678,Marketing,,MBA,Bengaluru,,Karnataka
+Sneha Iyer,098450 12345,Finance,Referral,,Chennai,,Tamil Nadu
+Broken,12345,MBA,,,,,
+";
+
+const SECOND_FILE: &str = "\
+Name,Phone,Tags,Source,First Message,City,email,State
+Mohit  Kumar Dua,9876543452,Finance | MBA,,,,,Haryana
+Priya Sharma,+91 98765 43210,VIP,Newsletter,Marketing,,,
+Asha Rao,9000012345,Unknown Tag,,,Pune,asha@example.com,
+";
+
+/// Imports `files` one after the other, with `options`, into `store` and
+/// into a reference [`MemoryStore`], and checks both give the same reports
+/// and contacts. Returns the store's reports.
+fn import_like_reference<S: ContactStore>(
+    check: &'static str,
+    store: &mut S,
+    reference: &mut MemoryStore,
+    files: &[&str],
+    options: &ImportOptions,
+) -> Result<Vec<ImportReport>, Failure> {
+    let engine = ImportEngine::new(catalog(), NOW).with_options(options.clone());
+    let mut reports = Vec::new();
+    let mut phones = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let report = call(check, engine.import_bytes(file.as_bytes(), store))?;
+        let expected = call(check, engine.import_bytes(file.as_bytes(), reference))?;
+        same(
+            check,
+            &format!("report of file {}", i + 1),
+            &report,
+            &expected,
+        )?;
+        phones.extend(report.phones_added.iter().chain(&report.phones_updated));
+        reports.push(report);
+    }
+    phones.sort_unstable();
+    phones.dedup();
+    let found = fetch_sorted(check, store, &phones)?;
+    let expected = fetch_sorted(check, reference, &phones)?;
+    same(check, "contacts after the imports", &found, &expected)?;
+    Ok(reports)
+}
+
+fn check_engine_merge_rules<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
+    const CHECK: &str = "engine_merge_rules";
+    // A contact the service created and chatted with before the import.
+    let mut known = Contact::new(parse(CHECK, "+919812345678")?, "Arjun".to_owned(), EARLIER);
+    known.tags = [Tag::new("VIP")].into_iter().collect();
+    known.last_active = Some(ACTIVE);
+    known.state = Some(State::Intervened);
+    known.source = Some("ORGANIC".to_owned());
+    call(CHECK, store.write_batch(vec![known.clone()]))?;
+    let mut reference = MemoryStore::new();
+    reference.insert(known.clone());
+
+    let files = [FIRST_FILE, SECOND_FILE];
+    let reports = import_like_reference(
+        CHECK,
+        store,
+        &mut reference,
+        &files,
+        &ImportOptions::default(),
+    )?;
+    let counts: Vec<(u64, u64, u64)> = reports
+        .iter()
+        .map(|r| (r.added, r.updated, r.failed))
+        .collect();
+    same(
+        CHECK,
+        "(added, updated, failed) of the two files",
+        &counts,
+        &vec![(3, 1, 1), (1, 2, 0)],
+    )?;
+
+    let arjun =
+        call(CHECK, store.get(&known.phone))?.ok_or_else(|| fail(CHECK, "Arjun is gone"))?;
+    same(CHECK, "Arjun's created_at", &arjun.created_at, &EARLIER)?;
+    same(
+        CHECK,
+        "Arjun's last_active",
+        &arjun.last_active,
+        &Some(ACTIVE),
+    )?;
+    same(
+        CHECK,
+        "Arjun's state",
+        &arjun.state,
+        &Some(State::Intervened),
+    )?;
+    same(CHECK, "Arjun's name", &arjun.name(), &"Arjun Mehta")?;
+    let tags: Vec<&str> = arjun.tags.iter().map(|t| t.as_str()).collect();
+    same(
+        CHECK,
+        "Arjun's tags (added to the stored ones)",
+        &tags,
+        &vec!["VIP", "Marketing"],
+    )?;
+    same(
+        CHECK,
+        "Arjun's source (blank cell keeps it)",
+        &arjun.source.as_deref(),
+        &Some("ORGANIC"),
+    )?;
+
+    let mohit = call(CHECK, store.get(&parse(CHECK, "+919876543452")?))?
+        .ok_or_else(|| fail(CHECK, "Mohit is missing"))?;
+    same(CHECK, "Mohit's name", &mohit.name(), &"Mohit Kumar Dua")?;
+    same(
+        CHECK,
+        "Mohit's City (blank cell keeps it)",
+        &mohit.attributes.get("City"),
+        &Some("Delhi"),
+    )?;
+    same(
+        CHECK,
+        "Mohit's State",
+        &mohit.attributes.get("State"),
+        &Some("Haryana"),
+    )?;
+    same(CHECK, "Mohit's created_at", &mohit.created_at, &NOW)?;
+
+    let clearing = ImportOptions {
+        update: UpdatePolicy {
+            tags: TagPolicy::Replace,
+            source: FieldPolicy::Overwrite,
+            first_message: FieldPolicy::Overwrite,
+            attributes: FieldPolicy::Overwrite,
+            ..UpdatePolicy::default()
+        },
+        ..ImportOptions::default()
+    };
+    import_like_reference(CHECK, store, &mut reference, &[SECOND_FILE], &clearing)?;
+    let priya = call(CHECK, store.get(&parse(CHECK, "+919876543210")?))?
+        .ok_or_else(|| fail(CHECK, "Priya is missing"))?;
+    same(
+        CHECK,
+        "Priya's City after a blank cell with FieldPolicy::Overwrite",
+        &priya.attributes.get("City"),
+        &None,
+    )?;
+    let tags: Vec<&str> = priya.tags.iter().map(|t| t.as_str()).collect();
+    same(
+        CHECK,
+        "Priya's tags with TagPolicy::Replace",
+        &tags,
+        &vec!["VIP"],
+    )
+}
+
+fn parse(check: &'static str, e164: &str) -> Result<Phone, Failure> {
+    Phone::parse_e164(e164).ok_or_else(|| fail(check, format!("{e164} is not E.164")))
+}
+
+fn check_duplicates_in_one_file<S: ContactStore>(
+    fresh: &mut impl FnMut() -> S,
+) -> Result<(), Failure> {
+    const CHECK: &str = "duplicates_in_one_file";
+    let file = "\
+Name,Phone,Tags,City
+Asha Rao,9876543210,MBA,Pune
+Other One,9000000001,,
+Asha R,+91 98765-43210,Finance,
+Asha Rao Iyer,09876543210,MBA | VIP,Mumbai
+Other One,9000000001,VIP,Delhi
+";
+    for batch_size in [1, 2, 1_000] {
+        let options = ImportOptions {
+            batch_size,
+            ..ImportOptions::default()
+        };
+        let mut store = fresh();
+        let mut reference = MemoryStore::new();
+        let reports = import_like_reference(CHECK, &mut store, &mut reference, &[file], &options)?;
+        let counts = reports.first().map(|r| (r.added, r.updated));
+        same(
+            CHECK,
+            &format!("(added, updated) with batch size {batch_size}"),
+            &counts,
+            &Some((2, 3)),
+        )?;
+    }
+    Ok(())
+}
+
+fn check_catalog<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
+    const CHECK: &str = "catalog";
+    let empty = call(CHECK, store.load_catalog())?;
+    same(CHECK, "catalog of a fresh store", &empty, &Catalog::new())?;
+    let first = Catalog::new()
+        .with_tags(["MBA", "Finance", "मार्केटिंग"])
+        .with_attributes(["City", "email"]);
+    call(CHECK, store.add_to_catalog(&first))?;
+    let loaded = call(CHECK, store.load_catalog())?;
+    if loaded == Catalog::new() {
+        return Ok(false);
+    }
+    same(CHECK, "catalog after adding to it", &loaded, &first)?;
+    let second = Catalog::new()
+        .with_tags(["VIP", "MBA"])
+        .with_attributes(["State", "City"]);
+    call(CHECK, store.add_to_catalog(&second))?;
+    let mut expected = first;
+    expected.merge(&second);
+    let loaded = call(CHECK, store.load_catalog())?;
+    same(
+        CHECK,
+        "catalog after adding to it twice (order kept, no repeats)",
+        &loaded,
+        &expected,
+    )?;
+    Ok(true)
+}
+
+fn check_history<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
+    const CHECK: &str = "history";
+    let none = call(CHECK, store.imports())?;
+    same(CHECK, "history of a fresh store", &none.len(), &0)?;
+    let engine = ImportEngine::new(catalog(), NOW);
+    let first = call(
+        CHECK,
+        engine.import_recorded("first.csv", Cursor::new(FIRST_FILE), store, |_| {}),
+    )?;
+    let second = call(
+        CHECK,
+        engine.import_recorded("second file.csv", Cursor::new(SECOND_FILE), store, |_| {}),
+    )?;
+    if first.id == 0 && second.id == 0 {
+        let kept = call(CHECK, store.imports())?;
+        same(
+            CHECK,
+            "history of a store that gives no ids",
+            &kept.len(),
+            &0,
+        )?;
+        return Ok(false);
+    }
+    ensure(CHECK, first.id != second.id, || {
+        format!("two imports got the same id {}", first.id)
+    })?;
+    let listed = call(CHECK, store.imports())?;
+    same(
+        CHECK,
+        "imports, newest first",
+        &listed,
+        &vec![second.summary(), first.summary()],
+    )?;
+    for record in [&first, &second] {
+        let loaded = call(CHECK, store.import(record.id))?;
+        same(
+            CHECK,
+            &format!("import {} read back", record.id),
+            &loaded.as_ref(),
+            &Some(record),
+        )?;
+    }
+    let missing = first.id.max(second.id) + 1_000;
+    let loaded = call(CHECK, store.import(missing))?;
+    same(CHECK, "an import that was never recorded", &loaded, &None)?;
+    let mut failures = Vec::new();
+    call(CHECK, first.report.write_failures(&mut failures))?;
+    ensure(
+        CHECK,
+        String::from_utf8_lossy(&failures).contains("Broken,12345"),
+        || "the failure file of a stored import lacks the failed row's cells".to_owned(),
+    )?;
+    Ok(true)
+}
+
+fn check_large_batches<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
+    const CHECK: &str = "large_batches";
+    let contacts: Vec<Contact> = (0..12_000u32)
+        .map(|i| {
+            let mut c = Contact::new(phone(i), format!("Bulk Contact {i}"), EARLIER);
+            c.tags = [Tag::new("MBA")].into_iter().collect();
+            c.attributes.set("City".into(), format!("City {}", i % 97));
+            c
+        })
+        .collect();
+    call(CHECK, store.write_batch(contacts.clone()))?;
+    let phones: Vec<Phone> = contacts.iter().map(|c| c.phone).collect();
+    let found = fetch_sorted(CHECK, store, &phones)?;
+    same(
+        CHECK,
+        "12,000 contacts written in one batch",
+        &found.len(),
+        &contacts.len(),
+    )?;
+    ensure(CHECK, found == sorted(contacts.clone()), || {
+        "12,000 contacts written in one batch do not read back equal".to_owned()
+    })?;
+
+    let mut reference = MemoryStore::new();
+    for contact in contacts {
+        reference.insert(contact);
+    }
+    let mut file = String::from("Name,Phone,Tags,City\n");
+    for i in 6_000..31_000u32 {
+        let local = phone(i).as_str().trim_start_matches("+91").to_owned();
+        file.push_str(&format!("Row {i},{local},Finance,Town {}\n", i % 13));
+    }
+    let options = ImportOptions {
+        batch_size: 12_500,
+        ..ImportOptions::default()
+    };
+    let reports = import_like_reference(CHECK, store, &mut reference, &[&file], &options)?;
+    let counts = reports.first().map(|r| (r.added, r.updated));
+    same(
+        CHECK,
+        "(added, updated) of a 25,000-row import",
+        &counts,
+        &Some((19_000, 6_000)),
+    )
+}

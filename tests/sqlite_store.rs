@@ -1,0 +1,233 @@
+//! SqliteStore on real SQLite files in temporary directories.
+#![cfg(feature = "sqlite")]
+
+use std::io::Cursor;
+
+use contact_import::{
+    Catalog, ContactStore, ImportEngine, ImportError, Phone, SqliteError, SqliteStore, Timestamp,
+};
+
+const FILE: &str = "\
+Name,Mobile Number,Tags,City
+Mohit Dua,+919876543452,MBA,Delhi
+Priya Sharma,9876543210,MBA | Finance,Mumbai
+Broken,12345,MBA,Pune
+";
+
+fn engine(catalog: Catalog) -> ImportEngine {
+    ImportEngine::new(catalog, Timestamp::constant(1_750_000_000, 0))
+}
+
+fn phone(e164: &str) -> Phone {
+    Phone::parse_e164(e164).unwrap()
+}
+
+#[cfg(feature = "testkit")]
+#[test]
+fn sqlite_files_pass_the_conformance_kit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    let conformance = contact_import::testkit::check_store(|| {
+        n += 1;
+        SqliteStore::open(dir.path().join(format!("store-{n}.db"))).unwrap()
+    })
+    .unwrap();
+    assert!(conformance.keeps_catalog);
+    assert!(conformance.keeps_history);
+    assert!(
+        conformance.refused_batch,
+        "the empty-name contact must be refused"
+    );
+}
+
+#[cfg(feature = "testkit")]
+#[test]
+fn sqlite_in_memory_passes_the_conformance_kit() {
+    let conformance =
+        contact_import::testkit::check_store(|| SqliteStore::open_in_memory().unwrap()).unwrap();
+    assert!(conformance.keeps_catalog && conformance.keeps_history && conformance.refused_batch);
+}
+
+#[test]
+fn contacts_catalog_and_history_survive_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.db");
+    let catalog = Catalog::new()
+        .with_tags(["MBA", "Finance"])
+        .with_attributes(["City"]);
+    let first = {
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.add_to_catalog(&catalog).unwrap();
+        let record = engine(catalog.clone())
+            .import_recorded("contacts.csv", Cursor::new(FILE), &mut store, |_| {})
+            .unwrap();
+        assert_eq!((record.report.added, record.report.failed), (2, 1));
+        record
+    };
+
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.load_catalog().unwrap(), catalog);
+    assert_eq!(store.len().unwrap(), 2);
+    let priya = store.get(&phone("+919876543210")).unwrap().unwrap();
+    assert_eq!(priya.attributes.get("City"), Some("Mumbai"));
+    assert_eq!(store.import(first.id).unwrap(), Some(first.clone()));
+
+    // The same file again: the contacts are updated, not added.
+    let again = engine(store.load_catalog().unwrap())
+        .import_recorded("contacts.csv", Cursor::new(FILE), &mut store, |_| {})
+        .unwrap();
+    assert_eq!(
+        (
+            again.report.added,
+            again.report.updated,
+            again.report.unchanged
+        ),
+        (0, 0, 2),
+        "the contacts are stored already"
+    );
+    let ids: Vec<u64> = store.imports().unwrap().iter().map(|s| s.id).collect();
+    assert_eq!(ids, vec![again.id, first.id]);
+}
+
+#[test]
+fn the_file_is_created_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(path.exists());
+    let mode: String = store
+        .connection()
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_file_from_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .connection()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    drop(store);
+    match SqliteStore::open(&path) {
+        Err(SqliteError::NewerSchema { found, supported }) => {
+            assert_eq!(found, 99);
+            assert!(supported < 99);
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_update_leaves_what_the_service_set_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path().join("live.db")).unwrap();
+    let engine = engine(Catalog::new().with_tags(["MBA", "Finance"]));
+    engine.import_bytes(FILE.as_bytes(), &mut store).unwrap();
+    // The messaging service records a message after the import.
+    store
+        .connection()
+        .execute(
+            "UPDATE contacts SET last_active = 1760000000000000, state = 'Intervened' WHERE phone = '+919876543452'",
+            [],
+        )
+        .unwrap();
+    let update = "Name,Phone,Tags\nMohit Kumar Dua,9876543452,Finance\n";
+    engine.import_bytes(update.as_bytes(), &mut store).unwrap();
+    let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
+    assert_eq!(mohit.name(), "Mohit Kumar Dua");
+    assert_eq!(
+        mohit.last_active,
+        Some(Timestamp::constant(1_760_000_000, 0))
+    );
+    assert_eq!(mohit.state, Some(contact_import::State::Intervened));
+    assert_eq!(mohit.created_at, Timestamp::constant(1_750_000_000, 0));
+}
+
+/// 30 rows in batches of 10; the store refuses the 15th row's phone.
+#[test]
+fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path().join("failing.db")).unwrap();
+    store
+        .connection()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON contacts WHEN NEW.phone = '+919800000014'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+        )
+        .unwrap();
+    let mut file = String::from("Name,Phone\n");
+    for i in 0..30 {
+        file.push_str(&format!("Person {i},98000000{i:02}\n"));
+    }
+    let engine = engine(Catalog::new()).with_options(contact_import::ImportOptions {
+        batch_size: 10,
+        ..Default::default()
+    });
+    let error = engine
+        .import_recorded("big.csv", Cursor::new(file), &mut store, |_| {})
+        .unwrap_err();
+    let ImportError::Store { report, .. } = &error else {
+        panic!("expected a store error, got {error:?}");
+    };
+    assert_eq!(report.last_row, Some(11));
+    assert_eq!(report.added, 10);
+    // Only the first batch is there: nothing of the refused one.
+    assert_eq!(store.len().unwrap(), 10);
+    assert!(store.get(&phone("+919800000010")).unwrap().is_none());
+
+    let history = store.imports().unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].added, 10);
+    assert!(
+        history[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("refused by the test")
+    );
+}
+
+/// Export and segments list contacts through ContactScan: in phone order,
+/// the same contacts as MemoryStore, stopping when the visitor says so.
+#[test]
+fn scan_lists_what_memory_store_lists_in_phone_order() {
+    use contact_import::{ContactScan, Filter, MemoryStore};
+    use std::ops::ControlFlow;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path().join("scan.db")).unwrap();
+    let mut reference = MemoryStore::new();
+    let engine = engine(
+        Catalog::new()
+            .with_tags(["MBA", "Finance"])
+            .with_attributes(["City"]),
+    );
+    engine.import_bytes(FILE.as_bytes(), &mut store).unwrap();
+    engine
+        .import_bytes(FILE.as_bytes(), &mut reference)
+        .unwrap();
+
+    let mut listed = Vec::new();
+    store
+        .scan(&mut |c| {
+            listed.push(c.clone());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    let expected: Vec<_> = reference.contacts().into_iter().cloned().collect();
+    assert_eq!(listed, expected);
+
+    let mut first = Vec::new();
+    store
+        .scan(&mut |c| {
+            first.push(c.phone);
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!(first, vec![expected[0].phone]);
+    assert_eq!(store.count(&Filter::any_tag(["Finance"])).unwrap(), 1);
+}
