@@ -24,7 +24,9 @@
 //!   cells, `FieldPolicy::Overwrite`, `TagPolicy::Replace`) and a phone repeated
 //!   inside one file, within a batch and across batches;
 //! - the catalog and the import history, when the store keeps them;
-//! - batches of 12,000 contacts, and a 25,000-row import.
+//! - batches of 12,000 contacts, and a 25,000-row import;
+//! - [`check_batch_sizes`]: random files imported in random batch sizes
+//!   leave what importing their rows one by one leaves.
 
 use std::fmt::Debug;
 use std::io::Cursor;
@@ -84,6 +86,7 @@ where
     let keeps_catalog = check_catalog(&mut fresh())?;
     let keeps_history = check_history(&mut fresh())?;
     check_large_batches(&mut fresh())?;
+    check_batch_sizes(&mut fresh, BATCHING_CASES)?;
     Ok(Conformance {
         keeps_catalog,
         keeps_history,
@@ -620,4 +623,134 @@ fn check_large_batches<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
         &counts,
         &Some((19_000, 6_000)),
     )
+}
+
+/// How many random files [`check_store`] runs through [`check_batch_sizes`].
+const BATCHING_CASES: u64 = 12;
+
+/// Checks, on stores made by `fresh`, that batching changes nothing: for
+/// `cases` random files (phones repeated within and across batches, blank
+/// and unknown cells, failing rows), importing the file with a random batch
+/// size leaves the same contacts, and the same counts, as importing each of
+/// its rows on its own, in file order, into another fresh store.
+///
+/// The files and batch sizes come from a fixed seed, so a failure repeats.
+///
+/// ```
+/// use contact_import::{MemoryStore, testkit};
+///
+/// testkit::check_batch_sizes(MemoryStore::new, 5)?;
+/// # Ok::<(), testkit::Failure>(())
+/// ```
+pub fn check_batch_sizes<S, F>(mut fresh: F, cases: u64) -> Result<(), Failure>
+where
+    S: ContactStore,
+    F: FnMut() -> S,
+{
+    const CHECK: &str = "batch_sizes";
+    for case in 0..cases {
+        let mut random = SplitMix(case);
+        let rows = random_rows(&mut random);
+        let batch_size = 2 + random.below(7) as usize;
+        let batched_engine = ImportEngine::new(catalog(), NOW).with_options(ImportOptions {
+            batch_size,
+            ..ImportOptions::default()
+        });
+        let mut batched = fresh();
+        let report = call(
+            CHECK,
+            batched_engine.import_bytes(random_file(&rows).as_bytes(), &mut batched),
+        )?;
+
+        let single_engine = ImportEngine::new(catalog(), NOW);
+        let mut one_by_one = fresh();
+        let mut counts = (0, 0, 0, 0);
+        let mut phones = Vec::new();
+        for row in &rows {
+            let file = random_file(std::slice::from_ref(row));
+            let single = call(
+                CHECK,
+                single_engine.import_bytes(file.as_bytes(), &mut one_by_one),
+            )?;
+            counts.0 += single.added;
+            counts.1 += single.updated;
+            counts.2 += single.unchanged;
+            counts.3 += single.failed;
+            phones.extend(single.phones_added);
+        }
+        let what = format!("case {case} ({} rows, batches of {batch_size})", rows.len());
+        same(
+            CHECK,
+            &format!("(added, updated, unchanged, failed) of {what}"),
+            &(
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.failed,
+            ),
+            &counts,
+        )?;
+        let found = fetch_sorted(CHECK, &mut batched, &phones)?;
+        let expected = fetch_sorted(CHECK, &mut one_by_one, &phones)?;
+        same(CHECK, &format!("contacts of {what}"), &found, &expected)?;
+    }
+    Ok(())
+}
+
+/// SplitMix64: a small, well-known generator, enough to vary test files.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
+        let i = self.below(options.len() as u64) as usize;
+        options.get(i).copied().unwrap_or_default()
+    }
+}
+
+/// Up to 40 rows of Name, Phone, Tags, Source, City over eight phones, so
+/// phones repeat inside batches and across them.
+fn random_rows(random: &mut SplitMix) -> Vec<[String; 5]> {
+    let count = 1 + random.below(40);
+    (0..count)
+        .map(|_| {
+            let phone = match random.below(10) {
+                0 => "12345".to_owned(),
+                1 => String::new(),
+                n => phone(n as u32).as_str().to_owned(),
+            };
+            [
+                random
+                    .pick(&["Asha", "Ravi Kumar", "", "  Mohit  Dua "])
+                    .to_owned(),
+                phone,
+                random
+                    .pick(&["", "MBA", "Finance | MBA", "VIP", "Unknown"])
+                    .to_owned(),
+                random.pick(&["", "Website", "Referral"]).to_owned(),
+                random.pick(&["", "Pune", "Delhi"]).to_owned(),
+            ]
+        })
+        .collect()
+}
+
+fn random_file(rows: &[[String; 5]]) -> String {
+    let mut file = String::from("Name,Phone,Tags,Source,City\n");
+    for row in rows {
+        file.push_str(&row.join(","));
+        file.push('\n');
+    }
+    file
 }

@@ -277,3 +277,140 @@ fn scan_lists_what_memory_store_lists_in_phone_order() {
     assert_eq!(first, vec![expected[0].phone]);
     assert_eq!(store.count(&Filter::any_tag(["MBA"])).unwrap(), 1);
 }
+
+/// A PostgresStore whose connection is terminated by the server (from a
+/// second connection, `pg_terminate_backend`) just before batch `drop_on`.
+struct DroppedConnection {
+    inner: PostgresStore,
+    killer: Client,
+    pid: i32,
+    drop_on: usize,
+    writes: usize,
+}
+
+impl ContactStore for DroppedConnection {
+    type Error = PostgresError;
+
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), PostgresError> {
+        self.inner.fetch(phones, found)
+    }
+
+    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), PostgresError> {
+        self.writes += 1;
+        if self.writes == self.drop_on {
+            // Waits (up to 5 s) until the backend is gone.
+            let gone: bool = self
+                .killer
+                .query_one("SELECT pg_terminate_backend($1, 5000)", &[&self.pid])
+                .unwrap()
+                .get(0);
+            assert!(gone, "the import's backend was not terminated");
+        }
+        self.inner.write_batch(contacts)
+    }
+}
+
+fn contacts_of(store: &mut impl contact_import::ContactScan) -> Vec<Contact> {
+    let mut all = Vec::new();
+    store
+        .scan(&mut |c| {
+            all.push(c.clone());
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    all
+}
+
+fn engine_with(options: ImportOptions) -> ImportEngine {
+    engine().with_options(options)
+}
+
+fn memory_import(engine: &ImportEngine, file: &str) -> Vec<Contact> {
+    let mut store = contact_import::MemoryStore::new();
+    engine.import_bytes(file.as_bytes(), &mut store).unwrap();
+    store.contacts().into_iter().cloned().collect()
+}
+
+/// 55 rows in batches of 10, phones repeated across batches, some failing
+/// rows; the connection drops before batch k, for every k.
+#[test]
+fn a_dropped_connection_keeps_the_committed_batches_and_importing_again_completes() {
+    let Some(mut server) = server() else { return };
+    let header = "Name,Phone,Tags,City";
+    let rows: Vec<String> = (0..55)
+        .map(|i| {
+            let phone = if i % 7 == 6 {
+                "12345".to_owned()
+            } else {
+                format!("98000000{:02}", i % 40)
+            };
+            let tags = ["MBA", "", "Finance | MBA"][i % 3];
+            let city = ["Delhi", "Pune", ""][(i / 3) % 3];
+            format!("Person {i},{phone},{tags},{city}")
+        })
+        .collect();
+    let file = format!("{header}\n{}\n", rows.join("\n"));
+    let options = ImportOptions {
+        batch_size: 10,
+        ..ImportOptions::default()
+    };
+    let engine = engine_with(options.clone());
+    let uninterrupted = memory_import(&engine, &file);
+
+    for k in 1..=6 {
+        let mut inner = server.fresh();
+        let pid: i32 = inner
+            .client()
+            .query_one("SELECT pg_backend_pid()", &[])
+            .unwrap()
+            .get(0);
+        let search_path: String = inner
+            .client()
+            .query_one("SHOW search_path", &[])
+            .unwrap()
+            .get(0);
+        let mut store = DroppedConnection {
+            inner,
+            killer: server.client(),
+            pid,
+            drop_on: k,
+            writes: 0,
+        };
+        let error = engine
+            .import_bytes(file.as_bytes(), &mut store)
+            .unwrap_err();
+        let ImportError::Store { error, report } = error else {
+            panic!("k = {k}: expected a store error, got {error:?}");
+        };
+        assert!(
+            error.to_string().contains("terminat") || error.to_string().contains("closed"),
+            "k = {k}: the error does not say the connection went: {error}"
+        );
+        let expected_last = (k > 1).then(|| 1 + 10 * (k as u64 - 1));
+        assert_eq!(report.last_row, expected_last, "k = {k}");
+
+        // The committed batches are intact: exactly the rows up to last_row.
+        let mut client = server.client();
+        client
+            .batch_execute(&format!("SET search_path TO {search_path}"))
+            .unwrap();
+        let mut store = PostgresStore::with_client(client).unwrap();
+        let held = report.last_row.map_or(0, |row| row as usize - 1);
+        let prefix = format!("{header}\n{}\n", rows[..held].join("\n"));
+        assert_eq!(
+            contacts_of(&mut store),
+            memory_import(&engine, &prefix),
+            "k = {k}"
+        );
+
+        // Importing again (resumed for odd k, the whole file for even k)
+        // ends as the uninterrupted import.
+        let resume_after_row = report.last_row.filter(|_| k % 2 == 1);
+        let again = engine_with(ImportOptions {
+            resume_after_row,
+            ..options.clone()
+        });
+        again.import_bytes(file.as_bytes(), &mut store).unwrap();
+        assert_eq!(contacts_of(&mut store), uninterrupted, "k = {k}");
+    }
+}
