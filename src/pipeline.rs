@@ -46,10 +46,63 @@ where
     let (to_worker, records_in) = sync_channel::<RecordBatch>(IN_FLIGHT);
     let (to_merge, batches_in) = sync_channel::<(Batch, RecordBatch)>(IN_FLIGHT);
     std::thread::scope(|scope| {
-        scope.spawn(move || normalize(rows, records_in, to_merge));
-        merge(&mut import, store, &mut progress, to_worker, batches_in)?;
+        let worker = std::thread::Builder::new()
+            .name("contact-import rows".to_owned())
+            .spawn_scoped(scope, move || normalize(rows, records_in, to_merge));
+        match worker {
+            Ok(_) => merge(&mut import, store, &mut progress, to_worker, batches_in)?,
+            // No thread to be had: the same import on this one.
+            Err(_) => merge_inline(&mut import, rows, store, &mut progress)?,
+        }
         Ok(import.finish())
     })
+}
+
+/// The import on the caller's thread alone, batch after batch.
+fn merge_inline<R, S>(
+    import: &mut Import<'_, R>,
+    rows: BatchRows<'_>,
+    store: &mut S,
+    progress: &mut impl FnMut(Progress),
+) -> Result<(), ImportError<S::Error>>
+where
+    R: Read,
+    S: ContactStore + ?Sized,
+{
+    let mut records = RecordBatch::default();
+    let mut existing = Vec::new();
+    loop {
+        match import.read_records(&mut records) {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Err(error) => return Err(import.read_failed_ref(error)),
+        }
+        write(import, store, &mut existing, rows.normalize(&records))?;
+        progress(records.progress);
+    }
+}
+
+/// Fetches, merges, writes and commits one batch.
+fn write<R, S>(
+    import: &mut Import<'_, R>,
+    store: &mut S,
+    existing: &mut Vec<Contact>,
+    mut batch: Batch,
+) -> Result<(), ImportError<S::Error>>
+where
+    R: Read,
+    S: ContactStore + ?Sized,
+{
+    existing.clear();
+    if let Err(error) = store.fetch(batch.phones(), existing) {
+        return Err(import.store_failed_ref(error));
+    }
+    let contacts = import.merge_changed(&mut batch, existing.drain(..), true);
+    if let Err(error) = store.write_batch(contacts) {
+        return Err(import.store_failed_ref(error));
+    }
+    import.commit(batch);
+    Ok(())
 }
 
 /// The normalizing thread: records in, batches out, until either side hangs up.
@@ -98,21 +151,13 @@ where
         if in_flight == 0 {
             break;
         }
-        let Ok((mut batch, records)) = batches_in.recv() else {
+        let Ok((batch, records)) = batches_in.recv() else {
             break; // The normalizing thread panicked; the scope re-raises it.
         };
         in_flight -= 1;
         let done = records.progress;
         spare.push(records);
-        existing.clear();
-        if let Err(error) = store.fetch(batch.phones(), &mut existing) {
-            return Err(import.store_failed_ref(error));
-        }
-        let contacts = import.merge_changed(&mut batch, existing.drain(..), true);
-        if let Err(error) = store.write_batch(contacts) {
-            return Err(import.store_failed_ref(error));
-        }
-        import.commit(batch);
+        write(import, store, &mut existing, batch)?;
         progress(done);
     }
     match read_error {
