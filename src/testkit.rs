@@ -25,6 +25,14 @@
 //!   inside one file, within a batch and across batches;
 //! - the catalog and the import history, when the store keeps them;
 //! - batches of 12,000 contacts, and a 25,000-row import.
+//!
+//! For a store that lists its contacts ([`ContactScan`](crate::ContactScan)),
+//! [`check_filtered_scan`] checks its segments against [`MemoryStore`]'s on
+//! random contacts and random filters.
+
+mod filters;
+
+pub use filters::{arb_contact, arb_filter, check_filtered_scan};
 
 use std::fmt::Debug;
 use std::io::Cursor;

@@ -9,6 +9,8 @@ mod codec;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod pushdown;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
