@@ -18,7 +18,7 @@ use crate::store::codec::{
     ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
 use crate::store::pushdown::{self, Dialect, Param};
-use crate::store::{ContactScan, ContactStore};
+use crate::store::{ContactScan, ContactStore, count_visits};
 
 /// The schema, one migration per version; `contact_import_schema` holds the
 /// versions applied. Plain SQL that Citus, YugabyteDB and CockroachDB also
@@ -472,12 +472,7 @@ impl ContactScan for PostgresStore {
     fn count(&mut self, filter: &Filter) -> Result<u64, PostgresError> {
         let condition = pushdown::condition(filter, &PostgresDialect);
         if !condition.exact {
-            let mut count = 0;
-            self.scan_filtered(filter, &mut |_| {
-                count += 1;
-                ControlFlow::Continue(())
-            })?;
-            return Ok(count);
+            return count_visits(|visit| self.scan_filtered(filter, visit));
         }
         let sql = format!("SELECT count(*) FROM contacts WHERE {}", condition.sql);
         let params = postgres_params(&condition.params)?;

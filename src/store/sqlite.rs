@@ -15,7 +15,7 @@ use crate::store::codec::{
     ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
 use crate::store::pushdown::{self, Dialect, Param};
-use crate::store::{ContactScan, ContactStore};
+use crate::store::{ContactScan, ContactStore, count_visits};
 
 /// The schema, one migration per version (the second adds the indexes
 /// that filters use; tags and attributes are JSON, which SQLite cannot
@@ -411,12 +411,7 @@ impl ContactScan for SqliteStore {
     fn count(&mut self, filter: &Filter) -> Result<u64, SqliteError> {
         let condition = pushdown::condition(filter, &SqliteDialect);
         if !condition.exact {
-            let mut count = 0;
-            self.scan_filtered(filter, &mut |_| {
-                count += 1;
-                ControlFlow::Continue(())
-            })?;
-            return Ok(count);
+            return count_visits(|visit| self.scan_filtered(filter, visit));
         }
         let sql = format!("SELECT count(*) FROM contacts WHERE {}", condition.sql);
         let mut statement = self.connection.prepare_cached(&sql)?;
