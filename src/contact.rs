@@ -96,7 +96,19 @@ pub type Tags = SmallVec<[Tag; 4]>;
 ///
 /// Serializes as a JSON object: `{"City": "Delhi", "email": "a@b.in"}`.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Attributes(SmallVec<[(Attribute, String); 4]>);
+pub struct Attributes {
+    // The names, sorted, each with the end of its value in `text`: two
+    // allocations a contact whatever its number of attributes, where a
+    // string each would cost a contact book of 200,000 a few dozen MB.
+    names: Box<[(Attribute, usize)]>,
+    text: Box<str>,
+}
+
+/// A value while attributes are rebuilt: kept from `text`, or new.
+enum Value {
+    Kept(usize, usize),
+    New(String),
+}
 
 impl Attributes {
     /// No attributes.
@@ -106,39 +118,112 @@ impl Attributes {
 
     /// The value of `name`, if set.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.position(name).ok().map(|i| self.0[i].1.as_str())
+        self.position(name).ok().map(|i| self.value(i))
     }
 
     /// Sets `name` to `value`, replacing any earlier value.
     pub fn set(&mut self, name: Attribute, value: String) {
-        match self.position(name.as_str()) {
-            Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (name, value)),
-        }
+        self.update([(name, Some(value))]);
     }
 
     /// Removes `name`, returning its value if it was set.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        self.position(name).ok().map(|i| self.0.remove(i).1)
+        let i = self.position(name).ok()?;
+        let value = self.value(i).to_owned();
+        let attribute = self.names.get(i)?.0.clone();
+        self.update([(attribute, None)]);
+        Some(value)
+    }
+
+    /// Sets (`Some`) or removes (`None`) several attributes at once.
+    pub(crate) fn update(
+        &mut self,
+        changes: impl IntoIterator<Item = (Attribute, Option<String>)>,
+    ) {
+        if self.names.is_empty() {
+            return self.fill(changes);
+        }
+        let mut entries: SmallVec<[(Attribute, Value); 8]> = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, (name, end))| (name.clone(), Value::Kept(self.start(i), *end)))
+            .collect();
+        for (name, change) in changes {
+            let at = entries.binary_search_by(|(k, _)| k.as_str().cmp(name.as_str()));
+            match (at, change) {
+                (Ok(i), Some(value)) => entries[i].1 = Value::New(value),
+                (Err(i), Some(value)) => entries.insert(i, (name, Value::New(value))),
+                (Ok(i), None) => {
+                    entries.remove(i);
+                }
+                (Err(_), None) => {}
+            }
+        }
+        let mut text = String::new();
+        let mut names = Vec::with_capacity(entries.len());
+        for (name, value) in entries {
+            match value {
+                Value::Kept(start, end) => text.push_str(self.text.get(start..end).unwrap_or("")),
+                Value::New(value) => text.push_str(&value),
+            }
+            names.push((name, text.len()));
+        }
+        self.names = names.into_boxed_slice();
+        self.text = text.into_boxed_str();
+    }
+
+    /// `update` for no attributes yet (a new contact): sorts the values set.
+    fn fill(&mut self, changes: impl IntoIterator<Item = (Attribute, Option<String>)>) {
+        let mut set: SmallVec<[(Attribute, String); 8]> = SmallVec::new();
+        for (name, value) in changes {
+            set.retain(|(k, _)| *k != name);
+            if let Some(value) = value {
+                set.push((name, value));
+            }
+        }
+        set.sort_unstable_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
+        let mut text = String::with_capacity(set.iter().map(|(_, v)| v.len()).sum());
+        let mut names = Vec::with_capacity(set.len());
+        for (name, value) in set {
+            text.push_str(&value);
+            names.push((name, text.len()));
+        }
+        self.names = names.into_boxed_slice();
+        self.text = text.into_boxed_str();
     }
 
     /// The attributes as `(name, value)` pairs, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&Attribute, &str)> {
-        self.0.iter().map(|(k, v)| (k, v.as_str()))
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name, self.value(i)))
     }
 
     /// How many attributes are set.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.names.len()
     }
 
     /// True when no attribute is set.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.names.is_empty()
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+        self.names.binary_search_by(|(k, _)| k.as_str().cmp(name))
+    }
+
+    fn start(&self, i: usize) -> usize {
+        i.checked_sub(1)
+            .and_then(|prev| self.names.get(prev))
+            .map_or(0, |(_, end)| *end)
+    }
+
+    fn value(&self, i: usize) -> &str {
+        let end = self.names.get(i).map_or(0, |(_, end)| *end);
+        self.text.get(self.start(i)..end).unwrap_or("")
     }
 }
 
@@ -360,6 +445,11 @@ impl Contact {
         self.name = normalize_name(name);
     }
 
+    /// Replaces the name with one [`normalize_name`] already normalized.
+    pub(crate) fn set_normalized_name(&mut self, name: String) {
+        self.name = name;
+    }
+
     /// The first word of the name (`$FirstName`).
     pub fn first_name(&self) -> &str {
         split_name(&self.name).0
@@ -387,6 +477,9 @@ impl Contact {
 /// drops zero-width spaces, word joiners and byte order marks (but not the
 /// zero-width joiners that Indic scripts and emoji need).
 pub(crate) fn normalize_name(raw: &str) -> String {
+    if is_plain_ascii_name(raw) {
+        return raw.to_owned();
+    }
     let mut out = String::with_capacity(raw.len());
     let invisible = |c: char| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}');
     let cleaned: std::borrow::Cow<'_, str> = if raw.contains(invisible) {
@@ -401,6 +494,22 @@ pub(crate) fn normalize_name(raw: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// Printable ASCII words separated by single spaces: already normalized
+/// (most names; checked in one pass over the bytes).
+fn is_plain_ascii_name(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let mut after_space = true;
+    for &b in bytes {
+        match b {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            b'!'..=b'~' => after_space = false,
+            _ => return false,
+        }
+    }
+    !after_space || bytes.is_empty()
 }
 
 fn split_name(name: &str) -> (&str, &str) {

@@ -215,32 +215,14 @@ impl ImportEngine {
         &self,
         source: R,
         store: &mut S,
-        mut progress: impl FnMut(Progress),
+        progress: impl FnMut(Progress),
     ) -> Result<ImportReport, ImportError<S::Error>>
     where
         R: Read + Seek,
         S: ContactStore + ?Sized,
     {
-        let mut import = self.start(source)?;
-        let mut existing = Vec::new();
-        loop {
-            let mut batch = match import.next_batch() {
-                Ok(Some(batch)) => batch,
-                Ok(None) => break,
-                Err(error) => return Err(import.read_failed(error)),
-            };
-            existing.clear();
-            if let Err(error) = store.fetch(batch.phones(), &mut existing) {
-                return Err(import.store_failed(error));
-            }
-            let contacts = import.merge(&mut batch, existing.drain(..));
-            if let Err(error) = store.write_batch(contacts) {
-                return Err(import.store_failed(error));
-            }
-            import.commit(batch);
-            progress(import.progress());
-        }
-        Ok(import.finish())
+        // Rows are normalized on a second thread, ahead of the merges.
+        crate::pipeline::run(self.start(source)?, store, progress)
     }
 
     /// Imports `source` like [`import_with_progress`](Self::import_with_progress)
@@ -470,7 +452,7 @@ impl ImportEngine {
         let mut rows = 0u64;
         if !index {
             let mut reader = self.reader(source, delimiter);
-            while reader.read(&mut record)? {
+            while reader.skip(&mut record)? {
                 rows += 1;
                 if rows > self.options.max_rows + 1 {
                     return Err(too_many());

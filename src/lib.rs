@@ -61,7 +61,8 @@
 //! options), [`plan`] (dry runs), [`report`] (the outcome), [`history`] (past
 //! imports), [`store`] (the traits, [`MemoryStore`] and the database stores),
 //! [`filter`] (segments), [`export`](mod@export) (a segment as CSV),
-//! [`template`] (personalised messages) and [`error`].
+//! [`template`] (personalised messages), [`error`], and [`generate`]
+//! (realistic files for benchmarks and tests).
 //!
 //! # Cargo features
 //!
@@ -81,11 +82,14 @@ pub mod error;
 pub mod export;
 pub mod filter;
 mod formula;
+pub mod generate;
 pub mod history;
 pub mod mapping;
 mod merge;
 mod normalize;
+mod numbering_plan;
 pub mod phone;
+mod pipeline;
 pub mod plan;
 mod reader;
 pub mod report;

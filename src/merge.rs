@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::contact::{Attribute, Contact};
 use crate::normalize::{Cell, RowUpdate};
@@ -120,58 +121,67 @@ impl UpdatePolicy {
             .unwrap_or(self.attributes)
     }
 
-    /// Merges `update` into `contact`; `is_new` when the contact was just
-    /// created. Fields the import does not own (`created_at`,
-    /// `last_active`, `state`) are never touched.
-    pub(crate) fn apply(&self, contact: &mut Contact, update: &RowUpdate, is_new: bool) {
+    /// Merges `update` into `contact`, moving its values; `is_new` when the
+    /// contact was just created. Fields the import does not own
+    /// (`created_at`, `last_active`, `state`) are never touched.
+    pub(crate) fn apply_owned(&self, contact: &mut Contact, update: RowUpdate, is_new: bool) {
         if is_new || self.name == NamePolicy::Replace {
-            contact.set_name(&update.name);
+            contact.set_normalized_name(update.name);
         }
-        self.apply_tags(contact, &update.tags);
-        self.merge(&mut contact.source, &update.source, self.source);
+        self.apply_tags(contact, update.tags);
+        self.merge(&mut contact.source, update.source, self.source);
         self.merge(
             &mut contact.first_message,
-            &update.first_message,
+            update.first_message,
             self.first_message,
         );
-        for (attribute, cell) in &update.attributes {
-            let mut value = contact
-                .attributes
-                .get(attribute.as_str())
-                .map(str::to_owned);
-            self.merge(&mut value, cell, self.attribute_policy(attribute));
-            match value {
-                Some(value) => contact.attributes.set(attribute.clone(), value),
-                None => {
-                    contact.attributes.remove(attribute.as_str());
+        let changes = update
+            .attributes
+            .into_iter()
+            .filter_map(|(attribute, cell)| {
+                let policy = self.attribute_policy(&attribute);
+                match cell {
+                    Cell::Set(value) => Some((attribute, Some(value))),
+                    cell if clears(&cell, policy) => Some((attribute, None)),
+                    _ => None,
                 }
-            }
+            });
+        // One rebuild of the attributes for the whole row.
+        let changes: SmallVec<[_; 8]> = changes.collect();
+        if !changes.is_empty() {
+            contact.attributes.update(changes);
         }
     }
 
-    fn apply_tags(&self, contact: &mut Contact, cell: &Cell<crate::Tags>) {
+    fn apply_tags(&self, contact: &mut Contact, cell: Cell<crate::Tags>) {
         match (cell, self.tags) {
             (Cell::Set(tags), TagPolicy::Add) => {
                 for tag in tags {
-                    if !contact.tags.contains(tag) {
-                        contact.tags.push(tag.clone());
+                    if !contact.tags.contains(&tag) {
+                        contact.tags.push(tag);
                     }
                 }
             }
-            (Cell::Set(tags), TagPolicy::Replace) => contact.tags = tags.clone(),
+            (Cell::Set(tags), TagPolicy::Replace) => contact.tags = tags,
             (Cell::Set(tags), TagPolicy::Remove) => contact.tags.retain(|t| !tags.contains(t)),
             (Cell::Empty, TagPolicy::Replace) => contact.tags.clear(),
             (Cell::Empty | Cell::Absent | Cell::Clear, _) => {}
         }
     }
 
-    fn merge<T: Clone>(&self, slot: &mut Option<T>, cell: &Cell<T>, policy: FieldPolicy) {
-        match (cell, policy) {
-            (Cell::Set(value), _) => *slot = Some(value.clone()),
-            (Cell::Empty, FieldPolicy::Overwrite) | (Cell::Clear, FieldPolicy::ClearOnToken) => {
-                *slot = None
-            }
-            (Cell::Clear, _) | (Cell::Empty | Cell::Absent, _) => {}
+    fn merge<T>(&self, slot: &mut Option<T>, cell: Cell<T>, policy: FieldPolicy) {
+        match cell {
+            Cell::Set(value) => *slot = Some(value),
+            cell if clears(&cell, policy) => *slot = None,
+            _ => {}
         }
     }
+}
+
+/// Whether `cell` clears the stored value under `policy`.
+fn clears<T>(cell: &Cell<T>, policy: FieldPolicy) -> bool {
+    matches!(
+        (cell, policy),
+        (Cell::Empty, FieldPolicy::Overwrite) | (Cell::Clear, FieldPolicy::ClearOnToken)
+    )
 }

@@ -23,6 +23,18 @@ pub(crate) enum Cell<T> {
     Set(T),
 }
 
+impl<T> Cell<T> {
+    /// The cell without its value: `Set(())` for a value.
+    pub fn kind(&self) -> Cell<()> {
+        match self {
+            Cell::Absent => Cell::Absent,
+            Cell::Empty => Cell::Empty,
+            Cell::Clear => Cell::Clear,
+            Cell::Set(_) => Cell::Set(()),
+        }
+    }
+}
+
 /// A row, normalized: what the import will merge into the contact under `phone`.
 #[derive(Clone, Debug)]
 pub(crate) struct RowUpdate {
@@ -33,6 +45,22 @@ pub(crate) struct RowUpdate {
     pub source: Cell<String>,
     pub first_message: Cell<Tag>,
     pub attributes: SmallVec<[(Attribute, Cell<String>); 4]>,
+}
+
+impl RowUpdate {
+    /// Moves the row's values out, leaving its row number and phone (all
+    /// that committing the batch needs).
+    pub fn take_values(&mut self) -> RowUpdate {
+        RowUpdate {
+            row: self.row,
+            phone: self.phone,
+            name: std::mem::take(&mut self.name),
+            tags: std::mem::replace(&mut self.tags, Cell::Absent),
+            source: std::mem::replace(&mut self.source, Cell::Absent),
+            first_message: std::mem::replace(&mut self.first_message, Cell::Absent),
+            attributes: std::mem::take(&mut self.attributes),
+        }
+    }
 }
 
 pub(crate) struct RowNormalizer<'a> {

@@ -6,12 +6,15 @@ use std::str::FromStr;
 
 use phonenumber::country;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
+
+use crate::numbering_plan::NumberingPlans;
 
 /// A valid phone number in E.164 form (`+` and up to 15 digits), such as
 /// `+919876543452`. It is the unique key of a contact.
 ///
 /// It is stored inline (no allocation) and is `Copy`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Phone {
     // '+' then the digits; bytes past `len` are zero so that derived
     // comparisons order phones the way their strings do.
@@ -34,23 +37,38 @@ impl Phone {
         let ok = (2..=15).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())
             && !digits.starts_with('0');
-        ok.then(|| Phone::from_digits(digits.as_bytes()))
+        ok.then(|| Phone::from_parts(digits.as_bytes(), b""))
+            .flatten()
     }
 
-    fn from_digits(digits: &[u8]) -> Phone {
+    /// `+`, then `code` and `national` (ASCII digits); `None` past 15 digits.
+    fn from_parts(code: &[u8], national: &[u8]) -> Option<Phone> {
+        let len = 1 + code.len() + national.len();
         let mut bytes = [0u8; 16];
         bytes[0] = b'+';
-        bytes[1..=digits.len()].copy_from_slice(digits);
-        Phone {
+        bytes.get_mut(1..=code.len())?.copy_from_slice(code);
+        bytes
+            .get_mut(1 + code.len()..len)?
+            .copy_from_slice(national);
+        Some(Phone {
             bytes,
-            len: digits.len() as u8 + 1,
-        }
+            len: len as u8,
+        })
     }
 
     /// The number as E.164 text, e.g. `+919876543452`.
     pub fn as_str(&self) -> &str {
         // Only ASCII is ever stored, so this cannot fail.
         std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+// Phones key every map of an import: one 16-byte write hashes faster than
+// the derived slice-and-length. Equal phones have equal bytes (the length
+// follows from them: the bytes past it are zero).
+impl std::hash::Hash for Phone {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from_le_bytes(self.bytes));
     }
 }
 
@@ -189,6 +207,11 @@ impl PhoneNormalizer {
     }
 
     /// Normalizes one cell.
+    ///
+    /// Indian mobile numbers (+91 and ten digits starting with 6 to 9, which
+    /// the metadata holds valid whatever follows) take a path without
+    /// regexes; every other number is checked against the phonenumber
+    /// crate's metadata, with its patterns compiled once (see DESIGN.md).
     pub fn normalize(&self, cell: &str) -> Result<Phone, PhoneError> {
         let trimmed = cell.trim();
         let trimmed = trimmed.strip_prefix('\'').unwrap_or(trimmed).trim();
@@ -196,16 +219,17 @@ impl PhoneNormalizer {
         let trimmed = folded.as_ref();
         let repaired = repair_spreadsheet_number(trimmed)?;
         let (international, digits) = clean(repaired.as_deref().unwrap_or(trimmed))?;
+        let digits = text(&digits);
         if digits.is_empty() {
             return Err(PhoneError::Missing);
         }
         if international {
-            return self.international(&digits);
+            return self.international(digits);
         }
         if let Some(rest) = digits.strip_prefix("00") {
             return self.international(rest);
         }
-        self.national(&digits)
+        self.national(digits)
     }
 
     fn international(&self, digits: &str) -> Result<Phone, PhoneError> {
@@ -215,6 +239,9 @@ impl PhoneNormalizer {
                 digits.len()
             )));
         }
+        if let Some(phone) = digits.strip_prefix("91").and_then(indian_mobile) {
+            return Ok(phone);
+        }
         validate(digits)
     }
 
@@ -222,8 +249,9 @@ impl PhoneNormalizer {
         if self.region == Region::INDIA {
             return indian(digits);
         }
-        // Other regions: the crate knows their national prefixes. Letters
-        // were already refused, so its keypad mapping cannot bite here.
+        // Other regions: the crate's parser knows their national and
+        // international prefixes. Letters were already refused, so its keypad
+        // mapping cannot bite here.
         let parsed = phonenumber::parse(Some(self.region.id), digits)
             .map_err(|e| PhoneError::Invalid(format!("{digits} is not a phone number: {e}")))?;
         let full = format!("{}{}", parsed.code().value(), parsed.national());
@@ -242,37 +270,67 @@ fn indian(digits: &str) -> Result<Phone, PhoneError> {
             )));
         }
     };
-    // Built by hand and parsed as `+91…`: phonenumber 0.3.10 would otherwise
+    if let Some(phone) = indian_mobile(national) {
+        return Ok(phone);
+    }
+    // Built by hand and checked as `+91…`: phonenumber 0.3.10 would otherwise
     // take a national number starting with 91 (9105925395) for a country code.
-    validate(&format!("91{national}"))
+    let mut full = Digits::new();
+    full.extend_from_slice(b"91");
+    full.extend_from_slice(national.as_bytes());
+    validate(text(&full))
 }
 
-/// Checks `digits` (country code first) against the phonenumber metadata.
+/// +91 and ten digits starting with 6, 7, 8 or 9: valid in phonenumber's
+/// metadata whatever the other nine digits are (`tests/phone.rs` checks the
+/// metadata for it), and the national number is kept as it is.
+fn indian_mobile(national: &str) -> Option<Phone> {
+    let bytes = national.as_bytes();
+    let mobile = bytes.len() == 10
+        && matches!(bytes.first(), Some(b'6'..=b'9'))
+        && bytes.iter().all(u8::is_ascii_digit);
+    mobile.then(|| Phone::from_parts(b"91", bytes)).flatten()
+}
+
+/// Checks `digits` (country code first) against the phonenumber metadata and
+/// formats the number as E.164, `+{country code}{national number}`.
+///
+/// Checked as phonenumber parses a `+` number without a default region: with
+/// one, phonenumber 0.3.10 strips that region's national prefix from
+/// international numbers (`+39 02 …`).
 fn validate(digits: &str) -> Result<Phone, PhoneError> {
-    // Parsed without a default region: with one, phonenumber 0.3.10 strips that
-    // region's national prefix from international numbers (+39 02 …).
-    let parsed = phonenumber::parse(None, format!("+{digits}"))
-        .map_err(|e| PhoneError::Invalid(format!("+{digits} is not a phone number: {e}")))?;
-    if !parsed.is_valid() {
+    let plans = NumberingPlans::get();
+    let split = plans
+        .split(digits)
+        .map_err(|why| PhoneError::Invalid(format!("+{digits} is not a phone number: {why}")))?;
+    if !plans.is_valid(&split) {
         return Err(PhoneError::Invalid(format!(
             "+{digits} is not a valid number for country code +{}",
-            parsed.code().value()
+            split.code
         )));
     }
-    let e164 = format!("{}{}", parsed.code().value(), parsed.national());
-    Phone::parse_e164(&format!("+{e164}"))
-        .ok_or_else(|| PhoneError::Invalid(format!("+{digits} is not a phone number")))
+    let code = split.code.to_string();
+    Phone::from_parts(code.as_bytes(), split.national.as_bytes())
+        .ok_or_else(|| PhoneError::Invalid(format!("+{digits} is too long for a phone number")))
+}
+
+/// The digits of a cell: on the stack for any real phone number.
+type Digits = SmallVec<[u8; 24]>;
+
+fn text(digits: &Digits) -> &str {
+    // Only ASCII digits are ever pushed.
+    std::str::from_utf8(digits).unwrap_or_default()
 }
 
 /// Removes separators. Returns whether the number started with `+`, and its
 /// digits. Letters are refused (no keypad conversion: phonenumber 0.3.10 would
 /// turn `98765abcde` into digits).
-fn clean(text: &str) -> Result<(bool, String), PhoneError> {
-    let mut digits = String::with_capacity(text.len());
+fn clean(text: &str) -> Result<(bool, Digits), PhoneError> {
+    let mut digits = Digits::new();
     let mut international = false;
     for c in text.chars() {
         match c {
-            '0'..='9' => digits.push(c),
+            '0'..='9' => digits.push(c as u8),
             ' ' | '-' | '.' | '(' | ')' => {}
             c if c.is_whitespace() || is_invisible(c) => {}
             '+' if digits.is_empty() && !international => international = true,

@@ -56,7 +56,8 @@ impl Batch {
 #[derive(Debug, Default)]
 struct PhoneSeen {
     first_row: u64,
-    duplicate: Option<usize>,
+    /// Where in `report.duplicates` (u32: this map holds every phone of the file).
+    duplicate: Option<u32>,
     added: bool,
     listed_updated: bool,
 }
@@ -65,7 +66,6 @@ struct PhoneSeen {
 pub struct Import<'e, R: Read> {
     pub(crate) engine: &'e ImportEngine,
     pub(crate) reader: RecordReader<Input<R>>,
-    pub(crate) record: Record,
     pub(crate) columns: Columns,
     pub(crate) total_rows: u64,
     pub(crate) next_row: u64,
@@ -75,6 +75,8 @@ pub struct Import<'e, R: Read> {
     pub(crate) repeated: HashMap<Phone, Vec<u64>>,
     pub(crate) now: Timestamp,
     seen: HashMap<Phone, PhoneSeen>,
+    /// Records of the last batch, kept for their buffers.
+    records: RecordBatch,
 }
 
 impl<'e, R: Read> Import<'e, R> {
@@ -89,14 +91,16 @@ impl<'e, R: Read> Import<'e, R> {
         Import {
             engine,
             reader,
-            record: Record::default(),
             columns,
             total_rows,
             next_row: 2,
             report,
             repeated,
             now: engine.clock.now(),
-            seen: HashMap::new(),
+            // Sized for the file up front: growing it at 200,000 phones
+            // would hold the old and the new table at once.
+            seen: HashMap::with_capacity(usize::try_from(total_rows).unwrap_or(0).min(1 << 22)),
+            records: RecordBatch::default(),
         }
     }
 
@@ -125,65 +129,51 @@ impl<'e, R: Read> Import<'e, R> {
 
     /// Reads and normalizes the next batch; `None` at the end of the file.
     pub fn next_batch(&mut self) -> std::io::Result<Option<Batch>> {
-        let engine = self.engine;
-        let normalizer = RowNormalizer {
-            catalog: &engine.catalog,
-            columns: &self.columns,
-            headers: &self.report.headers,
-            phones: PhoneNormalizer::new(engine.options.region),
-            policy: &engine.options.update,
-        };
-        let size = engine.options.batch_size.max(1);
-        let mut batch = Batch {
-            entries: Vec::with_capacity(size),
-            warnings: Vec::new(),
-            phones: Vec::with_capacity(size),
-            last_row: 0,
-        };
-        let mut in_batch = HashMap::with_capacity(size);
-        while batch.entries.len() < size && self.reader.read(&mut self.record)? {
+        let mut records = std::mem::take(&mut self.records);
+        let read = self.read_records(&mut records);
+        let batch = read.map(|any| any.then(|| self.rows().normalize(&records)));
+        self.records = records;
+        batch
+    }
+
+    /// Reads the records of the next batch (blank and resumed rows
+    /// skipped); false at the end of the file.
+    pub(crate) fn read_records(&mut self, records: &mut RecordBatch) -> std::io::Result<bool> {
+        let size = self.engine.options.batch_size.max(1);
+        records.len = 0;
+        while records.len < size {
+            if records.rows.len() == records.len {
+                records.rows.push((0, Record::default()));
+            }
+            let (row_slot, record) = &mut records.rows[records.len];
+            if !self.reader.read(record)? {
+                break;
+            }
             let row = self.next_row;
             self.next_row += 1;
-            let resumed = engine
+            let resumed = self
+                .engine
                 .options
                 .resume_after_row
                 .is_some_and(|last| row <= last);
-            if resumed || self.record.is_blank() {
+            if resumed || record.is_blank() {
                 continue;
             }
-            batch.last_row = row;
-            let entry = match normalizer.normalize(row, &self.record, &mut batch.warnings) {
-                Ok(update) => {
-                    match duplicate_failure(&self.repeated, engine.options.duplicates, &update) {
-                        Some(message) => Entry::Failure {
-                            phone: Some(update.phone),
-                            failure: RowFailure {
-                                row,
-                                code: FailureCode::DuplicateInFile,
-                                message,
-                                column: self.columns.phone.map(|c| self.report.headers[c].clone()),
-                                values: self.record.lossy(),
-                            },
-                        },
-                        None => {
-                            if in_batch.insert(update.phone, ()).is_none() {
-                                batch.phones.push(update.phone);
-                            }
-                            Entry::Update {
-                                update,
-                                outcome: RowOutcome::Failed,
-                            }
-                        }
-                    }
-                }
-                Err(failure) => Entry::Failure {
-                    failure,
-                    phone: None,
-                },
-            };
-            batch.entries.push(entry);
+            *row_slot = row;
+            records.len += 1;
         }
-        Ok((!batch.entries.is_empty()).then_some(batch))
+        records.progress = self.progress();
+        Ok(records.len > 0)
+    }
+
+    /// What normalizes rows into batches, borrowing this import.
+    pub(crate) fn rows(&self) -> BatchRows<'_> {
+        BatchRows {
+            engine: self.engine,
+            columns: &self.columns,
+            headers: &self.report.headers,
+            repeated: &self.repeated,
+        }
     }
 
     /// Merges the batch's rows, in file order, into `existing` (what the
@@ -194,7 +184,19 @@ impl<'e, R: Read> Import<'e, R> {
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Contact>,
     ) -> Vec<Contact> {
-        self.merge_observed(batch, existing, |_, _, _| {})
+        self.merge_changed(batch, existing, false)
+    }
+
+    /// Like [`merge`](Self::merge); with `take`, the rows' values are moved
+    /// into the contacts instead of copied, and the batch can only be
+    /// committed afterwards, not merged again.
+    pub(crate) fn merge_changed(
+        &mut self,
+        batch: &mut Batch,
+        existing: impl IntoIterator<Item = Contact>,
+        take: bool,
+    ) -> Vec<Contact> {
+        self.merge_observed(batch, existing, take, |_, _, _| {})
             .into_iter()
             .filter(|(_, changed)| *changed)
             .map(|(contact, _)| contact)
@@ -203,11 +205,13 @@ impl<'e, R: Read> Import<'e, R> {
 
     /// Merges like [`merge`](Self::merge), calling `observe(update, before,
     /// after)` for every valid row, and returns every contact of the batch
-    /// with whether a row changed it.
+    /// with whether a row changed it. With `take`, the rows' values are
+    /// moved into the contacts (`observe` then sees only row and phone).
     pub(crate) fn merge_observed(
         &mut self,
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Contact>,
+        take: bool,
         mut observe: impl FnMut(&RowUpdate, Option<&Contact>, &Contact),
     ) -> Vec<(Contact, bool)> {
         let mut stored: HashMap<Phone, Contact> =
@@ -220,29 +224,35 @@ impl<'e, R: Read> Import<'e, R> {
             let Entry::Update { update, outcome } = entry else {
                 continue;
             };
-            let (slot, first_row) = match index.get(&update.phone) {
-                Some(&slot) => (slot, false),
-                None => {
+            let (slot, first_row) = match index.entry(update.phone) {
+                std::collections::hash_map::Entry::Occupied(slot) => (*slot.get(), false),
+                std::collections::hash_map::Entry::Vacant(slot) => {
                     let stored = stored.remove(&update.phone);
                     let is_stored = stored.is_some();
                     let contact = stored.unwrap_or_else(|| self.new_contact(update));
-                    index.insert(update.phone, merged.len());
+                    slot.insert(merged.len());
                     merged.push((contact, is_stored, false));
                     (merged.len() - 1, true)
                 }
             };
             let (contact, is_stored, changed) = &mut merged[slot];
+            let source = update.source.kind();
+            let values = if take {
+                update.take_values()
+            } else {
+                update.clone()
+            };
             if first_row && !*is_stored {
-                policy.apply(contact, update, true);
-                if contact.source.is_none() && update.source != Cell::Clear {
+                policy.apply_owned(contact, values, true);
+                if contact.source.is_none() && source != Cell::Clear {
                     contact.source = self.default_source();
                 }
                 observe(update, None, contact);
                 *outcome = RowOutcome::Added;
             } else {
                 let before = contact.clone();
-                policy.apply(contact, update, false);
-                if update.source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
+                policy.apply_owned(contact, values, false);
+                if source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
                     contact.source = self.default_source();
                 }
                 observe(update, Some(&before), contact);
@@ -276,12 +286,14 @@ impl<'e, R: Read> Import<'e, R> {
             self.report.rows += 1;
             match entry {
                 Entry::Update { update, outcome } => {
-                    self.note_phone(update.phone, update.row);
-                    self.count(update.phone, outcome);
+                    let duplicates = &mut self.report.duplicates;
+                    let seen = note_phone(&mut self.seen, duplicates, update.phone, update.row);
+                    count(&mut self.report, seen, update.phone, outcome);
                 }
                 Entry::Failure { failure, phone } => {
                     if let Some(phone) = phone {
-                        self.note_phone(phone, failure.row);
+                        let duplicates = &mut self.report.duplicates;
+                        note_phone(&mut self.seen, duplicates, phone, failure.row);
                     }
                     self.report.failed += 1;
                     self.report.failures.push(failure);
@@ -292,53 +304,6 @@ impl<'e, R: Read> Import<'e, R> {
         self.report.last_row = Some(batch.last_row);
     }
 
-    fn count(&mut self, phone: Phone, outcome: RowOutcome) {
-        let report = &mut self.report;
-        let seen = self.seen.entry(phone).or_default();
-        match outcome {
-            RowOutcome::Added => {
-                report.added += 1;
-                seen.added = true;
-                report.phones_added.push(phone);
-            }
-            RowOutcome::Updated => {
-                report.updated += 1;
-                if !seen.added && !seen.listed_updated {
-                    seen.listed_updated = true;
-                    report.phones_updated.push(phone);
-                }
-            }
-            RowOutcome::Unchanged => report.unchanged += 1,
-            RowOutcome::Failed => report.failed += 1,
-        }
-    }
-
-    /// Remembers that `row` has `phone`, listing the rows of repeated phones.
-    fn note_phone(&mut self, phone: Phone, row: u64) {
-        let duplicates = &mut self.report.duplicates;
-        match self.seen.get_mut(&phone) {
-            None => {
-                self.seen.insert(
-                    phone,
-                    PhoneSeen {
-                        first_row: row,
-                        ..PhoneSeen::default()
-                    },
-                );
-            }
-            Some(seen) => match seen.duplicate {
-                Some(i) => duplicates[i].rows.push(row),
-                None => {
-                    seen.duplicate = Some(duplicates.len());
-                    duplicates.push(DuplicatePhone {
-                        phone,
-                        rows: vec![seen.first_row, row],
-                    });
-                }
-            },
-        }
-    }
-
     /// Plans the batch: merges it without writing and describes every row.
     pub(crate) fn plan_batch(
         &mut self,
@@ -346,7 +311,7 @@ impl<'e, R: Read> Import<'e, R> {
         existing: Vec<Contact>,
     ) -> (Vec<Contact>, Vec<PlannedRow>) {
         let mut observed: HashMap<u64, (Vec<plan::FieldChange>, Contact)> = HashMap::new();
-        let contacts = self.merge_observed(batch, existing, |update, before, after| {
+        let contacts = self.merge_observed(batch, existing, false, |update, before, after| {
             let blank = Contact::new(after.phone, String::new(), after.created_at);
             let changes = plan::changes(before.unwrap_or(&blank), after);
             observed.insert(update.row, (changes, after.clone()));
@@ -403,11 +368,167 @@ impl<'e, R: Read> Import<'e, R> {
         }
     }
 
+    /// Like `store_failed`, for a caller that cannot give the import up:
+    /// the report so far moves into the error.
+    pub(crate) fn store_failed_ref<E>(&mut self, error: E) -> ImportError<E> {
+        ImportError::Store {
+            error,
+            report: Box::new(std::mem::take(&mut self.report)),
+        }
+    }
+
+    /// Like `read_failed`, for a caller that cannot give the import up.
+    pub(crate) fn read_failed_ref<E>(&mut self, error: std::io::Error) -> ImportError<E> {
+        ImportError::Read {
+            error,
+            report: Box::new(std::mem::take(&mut self.report)),
+        }
+    }
+
     pub(crate) fn read_failed<E>(self, error: std::io::Error) -> ImportError<E> {
         ImportError::Read {
             error,
             report: Box::new(self.report),
         }
+    }
+}
+
+/// Remembers that `row` has `phone`, listing the rows of repeated
+/// phones; returns what is known of the phone (one lookup a row).
+fn note_phone<'a>(
+    seen: &'a mut HashMap<Phone, PhoneSeen>,
+    duplicates: &mut Vec<DuplicatePhone>,
+    phone: Phone,
+    row: u64,
+) -> &'a mut PhoneSeen {
+    match seen.entry(phone) {
+        std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(PhoneSeen {
+            first_row: row,
+            ..PhoneSeen::default()
+        }),
+        std::collections::hash_map::Entry::Occupied(occupied) => {
+            let seen = occupied.into_mut();
+            match seen.duplicate.and_then(|i| duplicates.get_mut(i as usize)) {
+                Some(duplicate) => duplicate.rows.push(row),
+                None => {
+                    seen.duplicate = u32::try_from(duplicates.len()).ok();
+                    duplicates.push(DuplicatePhone {
+                        phone,
+                        rows: vec![seen.first_row, row],
+                    });
+                }
+            }
+            seen
+        }
+    }
+}
+
+/// Counts a merged row in `report`, listing its phone once.
+fn count(report: &mut ImportReport, seen: &mut PhoneSeen, phone: Phone, outcome: RowOutcome) {
+    match outcome {
+        RowOutcome::Added => {
+            report.added += 1;
+            seen.added = true;
+            report.phones_added.push(phone);
+        }
+        RowOutcome::Updated => {
+            report.updated += 1;
+            if !seen.added && !seen.listed_updated {
+                seen.listed_updated = true;
+                report.phones_updated.push(phone);
+            }
+        }
+        RowOutcome::Unchanged => report.unchanged += 1,
+        RowOutcome::Failed => report.failed += 1,
+    }
+}
+
+/// The records of a batch with their spreadsheet rows; the records past
+/// `len` are spares whose buffers the next batch reuses.
+#[derive(Debug)]
+pub(crate) struct RecordBatch {
+    rows: Vec<(u64, Record)>,
+    len: usize,
+    /// The import's progress once these records were read.
+    pub progress: Progress,
+}
+
+impl Default for RecordBatch {
+    fn default() -> RecordBatch {
+        RecordBatch {
+            rows: Vec::new(),
+            len: 0,
+            progress: Progress {
+                rows_done: 0,
+                total_rows: None,
+            },
+        }
+    }
+}
+
+/// Everything that turns records into a batch: shareable with a thread that
+/// normalizes while the import merges.
+#[derive(Clone, Copy)]
+pub(crate) struct BatchRows<'a> {
+    pub engine: &'a ImportEngine,
+    pub columns: &'a Columns,
+    pub headers: &'a [String],
+    pub repeated: &'a HashMap<Phone, Vec<u64>>,
+}
+
+impl BatchRows<'_> {
+    /// Normalizes `records` into a batch.
+    pub fn normalize(&self, records: &RecordBatch) -> Batch {
+        let engine = self.engine;
+        let normalizer = RowNormalizer {
+            catalog: &engine.catalog,
+            columns: self.columns,
+            headers: self.headers,
+            phones: PhoneNormalizer::new(engine.options.region),
+            policy: &engine.options.update,
+        };
+        let rows = &records.rows[..records.len];
+        let mut batch = Batch {
+            entries: Vec::with_capacity(rows.len()),
+            warnings: Vec::new(),
+            phones: Vec::with_capacity(rows.len()),
+            last_row: rows.last().map_or(0, |(row, _)| *row),
+        };
+        let mut in_batch = HashMap::with_capacity(rows.len());
+        for (row, record) in rows {
+            let row = *row;
+            let entry = match normalizer.normalize(row, record, &mut batch.warnings) {
+                Ok(update) => {
+                    match duplicate_failure(self.repeated, engine.options.duplicates, &update) {
+                        Some(message) => Entry::Failure {
+                            phone: Some(update.phone),
+                            failure: RowFailure {
+                                row,
+                                code: FailureCode::DuplicateInFile,
+                                message,
+                                column: self.columns.phone.map(|c| self.headers[c].clone()),
+                                values: record.lossy(),
+                            },
+                        },
+                        None => {
+                            if in_batch.insert(update.phone, ()).is_none() {
+                                batch.phones.push(update.phone);
+                            }
+                            Entry::Update {
+                                update,
+                                outcome: RowOutcome::Failed,
+                            }
+                        }
+                    }
+                }
+                Err(failure) => Entry::Failure {
+                    failure,
+                    phone: None,
+                },
+            };
+            batch.entries.push(entry);
+        }
+        batch
     }
 }
 

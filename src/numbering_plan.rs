@@ -1,0 +1,360 @@
+//! Which numbers are valid, per the phonenumber crate's metadata, without the
+//! crate's parser.
+//!
+//! `phonenumber::parse` + `is_valid` cost about 10 µs a number in 0.3.10: every
+//! regex goes through a global, mutex-guarded cache that hashes the pattern
+//! text on each call. This module applies the same steps to `+` and digits
+//! (country code, national prefix, the region's number patterns) with the
+//! metadata's patterns compiled once per region into our own [`Regex`]es.
+//! The metadata stays the crate's (`phonenumber::metadata::DATABASE`); only
+//! the matching is ours. The steps mirror phonenumber 0.3.10
+//! (`parser::parse_with` with no region, `validator::is_valid_with`), quirks
+//! included, so that both agree on every number: `tests/phone.rs` checks that
+//! with a property test.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use phonenumber::Metadata;
+use phonenumber::metadata::{DATABASE, Descriptor};
+use regex::{Regex, RegexBuilder};
+
+/// phonenumber's bounds on a national significant number (its `consts`).
+const MIN_NATIONAL_LEN: usize = 2;
+const MAX_NATIONAL_LEN: usize = 17;
+/// `NationalNumber` keeps the value in 56 bits.
+const MAX_NATIONAL_VALUE: u64 = 1 << 56;
+
+/// Why `+` and these digits are not a phone number at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    /// Fewer than three digits.
+    TooFewDigits,
+    /// No country calling code starts the digits.
+    UnknownCountryCode,
+    /// Too few digits after the country code.
+    TooShort { code: u16 },
+    /// Too many digits after the country code.
+    TooLong { code: u16 },
+    /// Nothing but zeros after the country code.
+    OnlyZeros { code: u16 },
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::TooFewDigits => f.write_str("too few digits"),
+            Rejection::UnknownCountryCode => f.write_str("it starts with no known country code"),
+            Rejection::TooShort { code } => write!(f, "too few digits after country code +{code}"),
+            Rejection::TooLong { code } => write!(f, "too many digits after country code +{code}"),
+            Rejection::OnlyZeros { code } => {
+                write!(f, "only zeros after country code +{code}")
+            }
+        }
+    }
+}
+
+/// A number split as phonenumber splits it: the country code, and the
+/// national significant number (national prefix removed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Split<'a> {
+    pub code: u16,
+    pub national: Cow<'a, str>,
+}
+
+/// The metadata of every country calling code, with patterns compiled on first use.
+pub(crate) struct NumberingPlans {
+    codes: HashMap<u16, Regions>,
+}
+
+/// The regions of one calling code, in phonenumber's order (main region first).
+enum Regions {
+    /// One region (or a non-geographic entity): numbers are checked against it.
+    /// `None` when phonenumber would find no metadata for it.
+    One(Option<Plan>),
+    /// Several: the first whose leading digits match (or, when it has none,
+    /// whose patterns match) is the number's.
+    Many(Vec<Plan>),
+}
+
+/// One region's metadata and its compiled patterns.
+struct Plan {
+    meta: &'static Metadata,
+    patterns: OnceLock<Patterns>,
+}
+
+struct Patterns {
+    general: Pattern,
+    /// The number types `is_valid` accepts (every type but those that
+    /// phonenumber's `number_type` does not look at).
+    types: Vec<Pattern>,
+    leading_digits: Option<Regex>,
+    /// `national_prefix_for_parsing`, unanchored, as phonenumber uses it.
+    prefix_for_parsing: Option<Regex>,
+}
+
+/// A descriptor: phonenumber's `Descriptor::is_match` is "one of the
+/// possible lengths, and the pattern matches at the start".
+struct Pattern {
+    at_start: Option<Regex>,
+    lengths: &'static [u16],
+}
+
+impl Pattern {
+    fn new(descriptor: &'static Descriptor) -> Pattern {
+        Pattern {
+            at_start: anchored(descriptor.national_number().as_str()),
+            lengths: descriptor.possible_length(),
+        }
+    }
+
+    fn matches(&self, national: &str) -> bool {
+        let length_ok = self.lengths.is_empty()
+            || u16::try_from(national.len()).is_ok_and(|n| self.lengths.contains(&n));
+        length_ok
+            && self
+                .at_start
+                .as_ref()
+                .is_some_and(|re| re.is_match(national))
+    }
+}
+
+/// The metadata's patterns are written with insignificant whitespace. A
+/// pattern that does not compile matches nothing (phonenumber would panic).
+///
+/// They only ever see ASCII digits, on which `\d` means the same with or
+/// without Unicode; without it, the compiled patterns are several times
+/// smaller and faster to build (Unicode `\d` is hundreds of code points).
+fn compile(pattern: &str) -> Option<Regex> {
+    let build = |unicode| {
+        RegexBuilder::new(pattern)
+            .ignore_whitespace(true)
+            .unicode(unicode)
+            .build()
+    };
+    build(false).or_else(|_| build(true)).ok()
+}
+
+/// `pattern` matching only at the start of the text: phonenumber takes a
+/// match that starts at 0, and the leftmost match starts at 0 whenever any
+/// match does. The newline ends a `#` comment, should a pattern hold one.
+fn anchored(pattern: &str) -> Option<Regex> {
+    compile(&format!("^(?:{pattern}\n)"))
+}
+
+impl Plan {
+    fn new(meta: &'static Metadata) -> Plan {
+        Plan {
+            meta,
+            patterns: OnceLock::new(),
+        }
+    }
+
+    fn patterns(&self) -> &Patterns {
+        self.patterns.get_or_init(|| {
+            let d = self.meta.descriptors();
+            let types = [
+                d.premium_rate(),
+                d.toll_free(),
+                d.shared_cost(),
+                d.voip(),
+                d.personal_number(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+                d.fixed_line(),
+                d.mobile(),
+            ];
+            Patterns {
+                general: Pattern::new(d.general()),
+                types: types.into_iter().flatten().map(Pattern::new).collect(),
+                leading_digits: self
+                    .meta
+                    .leading_digits()
+                    .and_then(|re| anchored(re.as_str())),
+                prefix_for_parsing: self
+                    .meta
+                    .national_prefix_for_parsing()
+                    .and_then(|re| compile(re.as_str())),
+            }
+        })
+    }
+
+    /// phonenumber's `number_type(..) != Type::Unknown`.
+    fn has_type(&self, national: &str) -> bool {
+        let p = self.patterns();
+        p.general.matches(national) && p.types.iter().any(|t| t.matches(national))
+    }
+
+    /// phonenumber's `helper::national_number`: strips the national prefix
+    /// (or applies the region's transform rule).
+    fn strip_prefix_for_parsing<'a>(&self, national: Cow<'a, str>) -> Cow<'a, str> {
+        let patterns = self.patterns();
+        let Some(parsing) = &patterns.prefix_for_parsing else {
+            return match self.meta.national_prefix() {
+                Some(prefix) => strip(national, prefix),
+                None => national,
+            };
+        };
+        let found = parsing.captures(&national).and_then(|captures| {
+            let whole = captures.get(0).filter(|m| m.start() == 0)?;
+            Some((whole.end(), captures.get(captures.len() - 1).is_some()))
+        });
+        let Some((end, has_last_group)) = found else {
+            return national;
+        };
+        match self.meta.national_prefix_transform_rule() {
+            Some(rule) if has_last_group => {
+                let transformed = parsing.replace(&national, rule).into_owned();
+                // phonenumber keeps the number when it matched the general
+                // pattern before the transform and no longer does after it.
+                if patterns.general.matches(&national) && !patterns.general.matches(&transformed) {
+                    national
+                } else {
+                    Cow::Owned(transformed)
+                }
+            }
+            // phonenumber's viability check compares the number with itself
+            // here, so the prefix is always removed.
+            _ => cut(national, end),
+        }
+    }
+
+    /// phonenumber's `validator::length(.., Type::Unknown) == TooShort`.
+    /// (The general descriptors of phonenumber 0.3.10's data carry no
+    /// lengths, so this never holds today; it is kept so that newer data
+    /// cannot make the two disagree.)
+    fn too_short(&self, len: usize) -> bool {
+        let general = self.meta.descriptors().general();
+        let Some(&minimum) = general.possible_length().first() else {
+            return false;
+        };
+        let len = u16::try_from(len).unwrap_or(u16::MAX);
+        !general.possible_local_length().contains(&len) && len < minimum
+    }
+}
+
+fn strip<'a>(national: Cow<'a, str>, prefix: &str) -> Cow<'a, str> {
+    if national.starts_with(prefix) {
+        cut(national, prefix.len())
+    } else {
+        national
+    }
+}
+
+fn cut(text: Cow<'_, str>, start: usize) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s.get(start..).unwrap_or("")),
+        Cow::Owned(s) => Cow::Owned(s.get(start..).unwrap_or("").to_owned()),
+    }
+}
+
+impl Regions {
+    /// phonenumber's `validator::source_for`: the region whose metadata
+    /// applies to `national`.
+    fn source_for(&self, national: &str) -> Option<&Plan> {
+        match self {
+            Regions::One(plan) => plan.as_ref(),
+            Regions::Many(plans) => plans.iter().find(|plan| {
+                match &plan.patterns().leading_digits {
+                    Some(leading) => leading.is_match(national),
+                    // A region whose leading-digits pattern does not compile
+                    // is skipped, as a mismatch would be.
+                    None if plan.meta.leading_digits().is_some() => false,
+                    None => plan.has_type(national),
+                }
+            }),
+        }
+    }
+}
+
+impl NumberingPlans {
+    /// The plans, built from phonenumber's database on first use (the
+    /// database itself takes tens of milliseconds to load).
+    pub fn get() -> &'static NumberingPlans {
+        static PLANS: OnceLock<NumberingPlans> = OnceLock::new();
+        PLANS.get_or_init(NumberingPlans::load)
+    }
+
+    fn load() -> NumberingPlans {
+        let db = &*DATABASE;
+        let mut codes = HashMap::new();
+        for code in 1..=999u16 {
+            let Some(ids) = db.region(&code) else {
+                continue;
+            };
+            let regions = match ids.as_slice() {
+                // Non-geographic entities ("001") are looked up by code.
+                ["001"] => Regions::One(
+                    db.by_code(&code)
+                        .and_then(|m| m.into_iter().next())
+                        .map(Plan::new),
+                ),
+                [id] => Regions::One(
+                    id.parse::<phonenumber::country::Id>()
+                        .ok()
+                        .and_then(|_| db.by_id(*id))
+                        .map(Plan::new),
+                ),
+                ids => Regions::Many(
+                    ids.iter()
+                        .filter_map(|id| db.by_id(*id))
+                        .map(Plan::new)
+                        .collect(),
+                ),
+            };
+            codes.insert(code, regions);
+        }
+        NumberingPlans { codes }
+    }
+
+    /// Splits `digits` (what follows a `+`; ASCII digits only) into country
+    /// code and national number, as `phonenumber::parse(None, "+…")` does.
+    pub fn split<'a>(&self, digits: &'a str) -> Result<Split<'a>, Rejection> {
+        if digits.len() < 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Rejection::TooFewDigits);
+        }
+        if digits.starts_with('0') {
+            return Err(Rejection::UnknownCountryCode);
+        }
+        let (code, regions, rest) = (1..=3)
+            .find_map(|len| {
+                let code: u16 = digits.get(..len)?.parse().ok()?;
+                let regions = self.codes.get(&code)?;
+                Some((code, regions, digits.get(len..)?))
+            })
+            .ok_or(Rejection::UnknownCountryCode)?;
+        let mut national = Cow::Borrowed(rest);
+        if let Some(plan) = regions.source_for(rest.trim_start_matches('0')) {
+            let stripped = plan.strip_prefix_for_parsing(national.clone());
+            let stripped = match plan.meta.national_prefix() {
+                Some(prefix) => strip(stripped, prefix),
+                None => stripped,
+            };
+            if !plan.too_short(stripped.len()) {
+                national = stripped;
+            }
+        }
+        if national.len() < MIN_NATIONAL_LEN {
+            return Err(Rejection::TooShort { code });
+        }
+        if national.len() > MAX_NATIONAL_LEN {
+            return Err(Rejection::TooLong { code });
+        }
+        match national.trim_start_matches('0').parse::<u64>() {
+            Ok(value) if value >= MAX_NATIONAL_VALUE => Err(Rejection::TooLong { code }),
+            Ok(_) => Ok(Split { code, national }),
+            Err(_) => Err(Rejection::OnlyZeros { code }),
+        }
+    }
+
+    /// Whether the metadata knows a type for this number: phonenumber's `is_valid`.
+    pub fn is_valid(&self, split: &Split<'_>) -> bool {
+        self.codes
+            .get(&split.code)
+            .and_then(|regions| regions.source_for(&split.national))
+            .is_some_and(|plan| plan.has_type(&split.national))
+    }
+}
