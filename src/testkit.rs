@@ -27,6 +27,14 @@
 //! - batches of 12,000 contacts, and a 25,000-row import;
 //! - [`check_batch_sizes`]: random files imported in random batch sizes
 //!   leave what importing their rows one by one leaves.
+//!
+//! For a store that lists its contacts ([`ContactScan`](crate::ContactScan)),
+//! [`check_filtered_scan`] checks its segments against [`MemoryStore`]'s on
+//! random contacts and random filters.
+
+mod filters;
+
+pub use filters::{arb_contact, arb_filter, check_filtered_scan};
 
 use std::fmt::Debug;
 use std::io::Cursor;

@@ -103,6 +103,13 @@ fn postgres_passes_the_conformance_kit() {
     );
 }
 
+#[cfg(feature = "testkit")]
+#[test]
+fn postgres_segments_are_exactly_memory_store_segments() {
+    let Some(mut server) = server() else { return };
+    contact_import::testkit::check_filtered_scan(|| server.fresh(), 64).unwrap();
+}
+
 #[test]
 fn the_schema_is_created_once_and_data_survives_reconnecting() {
     let Some(mut server) = server() else { return };
@@ -146,7 +153,37 @@ fn the_schema_is_created_once_and_data_survives_reconnecting() {
         .query_one("SELECT count(*) FROM contact_import_schema", &[])
         .unwrap()
         .get(0);
-    assert_eq!(versions, 1);
+    assert_eq!(versions, 2, "each of the two schema versions applied once");
+}
+
+#[test]
+fn an_older_schema_gains_the_filter_indexes() {
+    let Some(mut server) = server() else { return };
+    let mut client = server.fresh_client();
+    let search_path: String = client.query_one("SHOW search_path", &[]).unwrap().get(0);
+    let store = PostgresStore::with_client(client).unwrap();
+    drop(store);
+    // A schema as the first version left it.
+    let mut client = server.client();
+    client
+        .batch_execute(&format!(
+            "SET search_path TO {search_path};
+             DROP INDEX contacts_tags, contacts_attributes, contacts_source, contacts_first_message,
+                        contacts_state, contacts_created_at, contacts_last_active;
+             DELETE FROM contact_import_schema WHERE version = 2;"
+        ))
+        .unwrap();
+    let mut store = PostgresStore::with_client(client).unwrap();
+    let indexes: i64 = store
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
+             AND tablename = 'contacts' AND indexname <> 'contacts_pkey'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(indexes, 7);
 }
 
 #[test]

@@ -231,3 +231,41 @@ fn scan_lists_what_memory_store_lists_in_phone_order() {
     assert_eq!(first, vec![expected[0].phone]);
     assert_eq!(store.count(&Filter::any_tag(["Finance"])).unwrap(), 1);
 }
+
+#[cfg(feature = "testkit")]
+#[test]
+fn sqlite_segments_are_exactly_memory_store_segments() {
+    contact_import::testkit::check_filtered_scan(|| SqliteStore::open_in_memory().unwrap(), 256)
+        .unwrap();
+}
+
+#[test]
+fn an_older_file_gains_the_filter_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.db");
+    drop(SqliteStore::open(&path).unwrap());
+    // A file as the first schema version left it.
+    let old = contact_import::rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(
+        "DROP INDEX contacts_source; DROP INDEX contacts_first_message; DROP INDEX contacts_state;
+         DROP INDEX contacts_created_at; DROP INDEX contacts_last_active; PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(old);
+
+    let store = SqliteStore::open(&path).unwrap();
+    let version: i64 = store
+        .connection()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let plan: String = store
+        .connection()
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE source = 'API'",
+            [],
+            |row| row.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("contacts_source"), "{plan}");
+}

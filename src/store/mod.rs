@@ -9,6 +9,8 @@ mod codec;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod pushdown;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -235,13 +237,20 @@ pub trait ContactScan: ContactStore {
 
     /// How many contacts `filter` matches. The default counts a filtered scan.
     fn count(&mut self, filter: &Filter) -> Result<u64, Self::Error> {
-        let mut count = 0;
-        self.scan_filtered(filter, &mut |_| {
-            count += 1;
-            ControlFlow::Continue(())
-        })?;
-        Ok(count)
+        count_visits(|visit| self.scan_filtered(filter, visit))
     }
+}
+
+/// How many contacts `scan` visits.
+pub(crate) fn count_visits<E>(
+    scan: impl FnOnce(&mut dyn FnMut(&Contact) -> ControlFlow<()>) -> Result<(), E>,
+) -> Result<u64, E> {
+    let mut count = 0;
+    scan(&mut |_| {
+        count += 1;
+        ControlFlow::Continue(())
+    })?;
+    Ok(count)
 }
 
 impl<S: ContactScan + ?Sized> ContactScan for &mut S {

@@ -6,21 +6,27 @@ use std::time::SystemTime;
 
 use jiff::Timestamp;
 use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 
 use crate::catalog::Catalog;
 use crate::contact::Contact;
+use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 use crate::store::codec::{
     ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
-use crate::store::{ContactScan, ContactStore};
+use crate::store::pushdown::{self, Dialect, Param};
+use crate::store::{ContactScan, ContactStore, count_visits};
 
 /// The schema, one migration per version; `contact_import_schema` holds the
 /// versions applied. Plain SQL that Citus, YugabyteDB and CockroachDB also
-/// accept: no extensions, functions or triggers.
-const MIGRATIONS: &[&str] = &["
+/// accept: no extensions, functions or triggers. The second version adds
+/// the indexes that filters use (GIN, the inverted index all of them
+/// accept, on the tags and attributes).
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE contacts (
     phone         text PRIMARY KEY,
     name          text NOT NULL CHECK (name <> ''),
@@ -53,7 +59,17 @@ CREATE TABLE imports (
     error        text,
     report       jsonb NOT NULL
 );
-"];
+",
+    "
+CREATE INDEX contacts_tags ON contacts USING GIN (tags);
+CREATE INDEX contacts_attributes ON contacts USING GIN (attributes);
+CREATE INDEX contacts_source ON contacts (source);
+CREATE INDEX contacts_first_message ON contacts (first_message);
+CREATE INDEX contacts_state ON contacts (state);
+CREATE INDEX contacts_created_at ON contacts (created_at);
+CREATE INDEX contacts_last_active ON contacts (last_active);
+",
+];
 
 const SELECT_CONTACTS: &str = "
 SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state
@@ -429,4 +445,81 @@ impl ContactScan for PostgresStore {
         }
         Ok(())
     }
+
+    /// Evaluates the filter in SQL on the server (see the README's "Export
+    /// and segments"): every condition but a non-empty `NameContains`, which
+    /// is checked in Rust on the rows the SQL selects. Rows stream.
+    fn scan_filtered(
+        &mut self,
+        filter: &Filter,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), PostgresError> {
+        let condition = pushdown::condition(filter, &PostgresDialect);
+        let sql = format!("{SELECT_CONTACTS} WHERE {} ORDER BY phone", condition.sql);
+        let params = postgres_params(&condition.params)?;
+        let mut rows = self
+            .client
+            .query_raw(&sql, params.iter().map(|p| p.as_ref()))?;
+        while let Some(row) = rows.next()? {
+            let contact = contact_from_row(&row)?;
+            if (condition.exact || filter.matches(&contact)) && visit(&contact).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, filter: &Filter) -> Result<u64, PostgresError> {
+        let condition = pushdown::condition(filter, &PostgresDialect);
+        if !condition.exact {
+            return count_visits(|visit| self.scan_filtered(filter, visit));
+        }
+        let sql = format!("SELECT count(*) FROM contacts WHERE {}", condition.sql);
+        let params = postgres_params(&condition.params)?;
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+        let count: i64 = self.client.query_one(&sql, &params)?.get(0);
+        Ok(unsigned("contact count", count)?)
+    }
+}
+
+struct PostgresDialect;
+
+impl Dialect for PostgresDialect {
+    fn placeholder(&self, n: usize, param: &Param) -> String {
+        match param {
+            Param::Text(_) => format!("${n}::text"),
+            Param::Micros(_) => format!("${n}::timestamptz"),
+        }
+    }
+
+    fn has_tag(&self, tag: &str) -> String {
+        format!("tags @> jsonb_build_array({tag})")
+    }
+
+    fn attribute_equals(&self, key: &str, value: &str) -> String {
+        format!("attributes @> jsonb_build_object({key}, {value})")
+    }
+
+    fn attribute_set(&self, key: &str) -> String {
+        format!("coalesce(attributes ->> {key}, '') <> ''")
+    }
+}
+
+fn postgres_params(params: &[Param]) -> Result<Vec<Box<dyn ToSql + Sync>>, DecodeError> {
+    params
+        .iter()
+        .map(|param| -> Result<Box<dyn ToSql + Sync>, DecodeError> {
+            Ok(match param {
+                Param::Text(text) => Box::new(text.clone()),
+                Param::Micros(micros) => {
+                    let time =
+                        Timestamp::from_microsecond(*micros).map_err(|e| DecodeError::Encode {
+                            what: "a time in a filter",
+                            reason: e.to_string(),
+                        })?;
+                    Box::new(system_time(time)?)
+                }
+            })
+        })
+        .collect()
 }

@@ -8,18 +8,23 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use crate::catalog::Catalog;
 use crate::contact::Contact;
+use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 use crate::store::codec::{
     ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
-use crate::store::{ContactScan, ContactStore};
+use crate::store::pushdown::{self, Dialect, Param};
+use crate::store::{ContactScan, ContactStore, count_visits};
 
-/// The schema, one migration per version: the database's `PRAGMA
+/// The schema, one migration per version (the second adds the indexes
+/// that filters use; tags and attributes are JSON, which SQLite cannot
+/// index, so conditions on them read each row's JSON): the database's `PRAGMA
 /// user_version` says how many have run. Times are microseconds since the
 /// Unix epoch (UTC); tags and attributes are JSON (query them with
 /// `json_each`).
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE contacts (
     phone         TEXT PRIMARY KEY NOT NULL,
     name          TEXT NOT NULL CHECK (name <> ''),
@@ -52,7 +57,15 @@ CREATE TABLE imports (
     error        TEXT,
     report       TEXT NOT NULL
 );
-"];
+",
+    "
+CREATE INDEX contacts_source ON contacts (source);
+CREATE INDEX contacts_first_message ON contacts (first_message);
+CREATE INDEX contacts_state ON contacts (state);
+CREATE INDEX contacts_created_at ON contacts (created_at);
+CREATE INDEX contacts_last_active ON contacts (last_active);
+",
+];
 
 const CONTACT_COLUMNS: &str =
     "phone, name, tags, source, first_message, attributes, created_at, last_active, state";
@@ -369,4 +382,76 @@ impl ContactScan for SqliteStore {
         }
         Ok(())
     }
+
+    /// Evaluates the filter in SQL (see the README's "Export and segments"):
+    /// every condition but a non-empty `NameContains`, which is checked in
+    /// Rust on the rows the SQL selects.
+    fn scan_filtered(
+        &mut self,
+        filter: &Filter,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), SqliteError> {
+        let condition = pushdown::condition(filter, &SqliteDialect);
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {} ORDER BY phone",
+            condition.sql
+        );
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        let params = sqlite_params(&condition.params);
+        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+        while let Some(row) = rows.next()? {
+            let contact = contact_from_row(row)?;
+            if (condition.exact || filter.matches(&contact)) && visit(&contact).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, filter: &Filter) -> Result<u64, SqliteError> {
+        let condition = pushdown::condition(filter, &SqliteDialect);
+        if !condition.exact {
+            return count_visits(|visit| self.scan_filtered(filter, visit));
+        }
+        let sql = format!("SELECT count(*) FROM contacts WHERE {}", condition.sql);
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        let params = sqlite_params(&condition.params);
+        let count: i64 =
+            statement.query_row(rusqlite::params_from_iter(params), |row| row.get(0))?;
+        Ok(unsigned("contact count", count)?)
+    }
+}
+
+struct SqliteDialect;
+
+impl Dialect for SqliteDialect {
+    fn placeholder(&self, n: usize, _param: &Param) -> String {
+        format!("?{n}")
+    }
+
+    fn has_tag(&self, tag: &str) -> String {
+        format!("EXISTS (SELECT 1 FROM json_each(contacts.tags) WHERE json_each.value = {tag})")
+    }
+
+    fn attribute_equals(&self, key: &str, value: &str) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM json_each(contacts.attributes) WHERE json_each.key = {key} AND json_each.value = {value})"
+        )
+    }
+
+    fn attribute_set(&self, key: &str) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM json_each(contacts.attributes) WHERE json_each.key = {key} AND json_each.value <> '')"
+        )
+    }
+}
+
+fn sqlite_params(params: &[Param]) -> Vec<rusqlite::types::Value> {
+    params
+        .iter()
+        .map(|param| match param {
+            Param::Text(text) => rusqlite::types::Value::Text(text.clone()),
+            Param::Micros(micros) => rusqlite::types::Value::Integer(*micros),
+        })
+        .collect()
 }
