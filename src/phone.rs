@@ -238,12 +238,18 @@ impl PhoneNormalizer {
     /// regexes; every other number is checked against the phonenumber
     /// crate's metadata, with its patterns compiled once (see DESIGN.md).
     pub fn normalize(&self, cell: &str) -> Result<Phone, PhoneError> {
-        let trimmed = cell.trim();
-        let trimmed = trimmed.strip_prefix('\'').unwrap_or(trimmed).trim();
-        let folded = fold_digits(trimmed);
-        let trimmed = folded.as_ref();
-        let repaired = repair_spreadsheet_number(trimmed)?;
-        let (international, digits) = clean(repaired.as_deref().unwrap_or(trimmed))?;
+        let trimmed = trim(cell);
+        let trimmed = trim(trimmed.strip_prefix('\'').unwrap_or(trimmed));
+        // Most cells are digits with a few separators: no repair, no folding.
+        let (international, digits) = match clean_plain(trimmed) {
+            Some(plain) => plain,
+            None => {
+                let folded = fold_digits(trimmed);
+                let trimmed = folded.as_ref();
+                let repaired = repair_spreadsheet_number(trimmed)?;
+                clean(repaired.as_deref().unwrap_or(trimmed))?
+            }
+        };
         let digits = text(&digits);
         if digits.is_empty() {
             return Err(PhoneError::Missing);
@@ -345,6 +351,35 @@ type Digits = SmallVec<[u8; 24]>;
 fn text(digits: &Digits) -> &str {
     // Only ASCII digits are ever pushed.
     std::str::from_utf8(digits).unwrap_or_default()
+}
+
+/// `str::trim`, with a shortcut for text that starts and ends in printable ASCII.
+fn trim(text: &str) -> &str {
+    let trimmed = text.trim_ascii();
+    let printable = |b: Option<&u8>| b.is_none_or(u8::is_ascii_graphic);
+    let bytes = trimmed.as_bytes();
+    if printable(bytes.first()) && printable(bytes.last()) {
+        trimmed
+    } else {
+        trimmed.trim()
+    }
+}
+
+/// What [`clean`] returns, for text of ASCII digits, spaces, dashes,
+/// parentheses and a leading `+` only; `None` for anything else (which
+/// `clean` and the repairs before it handle).
+fn clean_plain(text: &str) -> Option<(bool, Digits)> {
+    let mut digits = Digits::new();
+    let mut international = false;
+    for &b in text.as_bytes() {
+        match b {
+            b'0'..=b'9' => digits.push(b),
+            b' ' | b'-' | b'(' | b')' => {}
+            b'+' if digits.is_empty() && !international => international = true,
+            _ => return None,
+        }
+    }
+    Some((international, digits))
 }
 
 /// Removes separators. Returns whether the number started with `+`, and its

@@ -24,7 +24,7 @@ use crate::session::{Batch, BatchRows, Import, RecordBatch};
 use crate::store::ContactStore;
 
 /// Batches queued for the normalizing thread.
-const IN_FLIGHT: usize = 2;
+const IN_FLIGHT: usize = 1;
 /// Batches read ahead of the one being merged, wherever they are normalized.
 const AHEAD: usize = 4;
 
