@@ -14,6 +14,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use contact_import::generate::{self, RealisticFile};
 use contact_import::{
     Catalog, Contact, ContactStore, ImportEngine, ImportReport, MemoryStore, Phone,
 };
@@ -23,61 +24,15 @@ use criterion::{
 
 const ROWS: u64 = 200_000;
 
-/// A deterministic file in the guide's format: mostly Indian numbers in the
-/// shapes people type, some from other countries, about 3% repeats of an
-/// earlier phone and 5% rows that fail.
+/// The realistic file of the speed benchmarks (`contact_import::generate`).
 fn generate(rows: u64) -> Vec<u8> {
-    const FIRST: &[&str] = &[
-        "Mohit",
-        "Priya",
-        "Arjun",
-        "Sneha",
-        "राहुल",
-        "அருண்",
-        "Ananya",
-        "Kabir",
-    ];
-    const LAST: &[&str] = &["Dua", "Sharma", "Mehta", "Iyer", "शर्मा", "Rao", "Singh", ""];
-    const TAGS: &[&str] = &["MBA", "Finance", "Marketing", "Sales", "VIP", "Webinar"];
-    const CITIES: &[&str] = &["Delhi", "Mumbai", "Bengaluru", "Chennai", "Pune", "Kolkata"];
-    let mut out = String::from("Name,Mobile Number,Tags,Source,First Message,City,email,State\n");
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    for i in 0..rows {
-        let r = next();
-        let pick = |list: &[&'static str], shift: u32| list[(r >> shift) as usize % list.len()];
-        let n = if r % 100 < 3 && i > 0 { r % i } else { i };
-        let local = 9_000_000_000 + n * 7 % 999_999_999;
-        let phone = match (r >> 8) % 100 {
-            0..40 => format!("{local}"),
-            40..60 => format!("91{local}"),
-            60..80 => format!("+91 {local}"),
-            80..90 => format!("+1 415 {:07}", n % 10_000_000),
-            90..95 => format!("0{local}"),
-            _ => "12345".to_owned(),
-        };
-        let tags: Vec<&str> = (0..(r >> 16) % 4)
-            .map(|k| pick(TAGS, 20 + 3 * k as u32))
-            .collect();
-        let name = format!("{} {}", pick(FIRST, 32), pick(LAST, 36));
-        let city = pick(CITIES, 40);
-        out.push_str(&format!(
-            "{name},{phone},{},Website,,{city},user{i}@example.in,\n",
-            tags.join(" | ")
-        ));
-    }
-    out.into_bytes()
+    RealisticFile::new(rows as usize).to_bytes()
 }
 
 fn engine() -> ImportEngine {
     let catalog = Catalog::new()
-        .with_tags(["MBA", "Finance", "Marketing", "Sales", "VIP", "Webinar"])
-        .with_attributes(["City", "email", "State"]);
+        .with_tags(generate::TAGS)
+        .with_attributes(generate::ATTRIBUTES);
     ImportEngine::new(catalog, jiff::Timestamp::now)
 }
 

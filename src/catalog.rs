@@ -1,6 +1,7 @@
 //! The catalog: the tags and custom attributes that exist before an import.
 
-use std::collections::HashMap;
+/// Tag names are looked up once or more a row: a fast seeded hasher.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -1,5 +1,6 @@
 //! The contact record and the small value types it is made of.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -89,7 +90,10 @@ string_like!(Tag);
 string_like!(Attribute);
 
 /// The tags of one contact, in the order they were first assigned.
-pub type Tags = SmallVec<[Tag; 4]>;
+///
+/// Two tags are held inline, more on the heap: most contacts have two or
+/// fewer, and every inline slot costs each contact of the book 16 bytes.
+pub type Tags = SmallVec<[Tag; 2]>;
 
 /// A contact's custom attribute values, kept sorted by attribute name so that
 /// two contacts with the same values compare equal whatever order they were set in.
@@ -97,17 +101,13 @@ pub type Tags = SmallVec<[Tag; 4]>;
 /// Serializes as a JSON object: `{"City": "Delhi", "email": "a@b.in"}`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Attributes {
-    // The names, sorted, each with the end of its value in `text`: two
-    // allocations a contact whatever its number of attributes, where a
-    // string each would cost a contact book of 200,000 a few dozen MB.
-    names: Box<[(Attribute, usize)]>,
+    // The sorted names, shared: an import gives every contact with the same
+    // set of attributes the same list. The values are back to back in
+    // `text`, each ending at its entry of `ends`. A contact book of 200,000
+    // would otherwise spend tens of MB on a string and a name list apiece.
+    names: Option<Arc<[Attribute]>>,
+    ends: SmallVec<[usize; 3]>,
     text: Box<str>,
-}
-
-/// A value while attributes are rebuilt: kept from `text`, or new.
-enum Value {
-    Kept(usize, usize),
-    New(String),
 }
 
 impl Attributes {
@@ -130,100 +130,94 @@ impl Attributes {
     pub fn remove(&mut self, name: &str) -> Option<String> {
         let i = self.position(name).ok()?;
         let value = self.value(i).to_owned();
-        let attribute = self.names.get(i)?.0.clone();
+        let attribute = self.names().get(i)?.clone();
         self.update([(attribute, None)]);
         Some(value)
     }
 
-    /// Sets (`Some`) or removes (`None`) several attributes at once.
+    /// Sets (`Some`) or removes (`None`) several attributes at once; the
+    /// last change of a name wins.
     pub(crate) fn update(
         &mut self,
         changes: impl IntoIterator<Item = (Attribute, Option<String>)>,
     ) {
-        if self.names.is_empty() {
-            return self.fill(changes);
-        }
-        let mut entries: SmallVec<[(Attribute, Value); 8]> = self
-            .names
+        let mut entries: SmallVec<[(Attribute, Cow<'_, str>); 8]> = self
             .iter()
-            .enumerate()
-            .map(|(i, (name, end))| (name.clone(), Value::Kept(self.start(i), *end)))
+            .map(|(name, value)| (name.clone(), Cow::Borrowed(value)))
             .collect();
         for (name, change) in changes {
             let at = entries.binary_search_by(|(k, _)| k.as_str().cmp(name.as_str()));
             match (at, change) {
-                (Ok(i), Some(value)) => entries[i].1 = Value::New(value),
-                (Err(i), Some(value)) => entries.insert(i, (name, Value::New(value))),
+                (Ok(i), Some(value)) => entries[i].1 = Cow::Owned(value),
+                (Err(i), Some(value)) => entries.insert(i, (name, Cow::Owned(value))),
                 (Ok(i), None) => {
                     entries.remove(i);
                 }
                 (Err(_), None) => {}
             }
         }
-        let mut text = String::new();
-        let mut names = Vec::with_capacity(entries.len());
-        for (name, value) in entries {
-            match value {
-                Value::Kept(start, end) => text.push_str(self.text.get(start..end).unwrap_or("")),
-                Value::New(value) => text.push_str(&value),
-            }
-            names.push((name, text.len()));
-        }
-        self.names = names.into_boxed_slice();
-        self.text = text.into_boxed_str();
+        let names: Arc<[Attribute]> = entries.iter().map(|(name, _)| name.clone()).collect();
+        let values = entries.iter().map(|(_, value)| value.as_ref());
+        let updated = Attributes::with_names(names, values);
+        drop(entries);
+        *self = updated;
     }
 
-    /// `update` for no attributes yet (a new contact): sorts the values set.
-    fn fill(&mut self, changes: impl IntoIterator<Item = (Attribute, Option<String>)>) {
-        let mut set: SmallVec<[(Attribute, String); 8]> = SmallVec::new();
-        for (name, value) in changes {
-            set.retain(|(k, _)| *k != name);
-            if let Some(value) = value {
-                set.push((name, value));
-            }
+    /// Attributes with these names (sorted, all different) and their values
+    /// in the same order. An import passes the same `names` for every
+    /// contact with the same set of attributes.
+    pub(crate) fn with_names<'v>(
+        names: Arc<[Attribute]>,
+        values: impl Iterator<Item = &'v str> + Clone,
+    ) -> Attributes {
+        if names.is_empty() {
+            return Attributes::new();
         }
-        set.sort_unstable_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
-        let mut text = String::with_capacity(set.iter().map(|(_, v)| v.len()).sum());
-        let mut names = Vec::with_capacity(set.len());
-        for (name, value) in set {
-            text.push_str(&value);
-            names.push((name, text.len()));
+        debug_assert!(names.is_sorted_by(|a, b| a.as_str() < b.as_str()));
+        let mut text = String::with_capacity(values.clone().map(str::len).sum());
+        let mut ends = SmallVec::with_capacity(names.len());
+        for value in values {
+            text.push_str(value);
+            ends.push(text.len());
         }
-        self.names = names.into_boxed_slice();
-        self.text = text.into_boxed_str();
+        Attributes {
+            names: Some(names),
+            ends,
+            text: text.into_boxed_str(),
+        }
+    }
+
+    /// The sorted names of the attributes set.
+    pub(crate) fn names(&self) -> &[Attribute] {
+        self.names.as_deref().unwrap_or_default()
     }
 
     /// The attributes as `(name, value)` pairs, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&Attribute, &str)> {
-        self.names
+        self.names()
             .iter()
             .enumerate()
-            .map(|(i, (name, _))| (name, self.value(i)))
+            .map(|(i, name)| (name, self.value(i)))
     }
 
     /// How many attributes are set.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.names().len()
     }
 
     /// True when no attribute is set.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.names().is_empty()
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
-        self.names.binary_search_by(|(k, _)| k.as_str().cmp(name))
-    }
-
-    fn start(&self, i: usize) -> usize {
-        i.checked_sub(1)
-            .and_then(|prev| self.names.get(prev))
-            .map_or(0, |(_, end)| *end)
+        self.names().binary_search_by(|k| k.as_str().cmp(name))
     }
 
     fn value(&self, i: usize) -> &str {
-        let end = self.names.get(i).map_or(0, |(_, end)| *end);
-        self.text.get(self.start(i)..end).unwrap_or("")
+        let start = i.checked_sub(1).and_then(|p| self.ends.get(p)).copied();
+        let end = self.ends.get(i).copied().unwrap_or(0);
+        self.text.get(start.unwrap_or(0)..end).unwrap_or("")
     }
 }
 
@@ -400,7 +394,7 @@ pub struct Contact {
     /// The unique key: the phone number in E.164 form, e.g. `+919876543452`.
     pub phone: Phone,
     /// The full name, trimmed, with inner whitespace collapsed to one space.
-    name: String,
+    name: Box<str>,
     /// Tags from the catalog, in the order they were assigned.
     pub tags: Tags,
     /// Where the contact came from: `IMPORT`, `ORGANIC`, `API` or free text.
@@ -424,7 +418,7 @@ impl Contact {
     pub fn new(phone: Phone, name: String, created_at: Timestamp) -> Contact {
         Contact {
             phone,
-            name: normalize_name(&name),
+            name: normalize_name(&name).into(),
             tags: Tags::new(),
             source: None,
             first_message: None,
@@ -442,12 +436,12 @@ impl Contact {
 
     /// Replaces the name, normalizing it the way an import does.
     pub fn set_name(&mut self, name: &str) {
-        self.name = normalize_name(name);
+        self.name = normalize_name(name).into();
     }
 
     /// Replaces the name with one [`normalize_name`] already normalized.
     pub(crate) fn set_normalized_name(&mut self, name: String) {
-        self.name = name;
+        self.name = name.into();
     }
 
     /// The first word of the name (`$FirstName`).
@@ -477,11 +471,10 @@ impl Contact {
 /// drops zero-width spaces, word joiners and byte order marks (but not the
 /// zero-width joiners that Indic scripts and emoji need).
 pub(crate) fn normalize_name(raw: &str) -> String {
-    if is_plain_ascii_name(raw) {
+    if is_plain_ascii_name(raw) || is_normalized_name(raw) {
         return raw.to_owned();
     }
     let mut out = String::with_capacity(raw.len());
-    let invisible = |c: char| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}');
     let cleaned: std::borrow::Cow<'_, str> = if raw.contains(invisible) {
         raw.replace(invisible, "").into()
     } else {
@@ -510,6 +503,26 @@ fn is_plain_ascii_name(raw: &str) -> bool {
         }
     }
     !after_space || bytes.is_empty()
+}
+
+/// Characters a name loses: zero-width space, word joiner, byte order mark.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// Words separated by single spaces, with no other whitespace and no
+/// invisible character: what [`normalize_name`] would return unchanged.
+fn is_normalized_name(raw: &str) -> bool {
+    let mut after_space = true;
+    for c in raw.chars() {
+        match c {
+            ' ' if after_space => return false,
+            ' ' => after_space = true,
+            c if c.is_whitespace() || invisible(c) => return false,
+            _ => after_space = false,
+        }
+    }
+    !after_space || raw.is_empty()
 }
 
 fn split_name(name: &str) -> (&str, &str) {
@@ -543,7 +556,7 @@ impl Serialize for Contact {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         ContactForm {
             phone: self.phone,
-            name: self.name.clone(),
+            name: self.name.to_string(),
             first_name: self.first_name().to_owned(),
             last_name: self.last_name().to_owned(),
             tags: self.tags.clone(),
@@ -563,7 +576,7 @@ impl<'de> Deserialize<'de> for Contact {
         let form = ContactForm::deserialize(d)?;
         Ok(Contact {
             phone: form.phone,
-            name: normalize_name(&form.name),
+            name: normalize_name(&form.name).into(),
             tags: form.tags,
             source: form.source,
             first_message: form.first_message,

@@ -1,7 +1,6 @@
 //! The import engine: reads a file, normalizes each row, and upserts the
 //! contacts batch by batch.
 
-use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
 use jiff::Timestamp;
@@ -14,7 +13,7 @@ use crate::history::ImportRecord;
 use crate::mapping::{ColumnMapping, Columns};
 use crate::merge::UpdatePolicy;
 use crate::normalize::{RowNormalizer, unquote};
-use crate::phone::{Phone, PhoneNormalizer, Region};
+use crate::phone::{PhoneMap, PhoneNormalizer, Region, phone_map};
 use crate::plan::PlannedRow;
 use crate::reader::{Input, Record, RecordReader, sniff_delimiter};
 use crate::report::{ImportReport, Warning, WarningCode};
@@ -331,7 +330,7 @@ impl ImportEngine {
         S: ContactStore + ?Sized,
     {
         let mut import = self.open(source, true)?;
-        let mut overlay: HashMap<Phone, Contact> = HashMap::new();
+        let mut overlay: PhoneMap<Contact> = phone_map(0);
         let mut to_fetch = Vec::new();
         loop {
             let mut batch = match import.next_batch() {
@@ -460,18 +459,18 @@ impl ImportEngine {
             }
             return Ok(Scan {
                 rows: rows.saturating_sub(1),
-                repeated: HashMap::new(),
+                repeated: phone_map(0),
             });
         }
         let (mut reader, headers, columns) = self.header(source, delimiter)?;
-        let normalizer = RowNormalizer {
-            catalog: &self.catalog,
-            columns: &columns,
-            headers: &headers,
-            phones: PhoneNormalizer::new(self.options.region),
-            policy: &self.options.update,
-        };
-        let mut phones: HashMap<Phone, Vec<u64>> = HashMap::new();
+        let normalizer = RowNormalizer::new(
+            &self.catalog,
+            &columns,
+            &headers,
+            PhoneNormalizer::new(self.options.region),
+            &self.options.update,
+        );
+        let mut phones: PhoneMap<Vec<u64>> = phone_map(0);
         let mut ignored = Vec::new();
         while reader.read(&mut record)? {
             rows += 1;
@@ -497,7 +496,7 @@ impl ImportEngine {
 /// What the first pass found.
 struct Scan {
     rows: u64,
-    repeated: HashMap<Phone, Vec<u64>>,
+    repeated: PhoneMap<Vec<u64>>,
 }
 
 fn read_headers(record: &Record) -> Result<Vec<String>, FileError> {

@@ -114,7 +114,8 @@ impl UpdatePolicy {
         self
     }
 
-    fn attribute_policy(&self, attribute: &Attribute) -> FieldPolicy {
+    /// The policy of one attribute column.
+    pub(crate) fn attribute_policy(&self, attribute: &Attribute) -> FieldPolicy {
         self.attribute
             .get(attribute.as_str())
             .copied()
@@ -135,20 +136,17 @@ impl UpdatePolicy {
             update.first_message,
             self.first_message,
         );
-        let changes = update
-            .attributes
-            .into_iter()
-            .filter_map(|(attribute, cell)| {
-                let policy = self.attribute_policy(&attribute);
-                match cell {
-                    Cell::Set(value) => Some((attribute, Some(value))),
-                    cell if clears(&cell, policy) => Some((attribute, None)),
-                    _ => None,
-                }
-            });
-        // One rebuild of the attributes for the whole row.
-        let changes: SmallVec<[_; 8]> = changes.collect();
-        if !changes.is_empty() {
+        if contact.attributes.is_empty() {
+            // A new contact (the common case) takes the row's values as they are.
+            contact.attributes = update.attributes;
+        } else if !update.attributes.is_empty() || !update.cleared.is_empty() {
+            // One rebuild of the attributes for the whole row.
+            let set = update
+                .attributes
+                .iter()
+                .map(|(name, value)| (name.clone(), Some(value.to_owned())));
+            let cleared = update.cleared.into_iter().map(|name| (name, None));
+            let changes: SmallVec<[_; 8]> = set.chain(cleared).collect();
             contact.attributes.update(changes);
         }
     }
@@ -172,16 +170,8 @@ impl UpdatePolicy {
     fn merge<T>(&self, slot: &mut Option<T>, cell: Cell<T>, policy: FieldPolicy) {
         match cell {
             Cell::Set(value) => *slot = Some(value),
-            cell if clears(&cell, policy) => *slot = None,
+            cell if cell.clears(policy) => *slot = None,
             _ => {}
         }
     }
-}
-
-/// Whether `cell` clears the stored value under `policy`.
-fn clears<T>(cell: &Cell<T>, policy: FieldPolicy) -> bool {
-    matches!(
-        (cell, policy),
-        (Cell::Empty, FieldPolicy::Overwrite) | (Cell::Clear, FieldPolicy::ClearOnToken)
-    )
 }

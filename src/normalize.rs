@@ -1,9 +1,12 @@
 //! One CSV row to one normalized contact update, or to a failure.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use smallvec::SmallVec;
 
 use crate::catalog::Catalog;
-use crate::contact::{Attribute, Tag, Tags, normalize_name};
+use crate::contact::{Attribute, Attributes, Tag, Tags, normalize_name};
 use crate::mapping::Columns;
 use crate::merge::{FieldPolicy, UpdatePolicy};
 use crate::phone::{Phone, PhoneError, PhoneNormalizer};
@@ -24,6 +27,16 @@ pub(crate) enum Cell<T> {
 }
 
 impl<T> Cell<T> {
+    /// The cell with its value mapped.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Cell<U> {
+        match self {
+            Cell::Absent => Cell::Absent,
+            Cell::Empty => Cell::Empty,
+            Cell::Clear => Cell::Clear,
+            Cell::Set(value) => Cell::Set(f(value)),
+        }
+    }
+
     /// The cell without its value: `Set(())` for a value.
     pub fn kind(&self) -> Cell<()> {
         match self {
@@ -32,6 +45,16 @@ impl<T> Cell<T> {
             Cell::Clear => Cell::Clear,
             Cell::Set(_) => Cell::Set(()),
         }
+    }
+
+    /// Whether this cell clears the stored value under `policy`: an empty
+    /// cell under [`FieldPolicy::Overwrite`], the clear token under
+    /// [`FieldPolicy::ClearOnToken`].
+    pub fn clears(&self, policy: FieldPolicy) -> bool {
+        matches!(
+            (self, policy),
+            (Cell::Empty, FieldPolicy::Overwrite) | (Cell::Clear, FieldPolicy::ClearOnToken)
+        )
     }
 }
 
@@ -44,7 +67,11 @@ pub(crate) struct RowUpdate {
     pub tags: Cell<Tags>,
     pub source: Cell<String>,
     pub first_message: Cell<Tag>,
-    pub attributes: SmallVec<[(Attribute, Cell<String>); 4]>,
+    /// The attribute values the row sets, packed as a contact holds them
+    /// (so that a new contact takes them as they are).
+    pub attributes: Attributes,
+    /// The attributes the row clears, under their policies.
+    pub cleared: SmallVec<[Attribute; 2]>,
 }
 
 impl RowUpdate {
@@ -59,19 +86,56 @@ impl RowUpdate {
             source: std::mem::replace(&mut self.source, Cell::Absent),
             first_message: std::mem::replace(&mut self.first_message, Cell::Absent),
             attributes: std::mem::take(&mut self.attributes),
+            cleared: std::mem::take(&mut self.cleared),
         }
     }
 }
 
 pub(crate) struct RowNormalizer<'a> {
-    pub catalog: &'a Catalog,
-    pub columns: &'a Columns,
-    pub headers: &'a [String],
-    pub phones: PhoneNormalizer,
-    pub policy: &'a UpdatePolicy,
+    catalog: &'a Catalog,
+    columns: &'a Columns,
+    headers: &'a [String],
+    phones: PhoneNormalizer,
+    policy: &'a UpdatePolicy,
+    /// The attribute columns sorted by attribute name, with their policies.
+    attributes: Vec<(usize, Attribute, FieldPolicy)>,
+    /// Whether two columns name the same attribute (the last one wins).
+    repeated_attribute: bool,
+    /// The sets of attribute names rows have set so far, shared by their contacts.
+    name_lists: RefCell<Vec<Arc<[Attribute]>>>,
 }
 
-impl RowNormalizer<'_> {
+/// Distinct attribute name lists one normalizer shares; past it, a row's
+/// list is its own.
+const NAME_LISTS: usize = 64;
+
+impl<'a> RowNormalizer<'a> {
+    pub fn new(
+        catalog: &'a Catalog,
+        columns: &'a Columns,
+        headers: &'a [String],
+        phones: PhoneNormalizer,
+        policy: &'a UpdatePolicy,
+    ) -> RowNormalizer<'a> {
+        // By name (a stable sort keeps the column order of a repeated
+        // name), so that a row's values come out sorted, as a contact keeps them.
+        let mut attributes: Vec<_> = columns
+            .attributes
+            .iter()
+            .map(|(col, attribute)| (*col, attribute.clone(), policy.attribute_policy(attribute)))
+            .collect();
+        attributes.sort_by(|(_, a, _), (_, b, _)| a.as_str().cmp(b.as_str()));
+        RowNormalizer {
+            catalog,
+            columns,
+            headers,
+            phones,
+            policy,
+            repeated_attribute: attributes.windows(2).any(|w| w[0].1 == w[1].1),
+            attributes,
+            name_lists: RefCell::new(Vec::new()),
+        }
+    }
     /// Normalizes the record of spreadsheet row `row`, adding its warnings to `warnings`.
     pub fn normalize(
         &self,
@@ -100,7 +164,17 @@ impl RowNormalizer<'_> {
                 None,
             ));
         }
+        // Most rows are valid UTF-8 without control characters: checked
+        // once for the whole row instead of cell by cell.
+        let clean = std::str::from_utf8(record.bytes())
+            .ok()
+            .filter(|text| control_character(text).is_none());
         let cell = |column: usize| -> Result<&str, RowFailure> {
+            let whole = clean.zip(record.range(column));
+            // A field boundary inside a character needs the check per cell.
+            if let Some(text) = whole.and_then(|(text, range)| text.get(range)) {
+                return Ok(read_cell(text));
+            }
             let bytes = record.field(column).unwrap_or_default();
             let text = std::str::from_utf8(bytes).map_err(|_| {
                 let message = format!(
@@ -109,10 +183,7 @@ impl RowNormalizer<'_> {
                 );
                 fail(FailureCode::InvalidUtf8, message, Some(column))
             })?;
-            if let Some(c) = text
-                .chars()
-                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-            {
+            if let Some(c) = control_character(text) {
                 let message = format!(
                     "the {:?} cell contains the control character U+{:04X}; the file may be damaged or not a text CSV",
                     self.headers[column], c as u32
@@ -147,7 +218,8 @@ impl RowNormalizer<'_> {
             tags: Cell::Absent,
             source: Cell::Absent,
             first_message: Cell::Absent,
-            attributes: SmallVec::new(),
+            attributes: Attributes::new(),
+            cleared: SmallVec::new(),
         };
         let mut warn = |column: usize, code, message| {
             warnings.push(Warning {
@@ -161,25 +233,55 @@ impl RowNormalizer<'_> {
             update.tags = self.tags(cell(col)?, |m| warn(col, WarningCode::UnknownTag, m));
         }
         if let Some(col) = cols.source {
-            update.source = self.text(cell(col)?, self.policy.source);
+            update.source = self.text(cell(col)?, self.policy.source).map(str::to_owned);
         }
         if let Some(col) = cols.first_message {
             update.first_message = self.first_message(cell(col)?, |m| {
                 warn(col, WarningCode::InvalidFirstMessage, m)
             });
         }
-        for (col, attribute) in &cols.attributes {
-            let policy = self
-                .policy
-                .attribute
-                .get(attribute.as_str())
-                .copied()
-                .unwrap_or(self.policy.attributes);
-            update
-                .attributes
-                .push((attribute.clone(), self.text(cell(*col)?, policy)));
+        // The last column wins when two name the same attribute.
+        let mut set: SmallVec<[(&Attribute, &str); 8]> = SmallVec::new();
+        for (col, attribute, policy) in &self.attributes {
+            let policy = *policy;
+            let cell = self.text(cell(*col)?, policy);
+            if !matches!(cell, Cell::Set(_)) && !cell.clears(policy) {
+                continue;
+            }
+            if self.repeated_attribute {
+                set.retain(|(a, _)| *a != attribute);
+                update.cleared.retain(|a| a != attribute);
+            }
+            match cell {
+                Cell::Set(value) => set.push((attribute, value)),
+                _ => update.cleared.push(attribute.clone()),
+            }
         }
+        update.attributes = self.attributes(&set);
         Ok(update)
+    }
+
+    /// The values a row sets (sorted by name, each name once), with a name
+    /// list shared by every row that sets the same attributes.
+    fn attributes(&self, set: &[(&Attribute, &str)]) -> Attributes {
+        if set.is_empty() {
+            return Attributes::new();
+        }
+        let mut lists = self.name_lists.borrow_mut();
+        let same = |list: &&Arc<[Attribute]>| {
+            list.len() == set.len() && list.iter().zip(set).all(|(a, (b, _))| a == *b)
+        };
+        let names = match lists.iter().find(same) {
+            Some(names) => names.clone(),
+            None => {
+                let names: Arc<[Attribute]> = set.iter().map(|(name, _)| (*name).clone()).collect();
+                if lists.len() < NAME_LISTS {
+                    lists.push(names.clone());
+                }
+                names
+            }
+        };
+        Attributes::with_names(names, set.iter().map(|(_, value)| *value))
     }
 
     /// The name from the Name column, or from First Name and Last Name
@@ -216,13 +318,13 @@ impl RowNormalizer<'_> {
         )
     }
 
-    fn text(&self, text: &str, policy: FieldPolicy) -> Cell<String> {
+    fn text<'t>(&self, text: &'t str, policy: FieldPolicy) -> Cell<&'t str> {
         if text.is_empty() {
             Cell::Empty
         } else if policy == FieldPolicy::ClearOnToken && text == self.policy.clear_token {
             Cell::Clear
         } else {
-            Cell::Set(text.to_owned())
+            Cell::Set(text)
         }
     }
 
@@ -284,12 +386,49 @@ impl RowNormalizer<'_> {
     }
 }
 
+/// The first control character (Unicode category Cc) in `text` other than
+/// tab, line feed and carriage return: C0 and DEL are single bytes, C1
+/// (U+0080 to U+009F) is 0xC2 followed by 0x80 to 0x9F.
+fn control_character(text: &str) -> Option<char> {
+    let bytes = text.as_bytes();
+    // A pass without branches first (the compiler vectorizes it): most
+    // text holds no byte that can start a control character.
+    let suspect = |chunk: &[u8]| {
+        chunk.iter().fold(false, |any, &b| {
+            any | (b < 0x20) | (b == 0x7F) | (b == 0xC2)
+        })
+    };
+    if !bytes.chunks(32).any(suspect) {
+        return None;
+    }
+    let at = bytes.iter().enumerate().position(|(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => false,
+        0..=0x1F | 0x7F => true,
+        0xC2 => matches!(bytes.get(i + 1), Some(0x80..=0x9F)),
+        _ => false,
+    })?;
+    text.get(at..)?.chars().next()
+}
+
 /// Trims whitespace and the invisible characters copy-paste leaves at the
 /// ends of a cell (zero-width space, word joiner, byte order mark).
 fn trim_cell(text: &str) -> &str {
-    text.trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
-    })
+    let trimmed = text.trim_ascii();
+    // Most cells end in printable ASCII on both sides: nothing more to trim.
+    let printable = |b: Option<&u8>| b.is_none_or(|b| b.is_ascii_graphic() || *b == b' ');
+    let bytes = trimmed.as_bytes();
+    if printable(bytes.first()) && printable(bytes.last()) {
+        return trimmed;
+    }
+    let trimmable =
+        |c: char| c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}');
+    // Names in Indian scripts start and end with letters: one look at each end.
+    let mut chars = trimmed.chars();
+    let ends = (chars.next(), chars.next_back());
+    if !ends.0.is_some_and(trimmable) && !ends.1.is_some_and(trimmable) {
+        return trimmed;
+    }
+    trimmed.trim_matches(trimmable)
 }
 
 /// The value an import reads from a cell's text: trimmed, without the

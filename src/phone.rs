@@ -73,6 +73,31 @@ impl std::hash::Hash for Phone {
     }
 }
 
+impl Phone {
+    /// The number as an integer, a smaller key for the maps that hold every
+    /// phone of a file: distinct phones have distinct keys, since E.164
+    /// digits never start with 0 and are at most 15.
+    pub(crate) fn key(&self) -> u64 {
+        let digits = self.bytes.get(1..usize::from(self.len)).unwrap_or_default();
+        digits.iter().fold(0, |key, digit| {
+            key.wrapping_mul(10)
+                .wrapping_add(u64::from(digit.wrapping_sub(b'0')))
+        })
+    }
+}
+
+/// A map keyed by [`Phone::key`]: for the maps that hold every phone of a file.
+pub(crate) type PhoneIndex<V> = std::collections::HashMap<u64, V, foldhash::fast::RandomState>;
+
+/// A map keyed by phone, with a fast seeded hasher (foldhash): an import
+/// looks a phone up several times a row.
+pub(crate) type PhoneMap<V> = std::collections::HashMap<Phone, V, foldhash::fast::RandomState>;
+
+/// An empty [`PhoneMap`] with room for `capacity` phones.
+pub(crate) fn phone_map<V>(capacity: usize) -> PhoneMap<V> {
+    PhoneMap::with_capacity_and_hasher(capacity, foldhash::fast::RandomState::default())
+}
+
 impl fmt::Debug for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)

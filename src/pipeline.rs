@@ -1,16 +1,20 @@
 //! The import on two cores: normalizing rows (pure, and most of the work)
-//! runs on a second thread, ahead of the merges and store writes, which stay
-//! on the caller's thread in file order.
+//! runs ahead of the merges and store writes, which stay on the caller's
+//! thread in file order.
 //!
-//! The caller's thread reads the records of a batch and hands them over; the
-//! normalizing thread sends the batch back; the caller's thread fetches,
-//! merges, writes and commits batches in the order they were read, exactly
-//! as the driven import (`ImportEngine::start`) does, so the result is
-//! that of a row-by-row import. A few batches are in flight at most, so
-//! memory stays bounded; their record buffers go back and forth for reuse.
+//! The caller's thread reads the records of a batch and hands them to a
+//! second thread, which normalizes them and sends the batch back. When that
+//! thread already has enough queued, the caller's thread normalizes the
+//! batch itself, so both cores stay busy whichever side is slower (reading
+//! and merging or normalizing; it depends on the file and the store). The
+//! caller's thread fetches, merges, writes and commits batches in the order
+//! they were read, exactly as the driven import (`ImportEngine::start`)
+//! does, so the result is that of a row-by-row import. A few batches are in
+//! flight at most, so memory stays bounded; their record buffers are reused.
 
+use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 
 use crate::contact::Contact;
 use crate::engine::Progress;
@@ -19,8 +23,10 @@ use crate::report::ImportReport;
 use crate::session::{Batch, BatchRows, Import, RecordBatch};
 use crate::store::ContactStore;
 
-/// Batches read ahead of the one being merged.
-const IN_FLIGHT: usize = 3;
+/// Batches queued for the normalizing thread.
+const IN_FLIGHT: usize = 2;
+/// Batches read ahead of the one being merged, wherever they are normalized.
+const AHEAD: usize = 4;
 
 /// Runs `import` into `store` to the end, calling `progress` after every batch.
 pub(crate) fn run<R, S>(
@@ -50,7 +56,14 @@ where
             .name("contact-import rows".to_owned())
             .spawn_scoped(scope, move || normalize(rows, records_in, to_merge));
         match worker {
-            Ok(_) => merge(&mut import, store, &mut progress, to_worker, batches_in)?,
+            Ok(_) => merge(
+                &mut import,
+                rows,
+                store,
+                &mut progress,
+                to_worker,
+                batches_in,
+            )?,
             // No thread to be had: the same import on this one.
             Err(_) => merge_inline(&mut import, rows, store, &mut progress)?,
         }
@@ -119,11 +132,23 @@ fn normalize(
     }
 }
 
-/// The caller's thread: reads records ahead, then merges and writes each
-/// batch as it comes back. Returning drops `to_worker`, which ends the
-/// normalizing thread.
+/// A batch read and on its way to being written, in file order.
+enum Pending {
+    /// Sent to the normalizing thread, which sends batches back in the order
+    /// it got them.
+    Sent,
+    /// Normalized on this thread, while the other was busy.
+    Here(Batch, RecordBatch),
+}
+
+/// The caller's thread: reads records ahead and hands them to the
+/// normalizing thread; when that thread has enough to do, normalizes them
+/// itself, so that both cores work however the work falls between reading,
+/// normalizing and merging. Merges and writes each batch in file order.
+/// Returning drops `to_worker`, which ends the normalizing thread.
 fn merge<R, S>(
     import: &mut Import<'_, R>,
+    rows: BatchRows<'_>,
     store: &mut S,
     progress: &mut impl FnMut(Progress),
     to_worker: SyncSender<RecordBatch>,
@@ -134,31 +159,59 @@ where
     S: ContactStore + ?Sized,
 {
     let mut spare: Vec<RecordBatch> = Vec::new();
-    let mut in_flight = 0;
+    let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut read_error = None;
+    let mut end = false;
     let mut existing: Vec<Contact> = Vec::new();
     loop {
-        while in_flight < IN_FLIGHT && read_error.is_none() {
+        let next = match pending.front() {
+            Some(Pending::Here(..)) => pending.pop_front(),
+            Some(Pending::Sent) => match batches_in.try_recv() {
+                Ok((batch, records)) => {
+                    pending.pop_front();
+                    Some(Pending::Here(batch, records))
+                }
+                Err(TryRecvError::Empty) => None,
+                // The normalizing thread panicked; the scope re-raises it.
+                Err(TryRecvError::Disconnected) => break,
+            },
+            None => None,
+        };
+        if let Some(Pending::Here(batch, records)) = next {
+            let done = records.progress;
+            spare.push(records);
+            write(import, store, &mut existing, batch)?;
+            progress(done);
+            continue;
+        }
+        if !end && read_error.is_none() && pending.len() < AHEAD {
             let mut records = spare.pop().unwrap_or_default();
             match import.read_records(&mut records) {
-                Ok(true) if to_worker.send(records).is_ok() => in_flight += 1,
-                Ok(_) => break,
+                Ok(true) => match to_worker.try_send(records) {
+                    Ok(()) => pending.push_back(Pending::Sent),
+                    Err(TrySendError::Full(records) | TrySendError::Disconnected(records)) => {
+                        let batch = rows.normalize(&records);
+                        pending.push_back(Pending::Here(batch, records));
+                    }
+                },
+                Ok(false) => end = true,
                 // The batches read before the error are written first, as a
                 // batch-by-batch import would have.
                 Err(error) => read_error = Some(error),
             }
+            continue;
         }
-        if in_flight == 0 {
+        if pending.is_empty() {
             break;
         }
-        let Ok((batch, records)) = batches_in.recv() else {
-            break; // The normalizing thread panicked; the scope re-raises it.
-        };
-        in_flight -= 1;
-        let done = records.progress;
-        spare.push(records);
-        write(import, store, &mut existing, batch)?;
-        progress(done);
+        // Nothing to read, the next batch is the other thread's: wait for it.
+        match batches_in.recv() {
+            Ok((batch, records)) => {
+                pending.pop_front();
+                pending.push_front(Pending::Here(batch, records));
+            }
+            Err(_) => break,
+        }
     }
     match read_error {
         Some(error) => Err(import.read_failed_ref(error)),

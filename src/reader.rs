@@ -19,11 +19,14 @@ use memchr::{memchr, memchr_iter, memchr2};
 const BUFFER: usize = 64 * 1024;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// One record: its fields' bytes back to back, and where each field ends.
+/// One record: its fields' bytes, and where each field ends.
 #[derive(Debug, Default)]
 pub(crate) struct Record {
     data: Vec<u8>,
     ends: Vec<usize>,
+    /// Bytes between two fields in `data`: 1 when a plain line is kept
+    /// whole with its delimiters, 0 when csv-core wrote the fields back to back.
+    gap: usize,
     len: usize,
     too_large: bool,
 }
@@ -41,11 +44,30 @@ impl Record {
 
     /// The bytes of field `i`.
     pub fn field(&self, i: usize) -> Option<&[u8]> {
+        self.data.get(self.range(i)?)
+    }
+
+    /// Where field `i` is in [`bytes`](Self::bytes).
+    pub fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
         if self.too_large || i >= self.len {
             return None;
         }
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.data[start..self.ends[i]])
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends[i - 1] + self.gap
+        };
+        Some(start..self.ends[i])
+    }
+
+    /// Every field's bytes (with the delimiters between them, for a row
+    /// read without csv-core).
+    pub fn bytes(&self) -> &[u8] {
+        let end = match self.len.checked_sub(1) {
+            Some(last) if !self.too_large => self.ends[last],
+            _ => 0,
+        };
+        &self.data[..end]
     }
 
     /// True for a row whose cells are all blank, as a spreadsheet writes an
@@ -128,6 +150,11 @@ impl<R: Read> RecordReader<R> {
             return Ok(true);
         }
         record.too_large = false;
+        record.gap = 0;
+        // A plain line may have left the buffers larger than the limits,
+        // which csv-core's rows must meet.
+        record.data.truncate(self.max_row_bytes.saturating_add(1));
+        record.ends.truncate(self.max_fields);
         let (mut out, mut nends) = (0, 0);
         loop {
             if self.pos == self.cap && !self.eof {
@@ -201,26 +228,24 @@ impl<R: Read> RecordReader<R> {
             return false;
         };
         let line = &self.buf[self.pos + start..self.pos + start + end];
-        let fields = memchr_iter(self.delimiter, line).count() + 1;
+        // The line is kept whole, delimiters included: one copy, and the
+        // field ends found in one pass.
+        record.ends.clear();
+        let mut fields = 1;
+        for at in memchr_iter(self.delimiter, line) {
+            if record.ends.len() < self.max_fields {
+                record.ends.push(at);
+            }
+            fields += 1;
+        }
+        record.ends.push(line.len());
         let bytes = line.len() + 1 - fields;
         record.too_large = bytes > self.max_row_bytes || fields > self.max_fields;
         record.len = fields;
+        record.gap = 1;
+        record.data.clear();
         if !record.too_large {
-            if record.data.len() < bytes {
-                record.data.resize(bytes, 0);
-            }
-            if record.ends.len() < fields {
-                record.ends.resize(fields, 0);
-            }
-            let (mut from, mut out) = (0, 0);
-            let ends = memchr_iter(self.delimiter, line).chain([line.len()]);
-            for (to, slot) in ends.zip(record.ends.iter_mut()) {
-                let field = &line[from..to];
-                record.data[out..out + field.len()].copy_from_slice(field);
-                out += field.len();
-                *slot = out;
-                from = to + 1;
-            }
+            record.data.extend_from_slice(line);
         }
         self.pos += start + end + 1;
         true

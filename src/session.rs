@@ -11,7 +11,7 @@ use crate::error::ImportError;
 use crate::mapping::Columns;
 use crate::merge::FieldPolicy;
 use crate::normalize::{Cell, RowNormalizer, RowUpdate};
-use crate::phone::{Phone, PhoneNormalizer};
+use crate::phone::{Phone, PhoneIndex, PhoneMap, PhoneNormalizer, phone_map};
 use crate::plan::{self, PlannedRow, RowOutcome};
 use crate::reader::{Input, Record, RecordReader};
 use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning};
@@ -52,15 +52,18 @@ impl Batch {
     }
 }
 
-/// What the import knows of one phone of the file.
-#[derive(Debug, Default)]
+/// What the import knows of one phone of the file (small: the import
+/// keeps one for every phone of the file).
+#[derive(Debug)]
 struct PhoneSeen {
     first_row: u64,
-    /// Where in `report.duplicates` (u32: this map holds every phone of the file).
-    duplicate: Option<u32>,
+    /// Where in `report.duplicates`; `NOT_LISTED` until the phone repeats.
+    duplicate: u32,
     added: bool,
     listed_updated: bool,
 }
+
+const NOT_LISTED: u32 = u32::MAX;
 
 /// An import in progress, driven batch by batch (see [`ImportEngine::start`]).
 pub struct Import<'e, R: Read> {
@@ -72,9 +75,9 @@ pub struct Import<'e, R: Read> {
     pub(crate) report: ImportReport,
     /// Phones that several rows share, with their rows (from the first
     /// pass; only when the duplicate policy or a plan needs it).
-    pub(crate) repeated: HashMap<Phone, Vec<u64>>,
+    pub(crate) repeated: PhoneMap<Vec<u64>>,
     pub(crate) now: Timestamp,
-    seen: HashMap<Phone, PhoneSeen>,
+    seen: PhoneIndex<PhoneSeen>,
     /// Records of the last batch, kept for their buffers.
     records: RecordBatch,
 }
@@ -86,7 +89,7 @@ impl<'e, R: Read> Import<'e, R> {
         columns: Columns,
         report: ImportReport,
         total_rows: u64,
-        repeated: HashMap<Phone, Vec<u64>>,
+        repeated: PhoneMap<Vec<u64>>,
     ) -> Import<'e, R> {
         Import {
             engine,
@@ -99,7 +102,10 @@ impl<'e, R: Read> Import<'e, R> {
             now: engine.clock.now(),
             // Sized for the file up front: growing it at 200,000 phones
             // would hold the old and the new table at once.
-            seen: HashMap::with_capacity(usize::try_from(total_rows).unwrap_or(0).min(1 << 22)),
+            seen: PhoneIndex::with_capacity_and_hasher(
+                usize::try_from(total_rows).unwrap_or(0).min(1 << 22),
+                Default::default(),
+            ),
             records: RecordBatch::default(),
         }
     }
@@ -214,12 +220,12 @@ impl<'e, R: Read> Import<'e, R> {
         take: bool,
         mut observe: impl FnMut(&RowUpdate, Option<&Contact>, &Contact),
     ) -> Vec<(Contact, bool)> {
-        let mut stored: HashMap<Phone, Contact> =
-            existing.into_iter().map(|c| (c.phone, c)).collect();
+        let mut stored: PhoneMap<Contact> = phone_map(0);
+        stored.extend(existing.into_iter().map(|c| (c.phone, c)));
         let policy = &self.engine.options.update;
         // Per phone: the contact, whether the store had it, whether a row changed it.
         let mut merged: Vec<(Contact, bool, bool)> = Vec::with_capacity(batch.phones.len());
-        let mut index: HashMap<Phone, usize> = HashMap::with_capacity(batch.phones.len());
+        let mut index: PhoneMap<usize> = phone_map(batch.phones.len());
         for entry in &mut batch.entries {
             let Entry::Update { update, outcome } = entry else {
                 continue;
@@ -396,22 +402,24 @@ impl<'e, R: Read> Import<'e, R> {
 /// Remembers that `row` has `phone`, listing the rows of repeated
 /// phones; returns what is known of the phone (one lookup a row).
 fn note_phone<'a>(
-    seen: &'a mut HashMap<Phone, PhoneSeen>,
+    seen: &'a mut PhoneIndex<PhoneSeen>,
     duplicates: &mut Vec<DuplicatePhone>,
     phone: Phone,
     row: u64,
 ) -> &'a mut PhoneSeen {
-    match seen.entry(phone) {
+    match seen.entry(phone.key()) {
         std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(PhoneSeen {
             first_row: row,
-            ..PhoneSeen::default()
+            duplicate: NOT_LISTED,
+            added: false,
+            listed_updated: false,
         }),
         std::collections::hash_map::Entry::Occupied(occupied) => {
             let seen = occupied.into_mut();
-            match seen.duplicate.and_then(|i| duplicates.get_mut(i as usize)) {
+            match duplicates.get_mut(seen.duplicate as usize) {
                 Some(duplicate) => duplicate.rows.push(row),
                 None => {
-                    seen.duplicate = u32::try_from(duplicates.len()).ok();
+                    seen.duplicate = u32::try_from(duplicates.len()).unwrap_or(NOT_LISTED);
                     duplicates.push(DuplicatePhone {
                         phone,
                         rows: vec![seen.first_row, row],
@@ -473,20 +481,20 @@ pub(crate) struct BatchRows<'a> {
     pub engine: &'a ImportEngine,
     pub columns: &'a Columns,
     pub headers: &'a [String],
-    pub repeated: &'a HashMap<Phone, Vec<u64>>,
+    pub repeated: &'a PhoneMap<Vec<u64>>,
 }
 
 impl BatchRows<'_> {
     /// Normalizes `records` into a batch.
     pub fn normalize(&self, records: &RecordBatch) -> Batch {
         let engine = self.engine;
-        let normalizer = RowNormalizer {
-            catalog: &engine.catalog,
-            columns: self.columns,
-            headers: self.headers,
-            phones: PhoneNormalizer::new(engine.options.region),
-            policy: &engine.options.update,
-        };
+        let normalizer = RowNormalizer::new(
+            &engine.catalog,
+            self.columns,
+            self.headers,
+            PhoneNormalizer::new(engine.options.region),
+            &engine.options.update,
+        );
         let rows = &records.rows[..records.len];
         let mut batch = Batch {
             entries: Vec::with_capacity(rows.len()),
@@ -494,7 +502,7 @@ impl BatchRows<'_> {
             phones: Vec::with_capacity(rows.len()),
             last_row: rows.last().map_or(0, |(row, _)| *row),
         };
-        let mut in_batch = HashMap::with_capacity(rows.len());
+        let mut in_batch = phone_map(rows.len());
         for (row, record) in rows {
             let row = *row;
             let entry = match normalizer.normalize(row, record, &mut batch.warnings) {
@@ -534,7 +542,7 @@ impl BatchRows<'_> {
 
 /// Why the duplicate policy does not take this row, if it does not.
 fn duplicate_failure(
-    repeated: &HashMap<Phone, Vec<u64>>,
+    repeated: &PhoneMap<Vec<u64>>,
     policy: DuplicatePolicy,
     update: &RowUpdate,
 ) -> Option<String> {

@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::ops::ControlFlow;
 
@@ -6,7 +5,7 @@ use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
-use crate::phone::Phone;
+use crate::phone::{Phone, PhoneIndex};
 use crate::store::{ContactScan, ContactStore};
 
 /// A contact book in memory: the embedded default, and the reference every
@@ -25,7 +24,7 @@ pub struct MemoryStore {
     // a hash map of whole contacts would spread 200,000 of them over a table
     // a third larger, and one growing vector would briefly hold two copies.
     chunks: Vec<Vec<Contact>>,
-    index: HashMap<Phone, u32>,
+    index: PhoneIndex<u32>,
     catalog: Catalog,
     imports: Vec<ImportRecord>,
 }
@@ -51,7 +50,7 @@ impl MemoryStore {
 
     /// The contact stored under `phone`.
     pub fn contact(&self, phone: &Phone) -> Option<&Contact> {
-        let i = usize::try_from(*self.index.get(phone)?).ok()?;
+        let i = usize::try_from(*self.index.get(&phone.key())?).ok()?;
         self.chunks.get(i / CHUNK)?.get(i % CHUNK)
     }
 
@@ -68,15 +67,20 @@ impl MemoryStore {
     /// replaces every field.
     pub fn insert(&mut self, contact: Contact) {
         let next = u32::try_from(self.index.len()).unwrap_or(u32::MAX);
-        let i = *self.index.entry(contact.phone).or_insert(next) as usize;
-        if let Some(stored) = self
-            .chunks
-            .get_mut(i / CHUNK)
-            .and_then(|c| c.get_mut(i % CHUNK))
-        {
-            *stored = contact;
-            return;
+        let i = *self.index.entry(contact.phone.key()).or_insert(next);
+        match self.slot(i) {
+            Some(stored) => *stored = contact,
+            None => self.push(contact),
         }
+    }
+
+    fn slot(&mut self, i: u32) -> Option<&mut Contact> {
+        let i = usize::try_from(i).ok()?;
+        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
+    }
+
+    /// Stores a contact whose phone was just indexed at the end.
+    fn push(&mut self, contact: Contact) {
         match self.chunks.last_mut() {
             Some(chunk) if chunk.len() < CHUNK => chunk.push(contact),
             _ => {
@@ -103,12 +107,16 @@ impl ContactStore for MemoryStore {
     fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Infallible> {
         self.index.reserve(contacts.len());
         for mut contact in contacts {
-            if let Some(stored) = self.contact(&contact.phone) {
+            let next = u32::try_from(self.index.len()).unwrap_or(u32::MAX);
+            let i = *self.index.entry(contact.phone.key()).or_insert(next);
+            if let Some(stored) = self.slot(i).filter(|_| i != next) {
                 contact.created_at = stored.created_at;
                 contact.last_active = stored.last_active;
                 contact.state = stored.state;
+                *stored = contact;
+                continue;
             }
-            self.insert(contact);
+            self.push(contact);
         }
         Ok(())
     }

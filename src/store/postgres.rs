@@ -1,6 +1,5 @@
 //! [`PostgresStore`]: a contact book in PostgreSQL (feature `postgres`).
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::time::SystemTime;
 
@@ -13,7 +12,7 @@ use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
-use crate::phone::Phone;
+use crate::phone::{Phone, PhoneMap, phone_map};
 use crate::store::codec::{
     ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
@@ -256,7 +255,7 @@ fn contact_from_row(row: &Row) -> Result<Contact, PostgresError> {
 /// last_active and state (an update keeps those). One statement cannot
 /// touch a row twice.
 fn merge_duplicates(contacts: Vec<Contact>) -> Vec<Contact> {
-    let mut index: HashMap<Phone, usize> = HashMap::with_capacity(contacts.len());
+    let mut index: PhoneMap<usize> = phone_map(contacts.len());
     let mut merged: Vec<Contact> = Vec::with_capacity(contacts.len());
     for contact in contacts {
         match index.get(&contact.phone).and_then(|&i| merged.get_mut(i)) {
