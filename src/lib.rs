@@ -91,6 +91,7 @@ mod numbering_plan;
 pub mod phone;
 mod pipeline;
 pub mod plan;
+mod plan_metadata;
 mod reader;
 pub mod report;
 mod session;

@@ -6,7 +6,8 @@
 //! text on each call. This module applies the same steps to `+` and digits
 //! (country code, national prefix, the region's number patterns) with the
 //! metadata's patterns compiled once per region into our own [`Regex`]es.
-//! The metadata stays the crate's (`phonenumber::metadata::DATABASE`); only
+//! The metadata stays the crate's (`phonenumber::metadata::DATABASE`), copied
+//! at build time into [`plan_metadata`](crate::plan_metadata)'s tables; only
 //! the matching is ours. The steps mirror phonenumber 0.3.10
 //! (`parser::parse_with` with no region, `validator::is_valid_with`), quirks
 //! included, so that both agree on every number: `tests/phone.rs` checks that
@@ -17,9 +18,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-use phonenumber::Metadata;
-use phonenumber::metadata::{DATABASE, Descriptor};
 use regex::{Regex, RegexBuilder};
+
+use crate::plan_metadata::{self, CodeRegions, DescriptorMeta, RegionMeta};
 
 /// phonenumber's bounds on a national significant number (its `consts`).
 const MIN_NATIONAL_LEN: usize = 2;
@@ -81,7 +82,7 @@ enum Regions {
 
 /// One region's metadata and its compiled patterns.
 struct Plan {
-    meta: &'static Metadata,
+    meta: &'static RegionMeta,
     patterns: OnceLock<Patterns>,
 }
 
@@ -103,10 +104,10 @@ struct Pattern {
 }
 
 impl Pattern {
-    fn new(descriptor: &'static Descriptor) -> Pattern {
+    fn new(descriptor: &'static DescriptorMeta) -> Pattern {
         Pattern {
-            at_start: anchored(descriptor.national_number().as_str()),
-            lengths: descriptor.possible_length(),
+            at_start: anchored(descriptor.national_number),
+            lengths: descriptor.possible_length,
         }
     }
 
@@ -145,7 +146,7 @@ fn anchored(pattern: &str) -> Option<Regex> {
 }
 
 impl Plan {
-    fn new(meta: &'static Metadata) -> Plan {
+    fn new(meta: &'static RegionMeta) -> Plan {
         Plan {
             meta,
             patterns: OnceLock::new(),
@@ -153,32 +154,11 @@ impl Plan {
     }
 
     fn patterns(&self) -> &Patterns {
-        self.patterns.get_or_init(|| {
-            let d = self.meta.descriptors();
-            let types = [
-                d.premium_rate(),
-                d.toll_free(),
-                d.shared_cost(),
-                d.voip(),
-                d.personal_number(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-                d.fixed_line(),
-                d.mobile(),
-            ];
-            Patterns {
-                general: Pattern::new(d.general()),
-                types: types.into_iter().flatten().map(Pattern::new).collect(),
-                leading_digits: self
-                    .meta
-                    .leading_digits()
-                    .and_then(|re| anchored(re.as_str())),
-                prefix_for_parsing: self
-                    .meta
-                    .national_prefix_for_parsing()
-                    .and_then(|re| compile(re.as_str())),
-            }
+        self.patterns.get_or_init(|| Patterns {
+            general: Pattern::new(&self.meta.general),
+            types: self.meta.types.iter().map(Pattern::new).collect(),
+            leading_digits: self.meta.leading_digits.and_then(anchored),
+            prefix_for_parsing: self.meta.national_prefix_for_parsing.and_then(compile),
         })
     }
 
@@ -193,7 +173,7 @@ impl Plan {
     fn strip_prefix_for_parsing<'a>(&self, national: Cow<'a, str>) -> Cow<'a, str> {
         let patterns = self.patterns();
         let Some(parsing) = &patterns.prefix_for_parsing else {
-            return match self.meta.national_prefix() {
+            return match self.meta.national_prefix {
                 Some(prefix) => strip(national, prefix),
                 None => national,
             };
@@ -205,7 +185,7 @@ impl Plan {
         let Some((end, has_last_group)) = found else {
             return national;
         };
-        match self.meta.national_prefix_transform_rule() {
+        match self.meta.national_prefix_transform_rule {
             Some(rule) if has_last_group => {
                 let transformed = parsing.replace(&national, rule).into_owned();
                 // phonenumber keeps the number when it matched the general
@@ -227,12 +207,12 @@ impl Plan {
     /// lengths, so this never holds today; it is kept so that newer data
     /// cannot make the two disagree.)
     fn too_short(&self, len: usize) -> bool {
-        let general = self.meta.descriptors().general();
-        let Some(&minimum) = general.possible_length().first() else {
+        let general = &self.meta.general;
+        let Some(&minimum) = general.possible_length.first() else {
             return false;
         };
         let len = u16::try_from(len).unwrap_or(u16::MAX);
-        !general.possible_local_length().contains(&len) && len < minimum
+        !general.possible_local_length.contains(&len) && len < minimum
     }
 }
 
@@ -262,7 +242,7 @@ impl Regions {
                     Some(leading) => leading.is_match(national),
                     // A region whose leading-digits pattern does not compile
                     // is skipped, as a mismatch would be.
-                    None if plan.meta.leading_digits().is_some() => false,
+                    None if plan.meta.leading_digits.is_some() => false,
                     None => plan.has_type(national),
                 }
             }),
@@ -271,42 +251,26 @@ impl Regions {
 }
 
 impl NumberingPlans {
-    /// The plans, built from phonenumber's database on first use (the
-    /// database itself takes tens of milliseconds to load).
+    /// The plans, built from the metadata tables on first use (cheap: a
+    /// region's patterns are compiled when a number first needs them).
     pub fn get() -> &'static NumberingPlans {
         static PLANS: OnceLock<NumberingPlans> = OnceLock::new();
         PLANS.get_or_init(NumberingPlans::load)
     }
 
     fn load() -> NumberingPlans {
-        let db = &*DATABASE;
-        let mut codes = HashMap::new();
-        for code in 1..=999u16 {
-            let Some(ids) = db.region(&code) else {
-                continue;
-            };
-            let regions = match ids.as_slice() {
-                // Non-geographic entities ("001") are looked up by code.
-                ["001"] => Regions::One(
-                    db.by_code(&code)
-                        .and_then(|m| m.into_iter().next())
-                        .map(Plan::new),
-                ),
-                [id] => Regions::One(
-                    id.parse::<phonenumber::country::Id>()
-                        .ok()
-                        .and_then(|_| db.by_id(*id))
-                        .map(Plan::new),
-                ),
-                ids => Regions::Many(
-                    ids.iter()
-                        .filter_map(|id| db.by_id(*id))
-                        .map(Plan::new)
-                        .collect(),
-                ),
-            };
-            codes.insert(code, regions);
-        }
+        let codes = plan_metadata::codes()
+            .iter()
+            .map(|(code, regions)| {
+                let regions = match regions {
+                    CodeRegions::One(region) => Regions::One(region.map(Plan::new)),
+                    CodeRegions::Many(regions) => {
+                        Regions::Many(regions.iter().map(Plan::new).collect())
+                    }
+                };
+                (*code, regions)
+            })
+            .collect();
         NumberingPlans { codes }
     }
 
@@ -329,7 +293,7 @@ impl NumberingPlans {
         let mut national = Cow::Borrowed(rest);
         if let Some(plan) = regions.source_for(rest.trim_start_matches('0')) {
             let stripped = plan.strip_prefix_for_parsing(national.clone());
-            let stripped = match plan.meta.national_prefix() {
+            let stripped = match plan.meta.national_prefix {
                 Some(prefix) => strip(stripped, prefix),
                 None => stripped,
             };

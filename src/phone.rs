@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 
 use crate::numbering_plan::NumberingPlans;
+use crate::plan_metadata;
 
 /// A valid phone number in E.164 form (`+` and up to 15 digits), such as
 /// `+919876543452`. It is the unique key of a contact.
@@ -186,13 +187,8 @@ impl FromStr for Region {
         let unknown =
             || format!("unknown region {code:?}: expected an ISO 3166 code such as IN or US");
         let id: country::Id = upper.parse().map_err(|_| unknown())?;
-        let meta = phonenumber::metadata::DATABASE
-            .by_id(id.as_ref())
-            .ok_or_else(unknown)?;
-        Ok(Region {
-            id,
-            code: meta.country_code(),
-        })
+        let code = plan_metadata::country_code(id.as_ref()).ok_or_else(unknown)?;
+        Ok(Region { id, code })
     }
 }
 
@@ -222,6 +218,12 @@ pub struct PhoneNormalizer {
 
 impl PhoneNormalizer {
     /// A normalizer for numbers that lack a country code in `region`.
+    ///
+    /// With a region other than India, such numbers go through the
+    /// phonenumber crate's parser (it knows every region's trunk and
+    /// international prefixes), which loads the crate's whole metadata
+    /// database the first time, once per process: tens of milliseconds and
+    /// a few MiB. India's numbers and `+` numbers never load it.
     pub fn new(region: Region) -> PhoneNormalizer {
         PhoneNormalizer { region }
     }
@@ -282,7 +284,8 @@ impl PhoneNormalizer {
         }
         // Other regions: the crate's parser knows their national and
         // international prefixes. Letters were already refused, so its keypad
-        // mapping cannot bite here.
+        // mapping cannot bite here. (The one path that loads the crate's
+        // `DATABASE`: see `new`.)
         let parsed = phonenumber::parse(Some(self.region.id), digits)
             .map_err(|e| PhoneError::Invalid(format!("{digits} is not a phone number: {e}")))?;
         let full = format!("{}{}", parsed.code().value(), parsed.national());

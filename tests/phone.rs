@@ -20,7 +20,7 @@
 //! The engine's rules also take fewer national shapes than the crate (10
 //! digits, 0 and 10 digits, 91 and 10 digits), so only those are generated.
 
-use contact_import::{Phone, PhoneNormalizer};
+use contact_import::{Phone, PhoneNormalizer, Region};
 use phonenumber::country::Id;
 use phonenumber::metadata::{DATABASE, Descriptor};
 use proptest::prelude::*;
@@ -338,4 +338,25 @@ fn upstream_bugs_are_still_there() {
         Some("+919876522233")
     );
     assert_eq!(ours("98765abcde"), None);
+}
+
+/// A region's calling code is the one the crate's metadata gives it, for
+/// every region the crate knows, however the code is written.
+#[test]
+fn every_region_has_the_calling_code_of_the_crate() {
+    let ids = (1..=999u16).flat_map(|code| DATABASE.region(&code).unwrap_or_default());
+    let mut checked = 0;
+    for id in ids.filter(|id| id.parse::<Id>().is_ok()) {
+        let expected = DATABASE.by_id(id).map(|meta| meta.country_code());
+        for written in [id.to_owned(), id.to_lowercase(), format!(" {id} ")] {
+            let region = written.parse::<Region>().ok();
+            assert_eq!(region.map(Region::calling_code), expected, "{written:?}");
+            assert_eq!(
+                region.map(|r| r.id().as_ref().to_owned()),
+                Some(id.to_owned())
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 200, "{checked} regions");
 }
