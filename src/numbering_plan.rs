@@ -83,6 +83,9 @@ enum Regions {
 /// One region's metadata and its compiled patterns.
 struct Plan {
     meta: &'static RegionMeta,
+    /// Compiled on its own: finding the region of a number (+1 has 25)
+    /// needs only the leading digits of the regions it is not in.
+    leading_digits: OnceLock<Option<Regex>>,
     patterns: OnceLock<Patterns>,
 }
 
@@ -91,7 +94,6 @@ struct Patterns {
     /// The number types `is_valid` accepts (every type but those that
     /// phonenumber's `number_type` does not look at).
     types: Vec<Pattern>,
-    leading_digits: Option<Regex>,
     /// `national_prefix_for_parsing`, unanchored, as phonenumber uses it.
     prefix_for_parsing: Option<Regex>,
 }
@@ -149,6 +151,7 @@ impl Plan {
     fn new(meta: &'static RegionMeta) -> Plan {
         Plan {
             meta,
+            leading_digits: OnceLock::new(),
             patterns: OnceLock::new(),
         }
     }
@@ -157,9 +160,14 @@ impl Plan {
         self.patterns.get_or_init(|| Patterns {
             general: Pattern::new(&self.meta.general),
             types: self.meta.types.iter().map(Pattern::new).collect(),
-            leading_digits: self.meta.leading_digits.and_then(anchored),
             prefix_for_parsing: self.meta.national_prefix_for_parsing.and_then(compile),
         })
+    }
+
+    fn leading_digits(&self) -> Option<&Regex> {
+        self.leading_digits
+            .get_or_init(|| self.meta.leading_digits.and_then(anchored))
+            .as_ref()
     }
 
     /// phonenumber's `number_type(..) != Type::Unknown`.
@@ -238,7 +246,7 @@ impl Regions {
         match self {
             Regions::One(plan) => plan.as_ref(),
             Regions::Many(plans) => plans.iter().find(|plan| {
-                match &plan.patterns().leading_digits {
+                match plan.leading_digits() {
                     Some(leading) => leading.is_match(national),
                     // A region whose leading-digits pattern does not compile
                     // is skipped, as a mismatch would be.
