@@ -173,7 +173,9 @@ impl Plan {
     /// phonenumber's `number_type(..) != Type::Unknown`.
     fn has_type(&self, national: &str) -> bool {
         let p = self.patterns();
-        p.general.matches(national) && p.types.iter().any(|t| t.matches(national))
+        // Mobile and fixed line come last in the metadata's order and are
+        // what most numbers are: tried first (the answer is the same).
+        p.general.matches(national) && p.types.iter().rev().any(|t| t.matches(national))
     }
 
     /// phonenumber's `helper::national_number`: strips the national prefix

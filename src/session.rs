@@ -52,6 +52,15 @@ impl Batch {
     }
 }
 
+/// One phone of a batch, merged.
+pub(crate) struct Merged {
+    pub contact: Contact,
+    /// The store had the contact.
+    stored: bool,
+    /// A row of the batch changed it.
+    pub changed: bool,
+}
+
 /// What the import knows of one phone of the file (small: the import
 /// keeps one for every phone of the file).
 #[derive(Debug)]
@@ -204,8 +213,7 @@ impl<'e, R: Read> Import<'e, R> {
     ) -> Vec<Contact> {
         self.merge_observed(batch, existing, take, |_, _, _| {})
             .into_iter()
-            .filter(|(_, changed)| *changed)
-            .map(|(contact, _)| contact)
+            .filter_map(|merged| merged.changed.then_some(merged.contact))
             .collect()
     }
 
@@ -219,12 +227,11 @@ impl<'e, R: Read> Import<'e, R> {
         existing: impl IntoIterator<Item = Contact>,
         take: bool,
         mut observe: impl FnMut(&RowUpdate, Option<&Contact>, &Contact),
-    ) -> Vec<(Contact, bool)> {
+    ) -> Vec<Merged> {
         let mut stored: PhoneMap<Contact> = phone_map(0);
         stored.extend(existing.into_iter().map(|c| (c.phone, c)));
         let policy = &self.engine.options.update;
-        // Per phone: the contact, whether the store had it, whether a row changed it.
-        let mut merged: Vec<(Contact, bool, bool)> = Vec::with_capacity(batch.phones.len());
+        let mut merged: Vec<Merged> = Vec::with_capacity(batch.phones.len());
         let mut index: PhoneMap<usize> = phone_map(batch.phones.len());
         for entry in &mut batch.entries {
             let Entry::Update { update, outcome } = entry else {
@@ -237,11 +244,19 @@ impl<'e, R: Read> Import<'e, R> {
                     let is_stored = stored.is_some();
                     let contact = stored.unwrap_or_else(|| self.new_contact(update));
                     slot.insert(merged.len());
-                    merged.push((contact, is_stored, false));
+                    merged.push(Merged {
+                        contact,
+                        stored: is_stored,
+                        changed: false,
+                    });
                     (merged.len() - 1, true)
                 }
             };
-            let (contact, is_stored, changed) = &mut merged[slot];
+            let Merged {
+                contact,
+                stored: is_stored,
+                changed,
+            } = &mut merged[slot];
             let source = update.source.kind();
             let values = if take {
                 update.take_values()
@@ -271,9 +286,6 @@ impl<'e, R: Read> Import<'e, R> {
             *changed |= *outcome != RowOutcome::Unchanged;
         }
         merged
-            .into_iter()
-            .map(|(contact, _, changed)| (contact, changed))
-            .collect()
     }
 
     /// The source of an imported contact whose row gives none. A row that
@@ -322,7 +334,7 @@ impl<'e, R: Read> Import<'e, R> {
             let changes = plan::changes(before.unwrap_or(&blank), after);
             observed.insert(update.row, (changes, after.clone()));
         });
-        let contacts = contacts.into_iter().map(|(contact, _)| contact).collect();
+        let contacts = contacts.into_iter().map(|merged| merged.contact).collect();
         let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
         for warning in &batch.warnings {
             warnings
