@@ -240,25 +240,33 @@ fn sqlite_segments_are_exactly_memory_store_segments() {
 }
 
 #[test]
-fn an_older_file_gains_the_filter_indexes() {
+fn an_older_file_is_migrated_keeping_its_contacts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.db");
     drop(SqliteStore::open(&path).unwrap());
-    // A file as the first schema version left it.
+    // The contacts table as the first schema version left it, with a contact.
     let old = contact_import::rusqlite::Connection::open(&path).unwrap();
     old.execute_batch(
-        "DROP INDEX contacts_source; DROP INDEX contacts_first_message; DROP INDEX contacts_state;
-         DROP INDEX contacts_created_at; DROP INDEX contacts_last_active; PRAGMA user_version = 1;",
+        "DROP TABLE contacts;
+         CREATE TABLE contacts (
+             phone TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL CHECK (name <> ''),
+             tags TEXT NOT NULL DEFAULT '[]', source TEXT, first_message TEXT,
+             attributes TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL,
+             last_active INTEGER, state TEXT
+         ) WITHOUT ROWID;
+         INSERT INTO contacts VALUES ('+919876543452', 'Mohit Dua', '[\"MBA\"]', 'IMPORT', NULL,
+             '{\"City\":\"Delhi\"}', 0, NULL, NULL);
+         PRAGMA user_version = 1;",
     )
     .unwrap();
     drop(old);
 
-    let store = SqliteStore::open(&path).unwrap();
+    let mut store = SqliteStore::open(&path).unwrap();
     let version: i64 = store
         .connection()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let plan: String = store
         .connection()
         .query_row(
@@ -268,4 +276,11 @@ fn an_older_file_gains_the_filter_indexes() {
         )
         .unwrap();
     assert!(plan.contains("contacts_source"), "{plan}");
+    let phone = Phone::parse_e164("+919876543452").unwrap();
+    let mut found = Vec::new();
+    store.fetch(&[phone], &mut found).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name(), "Mohit Dua");
+    assert_eq!(found[0].attributes.get("City"), Some("Delhi"));
+    assert!(found[0].has_tag("MBA"));
 }
