@@ -188,6 +188,11 @@ impl Plan {
                 None => national,
             };
         };
+        // Most numbers do not start with the prefix: finding the leftmost
+        // match (the same as the captures' whole match) is much cheaper.
+        if parsing.find(&national).is_none_or(|m| m.start() != 0) {
+            return national;
+        }
         let found = parsing.captures(&national).and_then(|captures| {
             let whole = captures.get(0).filter(|m| m.start() == 0)?;
             Some((whole.end(), captures.get(captures.len() - 1).is_some()))
