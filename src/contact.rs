@@ -136,11 +136,11 @@ impl Attributes {
     }
 
     /// Sets (`Some`) or removes (`None`) several attributes at once; the
-    /// last change of a name wins.
+    /// last change of a name wins. Returns whether anything changed.
     pub(crate) fn update(
         &mut self,
         changes: impl IntoIterator<Item = (Attribute, Option<String>)>,
-    ) {
+    ) -> bool {
         let mut entries: SmallVec<[(Attribute, Cow<'_, str>); 8]> = self
             .iter()
             .map(|(name, value)| (name.clone(), Cow::Borrowed(value)))
@@ -160,7 +160,9 @@ impl Attributes {
         let values = entries.iter().map(|(_, value)| value.as_ref());
         let updated = Attributes::with_names(names, values);
         drop(entries);
+        let changed = updated != *self;
         *self = updated;
+        changed
     }
 
     /// Attributes with these names (sorted, all different) and their values

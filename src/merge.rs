@@ -124,20 +124,30 @@ impl UpdatePolicy {
 
     /// Merges `update` into `contact`, moving its values; `is_new` when the
     /// contact was just created. Fields the import does not own
-    /// (`created_at`, `last_active`, `state`) are never touched.
-    pub(crate) fn apply_owned(&self, contact: &mut Contact, update: RowUpdate, is_new: bool) {
+    /// (`created_at`, `last_active`, `state`) are never touched. Returns
+    /// whether the contact changed (so that nobody has to keep a copy to
+    /// compare with).
+    pub(crate) fn apply_owned(
+        &self,
+        contact: &mut Contact,
+        update: RowUpdate,
+        is_new: bool,
+    ) -> bool {
+        let mut changed = false;
         if is_new || self.name == NamePolicy::Replace {
+            changed |= contact.name() != update.name;
             contact.set_normalized_name(update.name);
         }
-        self.apply_tags(contact, update.tags);
-        self.merge(&mut contact.source, update.source, self.source);
-        self.merge(
+        changed |= self.apply_tags(contact, update.tags);
+        changed |= self.merge(&mut contact.source, update.source, self.source);
+        changed |= self.merge(
             &mut contact.first_message,
             update.first_message,
             self.first_message,
         );
         if contact.attributes.is_empty() {
             // A new contact (the common case) takes the row's values as they are.
+            changed |= !update.attributes.is_empty();
             contact.attributes = update.attributes;
         } else if !update.attributes.is_empty() || !update.cleared.is_empty() {
             // One rebuild of the attributes for the whole row.
@@ -147,11 +157,14 @@ impl UpdatePolicy {
                 .map(|(name, value)| (name.clone(), Some(value.to_owned())));
             let cleared = update.cleared.into_iter().map(|name| (name, None));
             let changes: SmallVec<[_; 8]> = set.chain(cleared).collect();
-            contact.attributes.update(changes);
+            changed |= contact.attributes.update(changes);
         }
+        changed
     }
 
-    fn apply_tags(&self, contact: &mut Contact, cell: Cell<crate::Tags>) {
+    /// Applies a Tags cell; returns whether the tags changed.
+    fn apply_tags(&self, contact: &mut Contact, cell: Cell<crate::Tags>) -> bool {
+        let before = contact.tags.len();
         match (cell, self.tags) {
             (Cell::Set(tags), TagPolicy::Add) => {
                 for tag in tags {
@@ -159,19 +172,39 @@ impl UpdatePolicy {
                         contact.tags.push(tag);
                     }
                 }
+                contact.tags.len() != before
             }
-            (Cell::Set(tags), TagPolicy::Replace) => contact.tags = tags,
-            (Cell::Set(tags), TagPolicy::Remove) => contact.tags.retain(|t| !tags.contains(t)),
-            (Cell::Empty, TagPolicy::Replace) => contact.tags.clear(),
-            (Cell::Empty | Cell::Absent | Cell::Clear, _) => {}
+            (Cell::Set(tags), TagPolicy::Replace) => {
+                let changed = contact.tags != tags;
+                contact.tags = tags;
+                changed
+            }
+            (Cell::Set(tags), TagPolicy::Remove) => {
+                contact.tags.retain(|t| !tags.contains(t));
+                contact.tags.len() != before
+            }
+            (Cell::Empty, TagPolicy::Replace) => {
+                contact.tags.clear();
+                before != 0
+            }
+            (Cell::Empty | Cell::Absent | Cell::Clear, _) => false,
         }
     }
 
-    fn merge<T>(&self, slot: &mut Option<T>, cell: Cell<T>, policy: FieldPolicy) {
-        match cell {
-            Cell::Set(value) => *slot = Some(value),
-            cell if cell.clears(policy) => *slot = None,
-            _ => {}
-        }
+    /// Applies a cell to an optional value; returns whether the value changed.
+    fn merge<T: PartialEq>(
+        &self,
+        slot: &mut Option<T>,
+        cell: Cell<T>,
+        policy: FieldPolicy,
+    ) -> bool {
+        let next = match cell {
+            Cell::Set(value) => Some(value),
+            cell if cell.clears(policy) => None,
+            _ => return false,
+        };
+        let changed = *slot != next;
+        *slot = next;
+        changed
     }
 }

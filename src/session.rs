@@ -211,22 +211,28 @@ impl<'e, R: Read> Import<'e, R> {
         existing: impl IntoIterator<Item = Contact>,
         take: bool,
     ) -> Vec<Contact> {
-        self.merge_observed(batch, existing, take, |_, _, _| {})
-            .into_iter()
-            .filter_map(|merged| merged.changed.then_some(merged.contact))
-            .collect()
+        self.merge_observed(
+            batch,
+            existing,
+            take,
+            None::<fn(&RowUpdate, Option<&Contact>, &Contact)>,
+        )
+        .into_iter()
+        .filter_map(|merged| merged.changed.then_some(merged.contact))
+        .collect()
     }
 
     /// Merges like [`merge`](Self::merge), calling `observe(update, before,
-    /// after)` for every valid row, and returns every contact of the batch
-    /// with whether a row changed it. With `take`, the rows' values are
-    /// moved into the contacts (`observe` then sees only row and phone).
+    /// after)` for every valid row when given, and returns every contact of
+    /// the batch with whether a row changed it. With `take`, the rows'
+    /// values are moved into the contacts (`observe` then sees only row and
+    /// phone). Without `observe`, no contact is copied to see what a row changed.
     pub(crate) fn merge_observed(
         &mut self,
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Contact>,
         take: bool,
-        mut observe: impl FnMut(&RowUpdate, Option<&Contact>, &Contact),
+        mut observe: Option<impl FnMut(&RowUpdate, Option<&Contact>, &Contact)>,
     ) -> Vec<Merged> {
         let mut stored: PhoneMap<Contact> = phone_map(0);
         stored.extend(existing.into_iter().map(|c| (c.phone, c)));
@@ -268,19 +274,27 @@ impl<'e, R: Read> Import<'e, R> {
                 if contact.source.is_none() && source != Cell::Clear {
                     contact.source = self.default_source();
                 }
-                observe(update, None, contact);
+                if let Some(observe) = &mut observe {
+                    observe(update, None, contact);
+                }
                 *outcome = RowOutcome::Added;
             } else {
-                let before = contact.clone();
-                policy.apply_owned(contact, values, false);
+                let mut values = values;
+                // An empty Source cell under the overwrite policy gives the
+                // default source, as it does to a new contact.
                 if source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
-                    contact.source = self.default_source();
+                    values.source = self.default_source().map_or(Cell::Empty, Cell::Set);
                 }
-                observe(update, Some(&before), contact);
-                *outcome = if *contact == before {
-                    RowOutcome::Unchanged
-                } else {
+                let before = observe.is_some().then(|| contact.clone());
+                let row_changed = policy.apply_owned(contact, values, false);
+                if let (Some(observe), Some(before)) = (&mut observe, &before) {
+                    debug_assert_eq!(row_changed, contact != before);
+                    observe(update, Some(before), contact);
+                }
+                *outcome = if row_changed {
                     RowOutcome::Updated
+                } else {
+                    RowOutcome::Unchanged
                 };
             }
             *changed |= *outcome != RowOutcome::Unchanged;
@@ -329,11 +343,12 @@ impl<'e, R: Read> Import<'e, R> {
         existing: Vec<Contact>,
     ) -> (Vec<Contact>, Vec<PlannedRow>) {
         let mut observed: HashMap<u64, (Vec<plan::FieldChange>, Contact)> = HashMap::new();
-        let contacts = self.merge_observed(batch, existing, false, |update, before, after| {
+        let observe = |update: &RowUpdate, before: Option<&Contact>, after: &Contact| {
             let blank = Contact::new(after.phone, String::new(), after.created_at);
             let changes = plan::changes(before.unwrap_or(&blank), after);
             observed.insert(update.row, (changes, after.clone()));
-        });
+        };
+        let contacts = self.merge_observed(batch, existing, false, Some(observe));
         let contacts = contacts.into_iter().map(|merged| merged.contact).collect();
         let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
         for warning in &batch.warnings {
