@@ -451,11 +451,11 @@ impl ImportEngine {
         let mut rows = 0u64;
         if !index {
             let mut reader = self.reader(source, delimiter);
-            while reader.skip(&mut record)? {
-                rows += 1;
-                if rows > self.options.max_rows + 1 {
-                    return Err(too_many());
-                }
+            // The header and one row more than the limit tell it is too many.
+            let limit = self.options.max_rows.saturating_add(2);
+            rows = reader.skip_records(&mut record, limit)?;
+            if rows > self.options.max_rows.saturating_add(1) {
+                return Err(too_many());
             }
             return Ok(Scan {
                 rows: rows.saturating_sub(1),

@@ -14,7 +14,7 @@
 use std::io::{self, Read};
 
 use csv_core::{ReadRecordResult, Reader as CoreReader, ReaderBuilder};
-use memchr::{memchr, memchr_iter, memchr2};
+use memchr::{memchr, memchr_iter, memchr2, memchr2_iter};
 
 const BUFFER: usize = 64 * 1024;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -204,6 +204,54 @@ impl<R: Read> RecordReader<R> {
             return Ok(true);
         }
         self.read(scratch)
+    }
+
+    /// Skips up to `limit` records; returns how many it skipped (fewer only
+    /// at the end of the input). For counting rows: whole lines before the
+    /// buffer's first quote are counted in one pass over their line ends.
+    pub fn skip_records(&mut self, scratch: &mut Record, limit: u64) -> io::Result<u64> {
+        let mut skipped = 0;
+        while skipped < limit {
+            if !self.started {
+                self.skip_bom()?;
+            }
+            if self.pos == self.cap && !self.eof {
+                self.fill()?;
+            }
+            let lines = self.skip_plain_lines(limit - skipped);
+            if lines > 0 {
+                skipped += lines;
+            } else if self.skip(scratch)? {
+                skipped += 1;
+            } else {
+                break;
+            }
+        }
+        Ok(skipped)
+    }
+
+    /// Skips up to `limit` whole lines of the buffer that come before its
+    /// first quote, as `skip` would one by one: a line is a record when
+    /// something comes before its end (empty lines are no records).
+    fn skip_plain_lines(&mut self, limit: u64) -> u64 {
+        if !self.plain_rows || !self.core_started {
+            return 0;
+        }
+        let input = &self.buf[self.pos..self.cap];
+        let before_quote = &input[..memchr(b'"', input).unwrap_or(input.len())];
+        let (mut lines, mut consumed) = (0, 0);
+        for at in memchr2_iter(b'\r', b'\n', before_quote) {
+            if lines == limit {
+                break;
+            }
+            // The byte before `pos` ended a record (or there is none yet).
+            if at > 0 && !matches!(before_quote[at - 1], b'\r' | b'\n') {
+                lines += 1;
+            }
+            consumed = at + 1;
+        }
+        self.pos += consumed;
+        lines
     }
 
     /// Where the next record starts and ends in the buffer (from `pos`),
@@ -447,6 +495,13 @@ mod tests {
                 skipped += 1;
             }
             prop_assert_eq!(skipped, plain.len());
+            // So does skipping in bulk, up to a limit.
+            for limit in [0, 1, 3, u64::MAX] {
+                let mut reader =
+                    RecordReader::with_buffer(&text[..], b',', max_row_bytes, 8, buffer);
+                let skipped = reader.skip_records(&mut scratch, limit).unwrap();
+                prop_assert_eq!(skipped, (plain.len() as u64).min(limit));
+            }
             // Without limits, both read what the csv crate reads.
             let records: Records = csv_crate(&text)
                 .into_iter()
