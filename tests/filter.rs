@@ -3,11 +3,10 @@
 use std::ops::ControlFlow;
 
 use contact_import::{
-    Catalog, Contact, ContactScan, Filter, ImportEngine, MemoryStore, Phone, State, Status, Tag,
+    Catalog, Contact, ContactScan, Filter, ImportEngine, MemoryStore, Phone, State, Status,
     TimeRange,
 };
 use jiff::{SignedDuration, Timestamp};
-use proptest::prelude::*;
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
@@ -361,113 +360,55 @@ fn a_filter_serializes_as_plain_json() {
 
 // ---- Properties, over random contacts and random filters ----
 
-const TAGS: [&str; 3] = ["MBA", "Finance", "Closed"];
+/// The testkit's strategies, the same a store's filtered-scan check uses.
+#[cfg(feature = "testkit")]
+mod properties {
+    use std::ops::ControlFlow;
 
-fn day(n: i64) -> Timestamp {
-    at("2024-06-01T00:00:00Z") + SignedDuration::from_hours(n * 12)
-}
+    use contact_import::testkit::{arb_contact, arb_filter};
+    use contact_import::{ContactScan, Filter, MemoryStore};
+    use proptest::prelude::*;
 
-fn arb_contact() -> impl Strategy<Value = Contact> {
-    (
-        10_000_000u32..10_000_100,
-        prop::sample::select(vec!["Mohit Dua", "PRIYA", "Straße", "राहुल", "Zoë"]),
-        prop::sample::subsequence(TAGS.to_vec(), 0..=3),
-        prop::option::of(prop::sample::select(vec!["IMPORT", "API"])),
-        prop::option::of(prop::sample::select(vec!["Delhi", "", "Pune"])),
-        0i64..6,
-        prop::option::of(0i64..6),
-        prop::option::of(prop::sample::select(vec![State::Closed, State::Requesting])),
-    )
-        .prop_map(|(n, name, tags, source, city, created, active, state)| {
-            let phone = Phone::parse_e164(&format!("+9198{n:08}")).unwrap();
-            let mut c = Contact::new(phone, name.to_owned(), day(created));
-            c.tags = tags.into_iter().map(Tag::new).collect();
-            c.first_message = c.tags.first().cloned();
-            c.source = source.map(str::to_owned);
-            if let Some(city) = city {
-                c.attributes.set("City".into(), city.to_owned());
+    proptest! {
+        #[test]
+        fn a_filtered_scan_is_the_scan_filtered_in_order(
+            contacts in prop::collection::vec(arb_contact(), 0..30),
+            filter in arb_filter(),
+        ) {
+            let mut store = MemoryStore::new();
+            for c in contacts {
+                store.insert(c);
             }
-            c.last_active = active.map(day);
-            c.state = state;
-            c
-        })
-}
-
-/// Random filters of every kind, nested: the input of the store checks.
-fn arb_filter() -> impl Strategy<Value = Filter> {
-    let tags = || prop::sample::subsequence(TAGS.to_vec(), 0..=2);
-    let range = || {
-        (prop::option::of(0i64..6), prop::option::of(0i64..6)).prop_map(|(from, to)| TimeRange {
-            from: from.map(day),
-            to: to.map(day),
-        })
-    };
-    let leaf = prop_oneof![
-        tags().prop_map(Filter::any_tag),
-        tags().prop_map(Filter::all_tags),
-        tags().prop_map(Filter::no_tag),
-        prop::sample::select(TAGS.to_vec()).prop_map(Filter::first_message),
-        prop::sample::select(vec!["IMPORT", "API"]).prop_map(Filter::source),
-        prop::sample::select(vec!["Delhi", "", "Pune"])
-            .prop_map(|v| Filter::attribute_equals("City", v)),
-        Just(Filter::attribute_set("City")),
-        Just(Filter::attribute_empty("City")),
-        prop::sample::select(vec!["", "dua", "PRI", "STRASSE", "ह", "ë"])
-            .prop_map(Filter::name_contains),
-        range().prop_map(Filter::created),
-        range().prop_map(Filter::last_active),
-        (0i64..6).prop_map(|n| Filter::status(Status::Active, day(n))),
-        (0i64..6).prop_map(|n| Filter::status(Status::Inactive, day(n))),
-        prop::option::of(Just(State::Closed)).prop_map(Filter::state),
-    ];
-    leaf.prop_recursive(3, 16, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Filter::All),
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Filter::Any),
-            inner.prop_map(|f| !f),
-        ]
-    })
-}
-
-proptest! {
-    #[test]
-    fn a_filtered_scan_is_the_scan_filtered_in_order(
-        contacts in prop::collection::vec(arb_contact(), 0..30),
-        filter in arb_filter(),
-    ) {
-        let mut store = MemoryStore::new();
-        for c in contacts {
-            store.insert(c);
+            let mut expected = Vec::new();
+            store.scan(&mut |c| {
+                if filter.matches(c) {
+                    expected.push(c.clone());
+                }
+                ControlFlow::Continue(())
+            }).unwrap();
+            let mut got = Vec::new();
+            store.scan_filtered(&filter, &mut |c| {
+                got.push(c.clone());
+                ControlFlow::Continue(())
+            }).unwrap();
+            prop_assert!(got.windows(2).all(|w| w[0].phone < w[1].phone));
+            prop_assert_eq!(store.count(&filter).unwrap(), got.len() as u64);
+            prop_assert_eq!(got, expected);
         }
-        let mut expected = Vec::new();
-        store.scan(&mut |c| {
-            if filter.matches(c) {
-                expected.push(c.clone());
-            }
-            ControlFlow::Continue(())
-        }).unwrap();
-        let mut got = Vec::new();
-        store.scan_filtered(&filter, &mut |c| {
-            got.push(c.clone());
-            ControlFlow::Continue(())
-        }).unwrap();
-        prop_assert!(got.windows(2).all(|w| w[0].phone < w[1].phone));
-        prop_assert_eq!(store.count(&filter).unwrap(), got.len() as u64);
-        prop_assert_eq!(got, expected);
-    }
 
-    #[test]
-    fn combinators_mean_and_or_not(
-        contact in arb_contact(),
-        a in arb_filter(),
-        b in arb_filter(),
-    ) {
-        let (x, y) = (a.matches(&contact), b.matches(&contact));
-        prop_assert_eq!((a.clone() & b.clone()).matches(&contact), x && y);
-        prop_assert_eq!((a.clone() | b.clone()).matches(&contact), x || y);
-        prop_assert_eq!((!a.clone()).matches(&contact), !x);
-        let json = serde_json::to_string(&a).unwrap();
-        let back: Filter = serde_json::from_str(&json).unwrap();
-        prop_assert_eq!(back, a);
+        #[test]
+        fn combinators_mean_and_or_not(
+            contact in arb_contact(),
+            a in arb_filter(),
+            b in arb_filter(),
+        ) {
+            let (x, y) = (a.matches(&contact), b.matches(&contact));
+            prop_assert_eq!((a.clone() & b.clone()).matches(&contact), x && y);
+            prop_assert_eq!((a.clone() | b.clone()).matches(&contact), x || y);
+            prop_assert_eq!((!a.clone()).matches(&contact), !x);
+            let json = serde_json::to_string(&a).unwrap();
+            let back: Filter = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(back, a);
+        }
     }
 }
