@@ -413,16 +413,20 @@ fn control_character(text: &str) -> Option<char> {
 /// Trims whitespace and the invisible characters copy-paste leaves at the
 /// ends of a cell (zero-width space, word joiner, byte order mark).
 fn trim_cell(text: &str) -> &str {
+    trim_with(text, |c| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
+}
+
+/// `text` without the whitespace and the characters `also` names at its
+/// ends. Most cells end in printable ASCII on both sides, and names in
+/// Indian scripts in letters: one look at each end tells.
+pub(crate) fn trim_with(text: &str, also: impl Fn(char) -> bool) -> &str {
     let trimmed = text.trim_ascii();
-    // Most cells end in printable ASCII on both sides: nothing more to trim.
-    let printable = |b: Option<&u8>| b.is_none_or(|b| b.is_ascii_graphic() || *b == b' ');
+    let printable = |b: Option<&u8>| b.is_none_or(u8::is_ascii_graphic);
     let bytes = trimmed.as_bytes();
     if printable(bytes.first()) && printable(bytes.last()) {
         return trimmed;
     }
-    let trimmable =
-        |c: char| c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}');
-    // Names in Indian scripts start and end with letters: one look at each end.
+    let trimmable = |c: char| c.is_whitespace() || also(c);
     let mut chars = trimmed.chars();
     let ends = (chars.next(), chars.next_back());
     if !ends.0.is_some_and(trimmable) && !ends.1.is_some_and(trimmable) {

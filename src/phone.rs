@@ -356,16 +356,9 @@ fn text(digits: &Digits) -> &str {
     std::str::from_utf8(digits).unwrap_or_default()
 }
 
-/// `str::trim`, with a shortcut for text that starts and ends in printable ASCII.
+/// `str::trim`, with the shortcut cells take.
 fn trim(text: &str) -> &str {
-    let trimmed = text.trim_ascii();
-    let printable = |b: Option<&u8>| b.is_none_or(u8::is_ascii_graphic);
-    let bytes = trimmed.as_bytes();
-    if printable(bytes.first()) && printable(bytes.last()) {
-        trimmed
-    } else {
-        trimmed.trim()
-    }
+    crate::normalize::trim_with(text, |_| false)
 }
 
 /// What [`clean`] returns, for text of ASCII digits, spaces, dashes,
