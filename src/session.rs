@@ -16,25 +16,24 @@ use crate::plan::{self, PlannedRow, RowOutcome};
 use crate::reader::{Input, Record, RecordReader};
 use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning};
 
-/// One row of a batch.
-// The large variant is the common one; boxing it would allocate per row.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-enum Entry {
-    Update {
-        update: RowUpdate,
-        outcome: RowOutcome,
-    },
-    Failure {
-        failure: RowFailure,
-        phone: Option<Phone>,
-    },
+/// One row of a batch; its values are in `Batch::updates` or its failure
+/// in `Batch::failures`, in the order of the rows. Small, so that the
+/// batch's bookkeeping does not move every row's values around.
+#[derive(Clone, Copy, Debug)]
+struct BatchRow {
+    row: u64,
+    phone: Option<Phone>,
+    /// `Failed` for a failure; for a valid row, what merging it did
+    /// (`Unchanged` until it is merged).
+    outcome: RowOutcome,
 }
 
 /// A batch of normalized rows on its way to the store.
 #[derive(Debug)]
 pub struct Batch {
-    entries: Vec<Entry>,
+    rows: Vec<BatchRow>,
+    updates: Vec<RowUpdate>,
+    failures: Vec<RowFailure>,
     warnings: Vec<Warning>,
     phones: Vec<Phone>,
     last_row: u64,
@@ -50,11 +49,20 @@ impl Batch {
     pub fn last_row(&self) -> u64 {
         self.last_row
     }
+
+    /// The valid rows with their values, in file order.
+    fn updates_mut(&mut self) -> impl Iterator<Item = (&mut BatchRow, &mut RowUpdate)> {
+        let valid = self
+            .rows
+            .iter_mut()
+            .filter(|r| r.outcome != RowOutcome::Failed);
+        valid.zip(self.updates.iter_mut())
+    }
 }
 
-/// One phone of a batch, merged.
+/// What merging a batch did to one of its phones.
+#[derive(Clone, Copy)]
 pub(crate) struct Merged {
-    pub contact: Contact,
     /// The store had the contact.
     stored: bool,
     /// A row of the batch changed it.
@@ -211,65 +219,58 @@ impl<'e, R: Read> Import<'e, R> {
         existing: impl IntoIterator<Item = Contact>,
         take: bool,
     ) -> Vec<Contact> {
-        self.merge_observed(
-            batch,
-            existing,
-            take,
-            None::<fn(&RowUpdate, Option<&Contact>, &Contact)>,
-        )
-        .into_iter()
-        .filter_map(|merged| merged.changed.then_some(merged.contact))
-        .collect()
+        let no_observer = None::<fn(&RowUpdate, Option<&Contact>, &Contact)>;
+        let (mut contacts, merged) = self.merge_observed(batch, existing, take, no_observer);
+        // Moves contacts only when an unchanged one is left out.
+        let mut changed = merged.iter().map(|m| m.changed);
+        contacts.retain(|_| changed.next().unwrap_or(false));
+        contacts
     }
 
     /// Merges like [`merge`](Self::merge), calling `observe(update, before,
     /// after)` for every valid row when given, and returns every contact of
-    /// the batch with whether a row changed it. With `take`, the rows'
-    /// values are moved into the contacts (`observe` then sees only row and
-    /// phone). Without `observe`, no contact is copied to see what a row changed.
+    /// the batch and, side by side, what the merge did to it. With `take`,
+    /// the rows' values are moved into the contacts (`observe` then sees
+    /// only row and phone). Without `observe`, no contact is copied to see
+    /// what a row changed.
     pub(crate) fn merge_observed(
         &mut self,
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Contact>,
         take: bool,
         mut observe: Option<impl FnMut(&RowUpdate, Option<&Contact>, &Contact)>,
-    ) -> Vec<Merged> {
+    ) -> (Vec<Contact>, Vec<Merged>) {
         let mut stored: PhoneMap<Contact> = phone_map(0);
         stored.extend(existing.into_iter().map(|c| (c.phone, c)));
         let policy = &self.engine.options.update;
+        let mut contacts: Vec<Contact> = Vec::with_capacity(batch.phones.len());
         let mut merged: Vec<Merged> = Vec::with_capacity(batch.phones.len());
         let mut index: PhoneMap<usize> = phone_map(batch.phones.len());
-        for entry in &mut batch.entries {
-            let Entry::Update { update, outcome } = entry else {
-                continue;
-            };
+        for (row, update) in batch.updates_mut() {
             let (slot, first_row) = match index.entry(update.phone) {
                 std::collections::hash_map::Entry::Occupied(slot) => (*slot.get(), false),
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     let stored = stored.remove(&update.phone);
-                    let is_stored = stored.is_some();
-                    let contact = stored.unwrap_or_else(|| self.new_contact(update));
-                    slot.insert(merged.len());
                     merged.push(Merged {
-                        contact,
-                        stored: is_stored,
+                        stored: stored.is_some(),
                         changed: false,
                     });
-                    (merged.len() - 1, true)
+                    contacts.push(stored.unwrap_or_else(|| self.new_contact(update)));
+                    slot.insert(contacts.len() - 1);
+                    (contacts.len() - 1, true)
                 }
             };
-            let Merged {
-                contact,
-                stored: is_stored,
-                changed,
-            } = &mut merged[slot];
+            let (Some(contact), Some(state)) = (contacts.get_mut(slot), merged.get_mut(slot))
+            else {
+                continue;
+            };
             let source = update.source.kind();
             let values = if take {
                 update.take_values()
             } else {
                 update.clone()
             };
-            if first_row && !*is_stored {
+            if first_row && !state.stored {
                 policy.apply_owned(contact, values, true);
                 if contact.source.is_none() && source != Cell::Clear {
                     contact.source = self.default_source();
@@ -277,7 +278,7 @@ impl<'e, R: Read> Import<'e, R> {
                 if let Some(observe) = &mut observe {
                     observe(update, None, contact);
                 }
-                *outcome = RowOutcome::Added;
+                row.outcome = RowOutcome::Added;
             } else {
                 let mut values = values;
                 // An empty Source cell under the overwrite policy gives the
@@ -291,15 +292,15 @@ impl<'e, R: Read> Import<'e, R> {
                     debug_assert_eq!(row_changed, contact != before);
                     observe(update, Some(before), contact);
                 }
-                *outcome = if row_changed {
+                row.outcome = if row_changed {
                     RowOutcome::Updated
                 } else {
                     RowOutcome::Unchanged
                 };
             }
-            *changed |= *outcome != RowOutcome::Unchanged;
+            state.changed |= row.outcome != RowOutcome::Unchanged;
         }
-        merged
+        (contacts, merged)
     }
 
     /// The source of an imported contact whose row gives none. A row that
@@ -314,24 +315,23 @@ impl<'e, R: Read> Import<'e, R> {
 
     /// Records a batch the store has written.
     pub fn commit(&mut self, batch: Batch) {
-        for entry in batch.entries {
+        for row in &batch.rows {
             self.report.rows += 1;
-            match entry {
-                Entry::Update { update, outcome } => {
-                    let duplicates = &mut self.report.duplicates;
-                    let seen = note_phone(&mut self.seen, duplicates, update.phone, update.row);
-                    count(&mut self.report, seen, update.phone, outcome);
-                }
-                Entry::Failure { failure, phone } => {
-                    if let Some(phone) = phone {
-                        let duplicates = &mut self.report.duplicates;
-                        note_phone(&mut self.seen, duplicates, phone, failure.row);
-                    }
-                    self.report.failed += 1;
-                    self.report.failures.push(failure);
-                }
+            let seen = row.phone.map(|phone| {
+                let duplicates = &mut self.report.duplicates;
+                (
+                    phone,
+                    note_phone(&mut self.seen, duplicates, phone, row.row),
+                )
+            });
+            match (row.outcome, seen) {
+                (RowOutcome::Failed, _) => self.report.failed += 1,
+                (outcome, Some((phone, seen))) => count(&mut self.report, seen, phone, outcome),
+                // A valid row always has a phone.
+                (_, None) => {}
             }
         }
+        self.report.failures.extend(batch.failures);
         self.report.warnings.extend(batch.warnings);
         self.report.last_row = Some(batch.last_row);
     }
@@ -348,8 +348,7 @@ impl<'e, R: Read> Import<'e, R> {
             let changes = plan::changes(before.unwrap_or(&blank), after);
             observed.insert(update.row, (changes, after.clone()));
         };
-        let contacts = self.merge_observed(batch, existing, false, Some(observe));
-        let contacts = contacts.into_iter().map(|merged| merged.contact).collect();
+        let (contacts, _) = self.merge_observed(batch, existing, false, Some(observe));
         let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
         for warning in &batch.warnings {
             warnings
@@ -357,34 +356,34 @@ impl<'e, R: Read> Import<'e, R> {
                 .or_default()
                 .push(warning.clone());
         }
+        let mut failures = batch.failures.iter();
         let rows = batch
-            .entries
+            .rows
             .iter()
-            .map(|entry| {
-                let (row, phone, outcome, failure) = match entry {
-                    Entry::Update { update, outcome } => {
-                        (update.row, Some(update.phone), *outcome, None)
+            .map(
+                |&BatchRow {
+                     row,
+                     phone,
+                     outcome,
+                 }| {
+                    let failure = match outcome {
+                        RowOutcome::Failed => failures.next().cloned(),
+                        _ => None,
+                    };
+                    let (changes, contact) = observed
+                        .remove(&row)
+                        .map_or((Vec::new(), None), |(c, k)| (c, Some(k)));
+                    PlannedRow {
+                        row,
+                        phone,
+                        outcome,
+                        changes,
+                        failure,
+                        warnings: warnings.remove(&row).unwrap_or_default(),
+                        contact,
                     }
-                    Entry::Failure { failure, phone } => (
-                        failure.row,
-                        *phone,
-                        RowOutcome::Failed,
-                        Some(failure.clone()),
-                    ),
-                };
-                let (changes, contact) = observed
-                    .remove(&row)
-                    .map_or((Vec::new(), None), |(c, k)| (c, Some(k)));
-                PlannedRow {
-                    row,
-                    phone,
-                    outcome,
-                    changes,
-                    failure,
-                    warnings: warnings.remove(&row).unwrap_or_default(),
-                    contact,
-                }
-            })
+                },
+            )
             .collect();
         (contacts, rows)
     }
@@ -524,7 +523,9 @@ impl BatchRows<'_> {
         );
         let rows = &records.rows[..records.len];
         let mut batch = Batch {
-            entries: Vec::with_capacity(rows.len()),
+            rows: Vec::with_capacity(rows.len()),
+            updates: Vec::with_capacity(rows.len()),
+            failures: Vec::new(),
             warnings: Vec::new(),
             phones: Vec::with_capacity(rows.len()),
             last_row: rows.last().map_or(0, |(row, _)| *row),
@@ -532,36 +533,43 @@ impl BatchRows<'_> {
         let mut in_batch = phone_map(rows.len());
         for (row, record) in rows {
             let row = *row;
-            let entry = match normalizer.normalize(row, record, &mut batch.warnings) {
+            let (phone, failure) = match normalizer.normalize(row, record, &mut batch.warnings) {
                 Ok(update) => {
+                    let phone = update.phone;
                     match duplicate_failure(self.repeated, engine.options.duplicates, &update) {
-                        Some(message) => Entry::Failure {
-                            phone: Some(update.phone),
-                            failure: RowFailure {
+                        Some(message) => (
+                            Some(phone),
+                            Some(RowFailure {
                                 row,
                                 code: FailureCode::DuplicateInFile,
                                 message,
                                 column: self.columns.phone.map(|c| self.headers[c].clone()),
                                 values: record.lossy(),
-                            },
-                        },
+                            }),
+                        ),
                         None => {
-                            if in_batch.insert(update.phone, ()).is_none() {
-                                batch.phones.push(update.phone);
+                            if in_batch.insert(phone, ()).is_none() {
+                                batch.phones.push(phone);
                             }
-                            Entry::Update {
-                                update,
-                                outcome: RowOutcome::Failed,
-                            }
+                            batch.updates.push(update);
+                            (Some(phone), None)
                         }
                     }
                 }
-                Err(failure) => Entry::Failure {
-                    failure,
-                    phone: None,
-                },
+                Err(failure) => (None, Some(failure)),
             };
-            batch.entries.push(entry);
+            let outcome = match failure {
+                Some(failure) => {
+                    batch.failures.push(failure);
+                    RowOutcome::Failed
+                }
+                None => RowOutcome::Unchanged,
+            };
+            batch.rows.push(BatchRow {
+                row,
+                phone,
+                outcome,
+            });
         }
         batch
     }
