@@ -20,17 +20,26 @@ use crate::store::{ContactScan, ContactStore};
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
-    // Contacts side by side in fixed-size chunks, and where each phone's is:
-    // a hash map of whole contacts would spread 200,000 of them over a table
-    // a third larger, and one growing vector would briefly hold two copies.
+    // Contacts side by side in chunks, and where each phone's is (see
+    // `Location`): a hash map of whole contacts would spread 200,000 of them
+    // over a table a third larger, and one growing vector would briefly hold
+    // two copies. A batch of new contacts becomes a chunk as it is, unmoved.
     chunks: Vec<Vec<Contact>>,
-    index: PhoneIndex<u32>,
+    index: PhoneIndex<Location>,
     catalog: Catalog,
     imports: Vec<ImportRecord>,
 }
 
-/// Contacts per chunk.
+/// Where a contact is: its chunk in the high 32 bits, its place in the
+/// chunk in the low 32 (no chunk holds more than `MAX_CHUNK` contacts).
+type Location = u64;
+
+/// Contacts per chunk, when contacts are stored one by one.
 const CHUNK: usize = 4096;
+/// The fewest new contacts of a batch that become a chunk of their own.
+const OWN_CHUNK: usize = 256;
+/// The most contacts in one chunk.
+const MAX_CHUNK: usize = 1 << 20;
 
 impl MemoryStore {
     /// An empty store.
@@ -50,8 +59,8 @@ impl MemoryStore {
 
     /// The contact stored under `phone`.
     pub fn contact(&self, phone: &Phone) -> Option<&Contact> {
-        let i = usize::try_from(*self.index.get(&phone.key())?).ok()?;
-        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+        let (chunk, at) = split(*self.index.get(&phone.key())?);
+        self.chunks.get(chunk)?.get(at)
     }
 
     /// Every contact, sorted by phone.
@@ -66,34 +75,56 @@ impl MemoryStore {
     /// arrives). Unlike [`write_batch`](ContactStore::write_batch), it
     /// replaces every field.
     pub fn insert(&mut self, contact: Contact) {
-        let next = u32::try_from(self.index.len()).unwrap_or(u32::MAX);
-        let i = *self.index.entry(contact.phone.key()).or_insert(next);
-        match self.slot(i) {
+        match self.stored_mut(&contact.phone) {
             Some(stored) => *stored = contact,
             None => self.push(contact),
         }
     }
 
-    fn slot(&mut self, i: u32) -> Option<&mut Contact> {
-        let i = usize::try_from(i).ok()?;
-        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
+    fn stored_mut(&mut self, phone: &Phone) -> Option<&mut Contact> {
+        let (chunk, at) = split(*self.index.get(&phone.key())?);
+        self.chunks.get_mut(chunk)?.get_mut(at)
     }
 
-    /// Stores a contact whose phone was just indexed at the end.
+    /// Stores a contact whose phone is not stored yet.
     fn push(&mut self, contact: Contact) {
-        match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < CHUNK => chunk.push(contact),
-            _ => {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                chunk.push(contact);
-                self.chunks.push(chunk);
-            }
+        let room = |chunk: &Vec<Contact>| chunk.len() < chunk.capacity().min(MAX_CHUNK);
+        if !self.chunks.last().is_some_and(room) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
         }
+        let chunk = self.chunks.len() - 1;
+        if let Some(last) = self.chunks.last_mut() {
+            self.index
+                .insert(contact.phone.key(), location(chunk, last.len()));
+            last.push(contact);
+        }
+    }
+
+    /// Stores contacts whose phones are not stored yet, many as a chunk of
+    /// their own.
+    fn push_all(&mut self, contacts: Vec<Contact>) {
+        if !(OWN_CHUNK..=MAX_CHUNK).contains(&contacts.len()) {
+            contacts.into_iter().for_each(|c| self.push(c));
+            return;
+        }
+        let chunk = self.chunks.len();
+        let places = contacts.iter().enumerate();
+        self.index
+            .extend(places.map(|(at, c)| (c.phone.key(), location(chunk, at))));
+        self.chunks.push(contacts);
     }
 
     fn iter(&self) -> impl Iterator<Item = &Contact> {
         self.chunks.iter().flatten()
     }
+}
+
+fn location(chunk: usize, at: usize) -> Location {
+    ((chunk as u64) << 32) | at as u64
+}
+
+fn split(location: Location) -> (usize, usize) {
+    ((location >> 32) as usize, (location & 0xffff_ffff) as usize)
 }
 
 impl ContactStore for MemoryStore {
@@ -104,20 +135,22 @@ impl ContactStore for MemoryStore {
         Ok(())
     }
 
-    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Infallible> {
+    fn write_batch(&mut self, mut contacts: Vec<Contact>) -> Result<(), Infallible> {
         self.index.reserve(contacts.len());
-        for mut contact in contacts {
-            let next = u32::try_from(self.index.len()).unwrap_or(u32::MAX);
-            let i = *self.index.entry(contact.phone.key()).or_insert(next);
-            if let Some(stored) = self.slot(i).filter(|_| i != next) {
-                contact.created_at = stored.created_at;
-                contact.last_active = stored.last_active;
-                contact.state = stored.state;
-                *stored = contact;
-                continue;
-            }
-            self.push(contact);
-        }
+        // Known phones are updated in place; the new ones stay in `contacts`.
+        contacts.retain_mut(|contact| {
+            let Some(stored) = self.stored_mut(&contact.phone) else {
+                return true;
+            };
+            std::mem::swap(stored, contact);
+            // `contact` now holds what was stored: keep the fields an import
+            // does not own.
+            stored.created_at = contact.created_at;
+            stored.last_active = contact.last_active;
+            stored.state = contact.state;
+            false
+        });
+        self.push_all(contacts);
         Ok(())
     }
 
