@@ -191,7 +191,7 @@ impl ImportEngine {
         store: &mut S,
     ) -> Result<ImportReport, ImportError<S::Error>>
     where
-        R: Read + Seek,
+        R: Read + Seek + Send,
         S: ContactStore + ?Sized,
     {
         self.import_with_progress(source, store, |_| {})
@@ -217,7 +217,7 @@ impl ImportEngine {
         progress: impl FnMut(Progress),
     ) -> Result<ImportReport, ImportError<S::Error>>
     where
-        R: Read + Seek,
+        R: Read + Seek + Send,
         S: ContactStore + ?Sized,
     {
         // Rows are normalized on a second thread, ahead of the merges.
@@ -260,7 +260,7 @@ impl ImportEngine {
         progress: impl FnMut(Progress),
     ) -> Result<ImportRecord, ImportError<S::Error>>
     where
-        R: Read + Seek,
+        R: Read + Seek + Send,
         S: ContactStore + ?Sized,
     {
         let started_at = self.clock.now();
@@ -353,7 +353,7 @@ impl ImportEngine {
             overlay.extend(
                 contacts
                     .into_iter()
-                    .filter(|c| import.repeated.contains_key(&c.phone))
+                    .filter(|c| import.state.repeated.contains_key(&c.phone))
                     .map(|c| (c.phone, c)),
             );
             import.commit(batch);

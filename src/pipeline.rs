@@ -1,79 +1,89 @@
-//! The import on two cores: normalizing rows (pure, and most of the work)
-//! runs ahead of the merges and store writes, which stay on the caller's
-//! thread in file order.
+//! The import on two cores: reading and normalizing rows (pure, and most of
+//! the work) run ahead of the merges and store writes, which stay on the
+//! caller's thread in file order.
 //!
-//! The caller's thread reads the records of a batch and hands them to a
-//! second thread, which normalizes them and sends the batch back. When that
-//! thread already has enough queued, the caller's thread normalizes the
-//! batch itself, so both cores stay busy whichever side is slower (reading
-//! and merging or normalizing; it depends on the file and the store). The
-//! caller's thread fetches, merges, writes and commits batches in the order
-//! they were read, exactly as the driven import (`ImportEngine::start`)
-//! does, so the result is that of a row-by-row import. A few batches are in
-//! flight at most, so memory stays bounded; their record buffers are reused.
+//! A second thread reads the file batch by batch and normalizes the
+//! batches. The caller's thread fetches, merges, writes and commits them in
+//! the order they were read, exactly as the driven import
+//! ([`ImportEngine::start`](crate::ImportEngine::start)) does, so the result
+//! is that of a row-by-row import. When the next batch to write is not
+//! ready, the caller's thread normalizes a batch that is read and waiting,
+//! so both cores stay busy whichever side is slower (it depends on the file
+//! and the store). A few batches are in flight at most, so memory stays
+//! bounded; their record buffers are reused.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::contact::Contact;
 use crate::engine::Progress;
 use crate::error::ImportError;
 use crate::report::ImportReport;
-use crate::session::{Batch, BatchRows, Import, RecordBatch};
+use crate::session::{Batch, BatchRows, Import, ImportState, RecordBatch, RowSource};
 use crate::store::ContactStore;
 
-/// Batches queued for the normalizing thread.
-const IN_FLIGHT: usize = 1;
-/// Batches read ahead of the one being merged, wherever they are normalized.
-const AHEAD: usize = 4;
+/// Batches read and not yet written, at most.
+const AHEAD: u64 = 8;
+/// Batches the reading thread keeps read and waiting, so that the caller's
+/// thread has one to normalize when it would otherwise wait.
+const WAITING: usize = 1;
 
 /// Runs `import` into `store` to the end, calling `progress` after every batch.
 pub(crate) fn run<R, S>(
-    mut import: Import<'_, R>,
+    import: Import<'_, R>,
     store: &mut S,
     mut progress: impl FnMut(Progress),
 ) -> Result<ImportReport, ImportError<S::Error>>
 where
-    R: Read,
+    R: Read + Send,
     S: ContactStore + ?Sized,
 {
-    // The normalizing thread reads these while this one reads the file and
-    // writes the report.
-    let columns = import.columns.clone();
-    let headers = import.report.headers.clone();
-    let repeated = import.repeated.clone();
+    let Import {
+        source, mut state, ..
+    } = import;
+    // Read by the second thread, or by this one when no thread is to be had.
+    let source = Mutex::new(source);
+    // Both threads normalize with these, while this one writes the report.
+    let columns = state.columns.clone();
+    let headers = state.report.headers.clone();
+    let repeated = state.repeated.clone();
     let rows = BatchRows {
-        engine: import.engine,
+        engine: state.engine,
         columns: &columns,
         headers: &headers,
         repeated: &repeated,
     };
-    let (to_worker, records_in) = sync_channel::<RecordBatch>(IN_FLIGHT);
-    let (to_merge, batches_in) = sync_channel::<(Batch, RecordBatch)>(IN_FLIGHT);
+    let shared = Shared::default();
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("contact-import rows".to_owned())
-            .spawn_scoped(scope, move || normalize(rows, records_in, to_merge));
+            .spawn_scoped(scope, || {
+                if let Ok(mut source) = source.lock() {
+                    read_ahead(&mut source, rows, &shared);
+                }
+            });
         match worker {
-            Ok(_) => merge(
-                &mut import,
-                rows,
-                store,
-                &mut progress,
-                to_worker,
-                batches_in,
-            )?,
+            Ok(_) => {
+                let written = merge(&mut state, rows, store, &mut progress, &shared);
+                shared.stop();
+                written?
+            }
             // No thread to be had: the same import on this one.
-            Err(_) => merge_inline(&mut import, rows, store, &mut progress)?,
+            Err(_) => {
+                // No other thread ever held it.
+                let mut source = source.lock().unwrap_or_else(PoisonError::into_inner);
+                merge_inline(&mut source, &mut state, rows, store, &mut progress)?
+            }
         }
-        Ok(import.finish())
+        Ok(state.report)
     })
 }
 
 /// The import on the caller's thread alone, batch after batch.
 fn merge_inline<R, S>(
-    import: &mut Import<'_, R>,
+    source: &mut RowSource<'_, R>,
+    state: &mut ImportState<'_>,
     rows: BatchRows<'_>,
     store: &mut S,
     progress: &mut impl FnMut(Progress),
@@ -83,138 +93,233 @@ where
     S: ContactStore + ?Sized,
 {
     let mut records = RecordBatch::default();
+    let mut batch = Batch::default();
     let mut existing = Vec::new();
     loop {
-        match import.read_records(&mut records) {
+        match source.read_records(&mut records) {
             Ok(true) => {}
             Ok(false) => return Ok(()),
-            Err(error) => return Err(import.read_failed_ref(error)),
+            Err(error) => return Err(state.read_failed_ref(error)),
         }
-        write(import, store, &mut existing, rows.normalize(&records))?;
+        rows.normalize_into(&records, &mut batch);
+        write(state, store, &mut existing, &mut batch)?;
         progress(records.progress);
     }
 }
 
-/// Fetches, merges, writes and commits one batch.
-fn write<R, S>(
-    import: &mut Import<'_, R>,
+/// Fetches, merges, writes and commits one batch, leaving it empty.
+fn write<S>(
+    state: &mut ImportState<'_>,
     store: &mut S,
     existing: &mut Vec<Contact>,
-    mut batch: Batch,
+    batch: &mut Batch,
 ) -> Result<(), ImportError<S::Error>>
 where
-    R: Read,
     S: ContactStore + ?Sized,
 {
     existing.clear();
     if let Err(error) = store.fetch(batch.phones(), existing) {
-        return Err(import.store_failed_ref(error));
+        return Err(state.store_failed_ref(error));
     }
-    let contacts = import.merge_changed(&mut batch, existing.drain(..), true);
+    let contacts = state.merge_changed(batch, existing.drain(..), true);
     if let Err(error) = store.write_batch(contacts) {
-        return Err(import.store_failed_ref(error));
+        return Err(state.store_failed_ref(error));
     }
-    import.commit(batch);
+    state.commit_emptying(batch);
     Ok(())
 }
 
-/// The normalizing thread: records in, batches out, until either side hangs up.
-fn normalize(
-    rows: BatchRows<'_>,
-    records_in: Receiver<RecordBatch>,
-    batches_out: SyncSender<(Batch, RecordBatch)>,
-) {
-    for records in records_in {
-        let batch = rows.normalize(&records);
-        if batches_out.send((batch, records)).is_err() {
-            return;
+/// What the two threads share: batches by their number in the file.
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Signalled whenever the queue changes.
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct Queue {
+    /// Read, waiting for a thread to normalize them, oldest first.
+    read: VecDeque<(u64, RecordBatch)>,
+    /// Normalized, waiting to be written.
+    normalized: BTreeMap<u64, (Batch, RecordBatch)>,
+    /// Batches read so far.
+    next_read: u64,
+    /// Batches written so far.
+    written: u64,
+    /// How reading ended, once it has: at the end of the file, or at an
+    /// error after the batches read before it.
+    ended: Option<std::io::Result<()>>,
+    /// Buffers to reuse.
+    spare: Vec<RecordBatch>,
+    spare_batches: Vec<Batch>,
+    /// The caller's thread is done (or failed): the reading thread stops.
+    stopped: bool,
+    /// The reading thread panicked: the caller's thread stops waiting for
+    /// it (and the scope re-raises the panic).
+    panicked: bool,
+}
+
+impl Shared {
+    /// The queue, unless the other thread panicked holding it (the scope
+    /// then re-raises its panic).
+    fn lock(&self) -> Option<MutexGuard<'_, Queue>> {
+        self.queue.lock().ok()
+    }
+
+    fn wait<'a>(&self, queue: MutexGuard<'a, Queue>) -> Option<MutexGuard<'a, Queue>> {
+        self.changed.wait(queue).ok()
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Queue)) {
+        if let Some(mut queue) = self.lock() {
+            change(&mut queue);
+        }
+        self.changed.notify_all();
+    }
+
+    fn stop(&self) {
+        self.update(|queue| queue.stopped = true);
+    }
+}
+
+/// What the reading thread does next.
+enum ReadStep {
+    Read(RecordBatch),
+    Normalize(u64, RecordBatch, Batch),
+}
+
+/// The second thread: reads batches, keeping one waiting for the caller's
+/// thread, and normalizes the others, until the file ends or the caller's
+/// thread stops.
+fn read_ahead<R: Read>(source: &mut RowSource<'_, R>, rows: BatchRows<'_>, shared: &Shared) {
+    /// Tells the caller's thread that reading ended, however this thread ends.
+    struct Ended<'a>(&'a Shared);
+    impl Drop for Ended<'_> {
+        fn drop(&mut self) {
+            let panicked = std::thread::panicking();
+            self.0.update(|queue| {
+                queue.ended.get_or_insert(Ok(()));
+                queue.panicked |= panicked;
+            });
+        }
+    }
+    let _ended = Ended(shared);
+    while let Some(step) = next_read_step(shared) {
+        match step {
+            ReadStep::Read(mut records) => {
+                let read = source.read_records(&mut records);
+                shared.update(|queue| match read {
+                    Ok(true) => {
+                        queue.read.push_back((queue.next_read, records));
+                        queue.next_read += 1;
+                    }
+                    Ok(false) => queue.ended = Some(Ok(())),
+                    Err(error) => queue.ended = Some(Err(error)),
+                });
+            }
+            ReadStep::Normalize(number, records, mut batch) => {
+                rows.normalize_into(&records, &mut batch);
+                shared.update(|queue| {
+                    queue.normalized.insert(number, (batch, records));
+                });
+            }
         }
     }
 }
 
-/// A batch read and on its way to being written, in file order.
-enum Pending {
-    /// Sent to the normalizing thread, which sends batches back in the order
-    /// it got them.
-    Sent,
-    /// Normalized on this thread, while the other was busy.
-    Here(Batch, RecordBatch),
+/// Waits for the reading thread's next step; `None` when it has none left.
+fn next_read_step(shared: &Shared) -> Option<ReadStep> {
+    let mut queue = shared.lock()?;
+    loop {
+        if queue.stopped {
+            return None;
+        }
+        let room = queue.next_read - queue.written < AHEAD;
+        if queue.ended.is_none() && room && queue.read.len() <= WAITING {
+            let records = queue.spare.pop().unwrap_or_default();
+            return Some(ReadStep::Read(records));
+        }
+        if (queue.read.len() > WAITING || queue.ended.is_some())
+            && let Some((number, records)) = queue.read.pop_front()
+        {
+            let batch = queue.spare_batches.pop().unwrap_or_default();
+            return Some(ReadStep::Normalize(number, records, batch));
+        }
+        if queue.ended.is_some() {
+            return None;
+        }
+        queue = shared.wait(queue)?;
+    }
 }
 
-/// The caller's thread: reads records ahead and hands them to the
-/// normalizing thread; when that thread has enough to do, normalizes them
-/// itself, so that both cores work however the work falls between reading,
-/// normalizing and merging. Merges and writes each batch in file order.
-/// Returning drops `to_worker`, which ends the normalizing thread.
-fn merge<R, S>(
-    import: &mut Import<'_, R>,
+/// What the caller's thread does next.
+enum MergeStep {
+    Write(Batch, RecordBatch),
+    Normalize(u64, RecordBatch, Batch),
+    Done(std::io::Result<()>),
+}
+
+/// The caller's thread: writes the batches in file order and, while the
+/// next one is not ready, normalizes a batch the reading thread left
+/// waiting.
+fn merge<S>(
+    state: &mut ImportState<'_>,
     rows: BatchRows<'_>,
     store: &mut S,
     progress: &mut impl FnMut(Progress),
-    to_worker: SyncSender<RecordBatch>,
-    batches_in: Receiver<(Batch, RecordBatch)>,
+    shared: &Shared,
 ) -> Result<(), ImportError<S::Error>>
 where
-    R: Read,
     S: ContactStore + ?Sized,
 {
-    let mut spare: Vec<RecordBatch> = Vec::new();
-    let mut pending: VecDeque<Pending> = VecDeque::new();
-    let mut read_error = None;
-    let mut end = false;
     let mut existing: Vec<Contact> = Vec::new();
-    loop {
-        let next = match pending.front() {
-            Some(Pending::Here(..)) => pending.pop_front(),
-            Some(Pending::Sent) => match batches_in.try_recv() {
-                Ok((batch, records)) => {
-                    pending.pop_front();
-                    Some(Pending::Here(batch, records))
-                }
-                Err(TryRecvError::Empty) => None,
-                // The normalizing thread panicked; the scope re-raises it.
-                Err(TryRecvError::Disconnected) => break,
-            },
-            None => None,
-        };
-        if let Some(Pending::Here(batch, records)) = next {
-            let done = records.progress;
-            spare.push(records);
-            write(import, store, &mut existing, batch)?;
-            progress(done);
-            continue;
-        }
-        if !end && read_error.is_none() && pending.len() < AHEAD {
-            let mut records = spare.pop().unwrap_or_default();
-            match import.read_records(&mut records) {
-                Ok(true) => match to_worker.try_send(records) {
-                    Ok(()) => pending.push_back(Pending::Sent),
-                    Err(TrySendError::Full(records) | TrySendError::Disconnected(records)) => {
-                        let batch = rows.normalize(&records);
-                        pending.push_back(Pending::Here(batch, records));
-                    }
-                },
-                Ok(false) => end = true,
-                // The batches read before the error are written first, as a
-                // batch-by-batch import would have.
-                Err(error) => read_error = Some(error),
+    // A panicked reading thread leaves no step: the scope re-raises its panic.
+    while let Some(step) = next_merge_step(shared) {
+        match step {
+            MergeStep::Write(mut batch, records) => {
+                write(state, store, &mut existing, &mut batch)?;
+                progress(records.progress);
+                shared.update(|queue| {
+                    queue.written += 1;
+                    queue.spare.push(records);
+                    queue.spare_batches.push(batch);
+                });
             }
-            continue;
-        }
-        if pending.is_empty() {
-            break;
-        }
-        // Nothing to read, the next batch is the other thread's: wait for it.
-        match batches_in.recv() {
-            Ok((batch, records)) => {
-                pending.pop_front();
-                pending.push_front(Pending::Here(batch, records));
+            MergeStep::Normalize(number, records, mut batch) => {
+                rows.normalize_into(&records, &mut batch);
+                shared.update(|queue| {
+                    queue.normalized.insert(number, (batch, records));
+                });
             }
-            Err(_) => break,
+            // The batches read before a read error are written first, as
+            // a batch-by-batch import would have.
+            MergeStep::Done(Ok(())) => return Ok(()),
+            MergeStep::Done(Err(error)) => return Err(state.read_failed_ref(error)),
         }
     }
-    match read_error {
-        Some(error) => Err(import.read_failed_ref(error)),
-        None => Ok(()),
+    Ok(())
+}
+
+/// Waits for the caller's thread's next step.
+fn next_merge_step(shared: &Shared) -> Option<MergeStep> {
+    let mut queue = shared.lock()?;
+    loop {
+        if queue.panicked {
+            return None;
+        }
+        let next = queue.written;
+        if let Some((batch, records)) = queue.normalized.remove(&next) {
+            return Some(MergeStep::Write(batch, records));
+        }
+        if let Some((number, records)) = queue.read.pop_front() {
+            let batch = queue.spare_batches.pop().unwrap_or_default();
+            return Some(MergeStep::Normalize(number, records, batch));
+        }
+        if queue.next_read == next && queue.ended.is_some() {
+            let ended = queue.ended.replace(Ok(())).unwrap_or(Ok(()));
+            return Some(MergeStep::Done(ended));
+        }
+        queue = shared.wait(queue)?;
     }
 }

@@ -29,13 +29,15 @@ struct BatchRow {
 }
 
 /// A batch of normalized rows on its way to the store.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Batch {
     rows: Vec<BatchRow>,
     updates: Vec<RowUpdate>,
     failures: Vec<RowFailure>,
     warnings: Vec<Warning>,
     phones: Vec<Phone>,
+    /// The phones in `phones`, to list each once.
+    listed: PhoneMap<()>,
     last_row: u64,
 }
 
@@ -48,6 +50,16 @@ impl Batch {
     /// The spreadsheet row number of the batch's last row.
     pub fn last_row(&self) -> u64 {
         self.last_row
+    }
+
+    /// Empties the batch, keeping its buffers.
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.updates.clear();
+        self.failures.clear();
+        self.warnings.clear();
+        self.phones.clear();
+        self.listed.clear();
     }
 
     /// The valid rows with their values, in file order.
@@ -84,19 +96,31 @@ const NOT_LISTED: u32 = u32::MAX;
 
 /// An import in progress, driven batch by batch (see [`ImportEngine::start`]).
 pub struct Import<'e, R: Read> {
-    pub(crate) engine: &'e ImportEngine,
-    pub(crate) reader: RecordReader<Input<R>>,
-    pub(crate) columns: Columns,
-    pub(crate) total_rows: u64,
-    pub(crate) next_row: u64,
-    pub(crate) report: ImportReport,
-    /// Phones that several rows share, with their rows (from the first
-    /// pass; only when the duplicate policy or a plan needs it).
-    pub(crate) repeated: PhoneMap<Vec<u64>>,
-    pub(crate) now: Timestamp,
-    seen: PhoneIndex<PhoneSeen>,
+    pub(crate) source: RowSource<'e, R>,
+    pub(crate) state: ImportState<'e>,
     /// Records of the last batch, kept for their buffers.
     records: RecordBatch,
+}
+
+/// The reading half of an import: the file's records in order, numbered
+/// as spreadsheet rows. A pipelined import reads on its second thread.
+pub(crate) struct RowSource<'e, R: Read> {
+    engine: &'e ImportEngine,
+    reader: RecordReader<Input<R>>,
+    next_row: u64,
+    total_rows: u64,
+}
+
+/// The merging half of an import: what its rows did so far.
+pub(crate) struct ImportState<'e> {
+    pub engine: &'e ImportEngine,
+    pub columns: Columns,
+    pub report: ImportReport,
+    /// Phones that several rows share, with their rows (from the first
+    /// pass; only when the duplicate policy or a plan needs it).
+    pub repeated: PhoneMap<Vec<u64>>,
+    pub now: Timestamp,
+    seen: PhoneIndex<PhoneSeen>,
 }
 
 impl<'e, R: Read> Import<'e, R> {
@@ -108,12 +132,9 @@ impl<'e, R: Read> Import<'e, R> {
         total_rows: u64,
         repeated: PhoneMap<Vec<u64>>,
     ) -> Import<'e, R> {
-        Import {
+        let state = ImportState {
             engine,
-            reader,
             columns,
-            total_rows,
-            next_row: 2,
             report,
             repeated,
             now: engine.clock.now(),
@@ -123,20 +144,87 @@ impl<'e, R: Read> Import<'e, R> {
                 usize::try_from(total_rows).unwrap_or(0).min(1 << 22),
                 Default::default(),
             ),
+        };
+        Import {
+            source: RowSource {
+                engine,
+                reader,
+                next_row: 2,
+                total_rows,
+            },
+            state,
             records: RecordBatch::default(),
         }
     }
 
     /// The file's header row.
     pub fn headers(&self) -> &[String] {
-        &self.report.headers
+        &self.state.report.headers
     }
 
     /// Data rows in the file (blank rows included).
     pub fn total_rows(&self) -> u64 {
-        self.total_rows
+        self.source.total_rows
     }
 
+    /// Rows done and the total.
+    pub fn progress(&self) -> Progress {
+        self.source.progress()
+    }
+
+    /// The report of the batches committed so far.
+    pub fn report(&self) -> &ImportReport {
+        &self.state.report
+    }
+
+    /// Reads and normalizes the next batch; `None` at the end of the file.
+    pub fn next_batch(&mut self) -> std::io::Result<Option<Batch>> {
+        let mut records = std::mem::take(&mut self.records);
+        let read = self.source.read_records(&mut records);
+        let batch = read.map(|any| any.then(|| self.state.rows().normalize(&records)));
+        self.records = records;
+        batch
+    }
+
+    /// Merges the batch's rows, in file order, into `existing` (what the
+    /// store holds for [`Batch::phones`]) and returns the contacts to write:
+    /// each changed phone once, with the result of applying its rows one by one.
+    pub fn merge(
+        &mut self,
+        batch: &mut Batch,
+        existing: impl IntoIterator<Item = Contact>,
+    ) -> Vec<Contact> {
+        self.state.merge_changed(batch, existing, false)
+    }
+
+    /// Records a batch the store has written.
+    pub fn commit(&mut self, batch: Batch) {
+        self.state.commit(batch)
+    }
+
+    /// The final report.
+    pub fn finish(self) -> ImportReport {
+        self.state.report
+    }
+
+    pub(crate) fn plan_batch(
+        &mut self,
+        batch: &mut Batch,
+        existing: Vec<Contact>,
+    ) -> (Vec<Contact>, Vec<PlannedRow>) {
+        self.state.plan_batch(batch, existing)
+    }
+
+    pub(crate) fn store_failed<E>(self, error: E) -> ImportError<E> {
+        self.state.store_failed(error)
+    }
+
+    pub(crate) fn read_failed<E>(self, error: std::io::Error) -> ImportError<E> {
+        self.state.read_failed(error)
+    }
+}
+
+impl<R: Read> RowSource<'_, R> {
     /// Rows done and the total.
     pub fn progress(&self) -> Progress {
         Progress {
@@ -145,23 +233,9 @@ impl<'e, R: Read> Import<'e, R> {
         }
     }
 
-    /// The report of the batches committed so far.
-    pub fn report(&self) -> &ImportReport {
-        &self.report
-    }
-
-    /// Reads and normalizes the next batch; `None` at the end of the file.
-    pub fn next_batch(&mut self) -> std::io::Result<Option<Batch>> {
-        let mut records = std::mem::take(&mut self.records);
-        let read = self.read_records(&mut records);
-        let batch = read.map(|any| any.then(|| self.rows().normalize(&records)));
-        self.records = records;
-        batch
-    }
-
     /// Reads the records of the next batch (blank and resumed rows
     /// skipped); false at the end of the file.
-    pub(crate) fn read_records(&mut self, records: &mut RecordBatch) -> std::io::Result<bool> {
+    pub fn read_records(&mut self, records: &mut RecordBatch) -> std::io::Result<bool> {
         let size = self.engine.options.batch_size.max(1);
         records.len = 0;
         while records.len < size {
@@ -188,7 +262,9 @@ impl<'e, R: Read> Import<'e, R> {
         records.progress = self.progress();
         Ok(records.len > 0)
     }
+}
 
+impl ImportState<'_> {
     /// What normalizes rows into batches, borrowing this import.
     pub(crate) fn rows(&self) -> BatchRows<'_> {
         BatchRows {
@@ -199,18 +275,7 @@ impl<'e, R: Read> Import<'e, R> {
         }
     }
 
-    /// Merges the batch's rows, in file order, into `existing` (what the
-    /// store holds for [`Batch::phones`]) and returns the contacts to write:
-    /// each changed phone once, with the result of applying its rows one by one.
-    pub fn merge(
-        &mut self,
-        batch: &mut Batch,
-        existing: impl IntoIterator<Item = Contact>,
-    ) -> Vec<Contact> {
-        self.merge_changed(batch, existing, false)
-    }
-
-    /// Like [`merge`](Self::merge); with `take`, the rows' values are moved
+    /// Like [`Import::merge`]; with `take`, the rows' values are moved
     /// into the contacts instead of copied, and the batch can only be
     /// committed afterwards, not merged again.
     pub(crate) fn merge_changed(
@@ -227,7 +292,7 @@ impl<'e, R: Read> Import<'e, R> {
         contacts
     }
 
-    /// Merges like [`merge`](Self::merge), calling `observe(update, before,
+    /// Merges like [`Import::merge`], calling `observe(update, before,
     /// after)` for every valid row when given, and returns every contact of
     /// the batch and, side by side, what the merge did to it. With `take`,
     /// the rows' values are moved into the contacts (`observe` then sees
@@ -314,8 +379,14 @@ impl<'e, R: Read> Import<'e, R> {
     }
 
     /// Records a batch the store has written.
-    pub fn commit(&mut self, batch: Batch) {
-        for row in &batch.rows {
+    pub fn commit(&mut self, mut batch: Batch) {
+        self.commit_emptying(&mut batch);
+    }
+
+    /// Records a batch the store has written, leaving it empty, its
+    /// buffers kept for another batch.
+    pub fn commit_emptying(&mut self, batch: &mut Batch) {
+        for row in batch.rows.drain(..) {
             self.report.rows += 1;
             let seen = row.phone.map(|phone| {
                 let duplicates = &mut self.report.duplicates;
@@ -331,9 +402,10 @@ impl<'e, R: Read> Import<'e, R> {
                 (_, None) => {}
             }
         }
-        self.report.failures.extend(batch.failures);
-        self.report.warnings.extend(batch.warnings);
+        self.report.failures.append(&mut batch.failures);
+        self.report.warnings.append(&mut batch.warnings);
         self.report.last_row = Some(batch.last_row);
+        batch.clear();
     }
 
     /// Plans the batch: merges it without writing and describes every row.
@@ -386,11 +458,6 @@ impl<'e, R: Read> Import<'e, R> {
             )
             .collect();
         (contacts, rows)
-    }
-
-    /// The final report.
-    pub fn finish(self) -> ImportReport {
-        self.report
     }
 
     pub(crate) fn store_failed<E>(self, error: E) -> ImportError<E> {
@@ -513,6 +580,14 @@ pub(crate) struct BatchRows<'a> {
 impl BatchRows<'_> {
     /// Normalizes `records` into a batch.
     pub fn normalize(&self, records: &RecordBatch) -> Batch {
+        let mut batch = Batch::default();
+        self.normalize_into(records, &mut batch);
+        batch
+    }
+
+    /// Normalizes `records` into `batch`, reusing its buffers.
+    pub fn normalize_into(&self, records: &RecordBatch, batch: &mut Batch) {
+        batch.clear();
         let engine = self.engine;
         let normalizer = RowNormalizer::new(
             &engine.catalog,
@@ -522,15 +597,11 @@ impl BatchRows<'_> {
             &engine.options.update,
         );
         let rows = &records.rows[..records.len];
-        let mut batch = Batch {
-            rows: Vec::with_capacity(rows.len()),
-            updates: Vec::with_capacity(rows.len()),
-            failures: Vec::new(),
-            warnings: Vec::new(),
-            phones: Vec::with_capacity(rows.len()),
-            last_row: rows.last().map_or(0, |(row, _)| *row),
-        };
-        let mut in_batch = phone_map(rows.len());
+        batch.last_row = rows.last().map_or(0, |(row, _)| *row);
+        batch.rows.reserve(rows.len());
+        batch.updates.reserve(rows.len());
+        batch.phones.reserve(rows.len());
+        batch.listed.reserve(rows.len());
         for (row, record) in rows {
             let row = *row;
             let (phone, failure) = match normalizer.normalize(row, record, &mut batch.warnings) {
@@ -548,7 +619,7 @@ impl BatchRows<'_> {
                             }),
                         ),
                         None => {
-                            if in_batch.insert(phone, ()).is_none() {
+                            if batch.listed.insert(phone, ()).is_none() {
                                 batch.phones.push(phone);
                             }
                             batch.updates.push(update);
@@ -571,7 +642,6 @@ impl BatchRows<'_> {
                 outcome,
             });
         }
-        batch
     }
 }
 
