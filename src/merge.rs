@@ -166,6 +166,11 @@ impl UpdatePolicy {
     fn apply_tags(&self, contact: &mut Contact, cell: Cell<crate::Tags>) -> bool {
         let before = contact.tags.len();
         match (cell, self.tags) {
+            // The row's tags are distinct already.
+            (Cell::Set(tags), TagPolicy::Add) if contact.tags.is_empty() => {
+                contact.tags = tags;
+                !contact.tags.is_empty()
+            }
             (Cell::Set(tags), TagPolicy::Add) => {
                 for tag in tags {
                     if !contact.tags.contains(&tag) {
