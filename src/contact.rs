@@ -446,6 +446,11 @@ impl Contact {
         self.name = name.into();
     }
 
+    /// Takes the name out, leaving it empty.
+    pub(crate) fn take_name(&mut self) -> String {
+        std::mem::take(&mut self.name).into_string()
+    }
+
     /// The first word of the name (`$FirstName`).
     pub fn first_name(&self) -> &str {
         split_name(&self.name).0

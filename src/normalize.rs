@@ -74,23 +74,6 @@ pub(crate) struct RowUpdate {
     pub cleared: SmallVec<[Attribute; 2]>,
 }
 
-impl RowUpdate {
-    /// Moves the row's values out, leaving its row number and phone (all
-    /// that committing the batch needs).
-    pub fn take_values(&mut self) -> RowUpdate {
-        RowUpdate {
-            row: self.row,
-            phone: self.phone,
-            name: std::mem::take(&mut self.name),
-            tags: std::mem::replace(&mut self.tags, Cell::Absent),
-            source: std::mem::replace(&mut self.source, Cell::Absent),
-            first_message: std::mem::replace(&mut self.first_message, Cell::Absent),
-            attributes: std::mem::take(&mut self.attributes),
-            cleared: std::mem::take(&mut self.cleared),
-        }
-    }
-}
-
 pub(crate) struct RowNormalizer<'a> {
     catalog: &'a Catalog,
     columns: &'a Columns,

@@ -53,6 +53,7 @@ where
         columns: &columns,
         headers: &headers,
         repeated: &repeated,
+        now: state.now,
     };
     let shared = Shared::default();
     std::thread::scope(|scope| {

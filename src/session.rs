@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use jiff::Timestamp;
+use smallvec::SmallVec;
 
-use crate::contact::Contact;
+use crate::contact::{Attribute, Contact, Tags};
 use crate::engine::{DuplicatePolicy, ImportEngine, Progress};
 use crate::error::ImportError;
 use crate::mapping::Columns;
-use crate::merge::FieldPolicy;
+use crate::merge::{FieldPolicy, TagPolicy};
 use crate::normalize::{Cell, RowNormalizer, RowUpdate};
 use crate::phone::{Phone, PhoneIndex, PhoneMap, PhoneNormalizer, phone_map};
 use crate::plan::{self, PlannedRow, RowOutcome};
@@ -32,7 +33,11 @@ struct BatchRow {
 #[derive(Debug, Default)]
 pub struct Batch {
     rows: Vec<BatchRow>,
-    updates: Vec<RowUpdate>,
+    /// For each valid row, the contact it creates when its phone is new
+    /// (built on the normalizing thread, so that the common case only
+    /// moves it to the store), with what its cells said.
+    contacts: Vec<Contact>,
+    cells: Vec<RowCells>,
     failures: Vec<RowFailure>,
     warnings: Vec<Warning>,
     phones: Vec<Phone>,
@@ -55,30 +60,72 @@ impl Batch {
     /// Empties the batch, keeping its buffers.
     fn clear(&mut self) {
         self.rows.clear();
-        self.updates.clear();
+        self.contacts.clear();
+        self.cells.clear();
         self.failures.clear();
         self.warnings.clear();
         self.phones.clear();
         self.listed.clear();
     }
 
-    /// The valid rows with their values, in file order.
-    fn updates_mut(&mut self) -> impl Iterator<Item = (&mut BatchRow, &mut RowUpdate)> {
+    /// The valid rows with what their cells said, in file order.
+    fn valid_rows_mut(&mut self) -> impl Iterator<Item = (&mut BatchRow, &mut RowCells)> {
         let valid = self
             .rows
             .iter_mut()
             .filter(|r| r.outcome != RowOutcome::Failed);
-        valid.zip(self.updates.iter_mut())
+        valid.zip(self.cells.iter_mut())
     }
 }
 
-/// What merging a batch did to one of its phones.
+/// What a valid row's cells said, beside its values in the contact it
+/// creates: enough to turn the row back into an update of another contact.
+#[derive(Clone, Debug)]
+struct RowCells {
+    tags: Cell<()>,
+    source: Cell<()>,
+    first_message: Cell<()>,
+    /// The row's tags under [`TagPolicy::Remove`], which leaves a new
+    /// contact without them.
+    removed_tags: Tags,
+    cleared: SmallVec<[Attribute; 2]>,
+}
+
+/// Where the contact a row merges into is.
 #[derive(Clone, Copy)]
-pub(crate) struct Merged {
-    /// The store had the contact.
-    stored: bool,
-    /// A row of the batch changed it.
-    pub changed: bool,
+enum Target {
+    /// Created by an earlier row of the batch, which keeps it.
+    New(usize),
+    /// Stored: the how-manyth stored contact the batch updates.
+    Stored(usize),
+}
+
+/// A cell of kind `kind` with `value` if it is set.
+fn with_value<T>(kind: Cell<()>, value: Option<T>) -> Cell<T> {
+    match (kind, value) {
+        (Cell::Set(()), Some(value)) => Cell::Set(value),
+        (Cell::Set(()) | Cell::Absent, _) => Cell::Absent,
+        (Cell::Empty, _) => Cell::Empty,
+        (Cell::Clear, _) => Cell::Clear,
+    }
+}
+
+/// A row back as an update, its values taken from the contact it created.
+fn update_from(mut contact: Contact, cells: &mut RowCells, row: u64) -> RowUpdate {
+    let tags = match cells.tags {
+        Cell::Set(()) if !cells.removed_tags.is_empty() => std::mem::take(&mut cells.removed_tags),
+        _ => std::mem::take(&mut contact.tags),
+    };
+    RowUpdate {
+        row,
+        phone: contact.phone,
+        name: contact.take_name(),
+        tags: with_value(cells.tags.clone(), Some(tags)),
+        source: with_value(cells.source.clone(), contact.source),
+        first_message: with_value(cells.first_message.clone(), contact.first_message),
+        attributes: contact.attributes,
+        cleared: std::mem::take(&mut cells.cleared),
+    }
 }
 
 /// What the import knows of one phone of the file (small: the import
@@ -272,6 +319,7 @@ impl ImportState<'_> {
             columns: &self.columns,
             headers: &self.report.headers,
             repeated: &self.repeated,
+            now: self.now,
         }
     }
 
@@ -284,98 +332,124 @@ impl ImportState<'_> {
         existing: impl IntoIterator<Item = Contact>,
         take: bool,
     ) -> Vec<Contact> {
-        let no_observer = None::<fn(&RowUpdate, Option<&Contact>, &Contact)>;
-        let (mut contacts, merged) = self.merge_observed(batch, existing, take, no_observer);
-        // Moves contacts only when an unchanged one is left out.
-        let mut changed = merged.iter().map(|m| m.changed);
+        let no_observer = None::<fn(u64, Option<&Contact>, &Contact)>;
+        let (mut contacts, changed) = self.merge_observed(batch, existing, take, no_observer);
+        // The new contacts come first and all changed: only stored ones
+        // that no row changed are left out, and nothing moves before them.
+        let mut changed = changed.into_iter();
         contacts.retain(|_| changed.next().unwrap_or(false));
         contacts
     }
 
-    /// Merges like [`Import::merge`], calling `observe(update, before,
-    /// after)` for every valid row when given, and returns every contact of
-    /// the batch and, side by side, what the merge did to it. With `take`,
-    /// the rows' values are moved into the contacts (`observe` then sees
-    /// only row and phone). Without `observe`, no contact is copied to see
-    /// what a row changed.
+    /// Merges like [`Import::merge`], calling `observe(row, before, after)`
+    /// for every valid row when given, and returns every contact of the
+    /// batch (the new ones first, then the stored ones it updates) and,
+    /// side by side, whether a row changed it. With `take`, the rows'
+    /// values are moved into the contacts. Without `observe`, no contact is
+    /// copied to see what a row changed.
     pub(crate) fn merge_observed(
         &mut self,
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Contact>,
         take: bool,
-        mut observe: Option<impl FnMut(&RowUpdate, Option<&Contact>, &Contact)>,
-    ) -> (Vec<Contact>, Vec<Merged>) {
+        mut observe: Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
+    ) -> (Vec<Contact>, Vec<bool>) {
         let mut stored: PhoneMap<Contact> = phone_map(0);
         stored.extend(existing.into_iter().map(|c| (c.phone, c)));
-        let policy = &self.engine.options.update;
-        let mut contacts: Vec<Contact> = Vec::with_capacity(batch.phones.len());
-        let mut merged: Vec<Merged> = Vec::with_capacity(batch.phones.len());
-        let mut index: PhoneMap<usize> = phone_map(batch.phones.len());
-        for (row, update) in batch.updates_mut() {
-            let (slot, first_row) = match index.entry(update.phone) {
-                std::collections::hash_map::Entry::Occupied(slot) => (*slot.get(), false),
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    let stored = stored.remove(&update.phone);
-                    merged.push(Merged {
-                        stored: stored.is_some(),
-                        changed: false,
-                    });
-                    contacts.push(stored.unwrap_or_else(|| self.new_contact(update)));
-                    slot.insert(contacts.len() - 1);
-                    (contacts.len() - 1, true)
-                }
+        let mut contacts = if take {
+            std::mem::take(&mut batch.contacts)
+        } else {
+            batch.contacts.clone()
+        };
+        // A row whose phone is new and first in the batch keeps the contact
+        // it created; the others merge into another contact.
+        let mut merged_away = vec![false; contacts.len()];
+        let mut updated: Vec<Contact> = Vec::new();
+        let mut changed: Vec<bool> = Vec::new();
+        let mut targets: PhoneMap<Target> = phone_map(batch.phones.len());
+        for (i, (row, cells)) in batch.valid_rows_mut().enumerate() {
+            let Some(phone) = row.phone else { continue };
+            let target = match targets.entry(phone) {
+                std::collections::hash_map::Entry::Occupied(target) => *target.get(),
+                std::collections::hash_map::Entry::Vacant(slot) => match stored.remove(&phone) {
+                    None => {
+                        slot.insert(Target::New(i));
+                        row.outcome = RowOutcome::Added;
+                        if let (Some(observe), Some(contact)) = (&mut observe, contacts.get(i)) {
+                            observe(row.row, None, contact);
+                        }
+                        continue;
+                    }
+                    Some(contact) => {
+                        updated.push(contact);
+                        changed.push(false);
+                        *slot.insert(Target::Stored(updated.len() - 1))
+                    }
+                },
             };
-            let (Some(contact), Some(state)) = (contacts.get_mut(slot), merged.get_mut(slot))
-            else {
+            let (Some(own), Some(away)) = (contacts.get_mut(i), merged_away.get_mut(i)) else {
                 continue;
             };
-            let source = update.source.kind();
+            *away = true;
+            let own = std::mem::replace(own, Contact::new(phone, String::new(), self.now));
             let values = if take {
-                update.take_values()
+                update_from(own, cells, row.row)
             } else {
-                update.clone()
+                update_from(own, &mut cells.clone(), row.row)
             };
-            if first_row && !state.stored {
-                policy.apply_owned(contact, values, true);
-                if contact.source.is_none() && source != Cell::Clear {
-                    contact.source = self.default_source();
-                }
-                if let Some(observe) = &mut observe {
-                    observe(update, None, contact);
-                }
-                row.outcome = RowOutcome::Added;
+            let contact = match target {
+                Target::New(k) => contacts.get_mut(k),
+                Target::Stored(k) => updated.get_mut(k),
+            };
+            let Some(contact) = contact else { continue };
+            let row_changed = self.update(contact, values, row.row, &mut observe);
+            row.outcome = if row_changed {
+                RowOutcome::Updated
             } else {
-                let mut values = values;
-                // An empty Source cell under the overwrite policy gives the
-                // default source, as it does to a new contact.
-                if source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
-                    values.source = self.default_source().map_or(Cell::Empty, Cell::Set);
-                }
-                let before = observe.is_some().then(|| contact.clone());
-                let row_changed = policy.apply_owned(contact, values, false);
-                if let (Some(observe), Some(before)) = (&mut observe, &before) {
-                    debug_assert_eq!(row_changed, contact != before);
-                    observe(update, Some(before), contact);
-                }
-                row.outcome = if row_changed {
-                    RowOutcome::Updated
-                } else {
-                    RowOutcome::Unchanged
-                };
+                RowOutcome::Unchanged
+            };
+            if let (Target::Stored(k), true) = (target, row_changed)
+                && let Some(changed) = changed.get_mut(k)
+            {
+                *changed = true;
             }
-            state.changed |= row.outcome != RowOutcome::Unchanged;
         }
-        (contacts, merged)
+        let mut away = merged_away.into_iter();
+        contacts.retain(|_| !away.next().unwrap_or(false));
+        let mut all_changed = vec![true; contacts.len()];
+        contacts.extend(updated);
+        all_changed.extend(changed);
+        (contacts, all_changed)
+    }
+
+    /// Merges a row into a contact that exists (stored, or created by an
+    /// earlier row of the batch); returns whether it changed.
+    fn update(
+        &self,
+        contact: &mut Contact,
+        mut values: RowUpdate,
+        row: u64,
+        observe: &mut Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
+    ) -> bool {
+        let policy = &self.engine.options.update;
+        // An empty Source cell under the overwrite policy gives the default
+        // source, as it does to a new contact.
+        if values.source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
+            values.source = self.default_source().map_or(Cell::Empty, Cell::Set);
+        }
+        let before = observe.is_some().then(|| contact.clone());
+        let row_changed = policy.apply_owned(contact, values, false);
+        if let (Some(observe), Some(before)) = (observe, &before) {
+            debug_assert_eq!(row_changed, contact != before);
+            observe(row, Some(before), contact);
+        }
+        row_changed
     }
 
     /// The source of an imported contact whose row gives none. A row that
     /// clears the source (the clear token) leaves it empty.
     fn default_source(&self) -> Option<String> {
         self.engine.options.default_source.clone()
-    }
-
-    fn new_contact(&self, update: &RowUpdate) -> Contact {
-        Contact::new(update.phone, String::new(), self.now)
     }
 
     /// Records a batch the store has written.
@@ -415,10 +489,10 @@ impl ImportState<'_> {
         existing: Vec<Contact>,
     ) -> (Vec<Contact>, Vec<PlannedRow>) {
         let mut observed: HashMap<u64, (Vec<plan::FieldChange>, Contact)> = HashMap::new();
-        let observe = |update: &RowUpdate, before: Option<&Contact>, after: &Contact| {
+        let observe = |row: u64, before: Option<&Contact>, after: &Contact| {
             let blank = Contact::new(after.phone, String::new(), after.created_at);
             let changes = plan::changes(before.unwrap_or(&blank), after);
-            observed.insert(update.row, (changes, after.clone()));
+            observed.insert(row, (changes, after.clone()));
         };
         let (contacts, _) = self.merge_observed(batch, existing, false, Some(observe));
         let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
@@ -575,6 +649,8 @@ pub(crate) struct BatchRows<'a> {
     pub columns: &'a Columns,
     pub headers: &'a [String],
     pub repeated: &'a PhoneMap<Vec<u64>>,
+    /// When the import started: new contacts' `created_at`.
+    pub now: Timestamp,
 }
 
 impl BatchRows<'_> {
@@ -599,7 +675,8 @@ impl BatchRows<'_> {
         let rows = &records.rows[..records.len];
         batch.last_row = rows.last().map_or(0, |(row, _)| *row);
         batch.rows.reserve(rows.len());
-        batch.updates.reserve(rows.len());
+        batch.contacts.reserve(rows.len());
+        batch.cells.reserve(rows.len());
         batch.phones.reserve(rows.len());
         batch.listed.reserve(rows.len());
         for (row, record) in rows {
@@ -622,7 +699,9 @@ impl BatchRows<'_> {
                             if batch.listed.insert(phone, ()).is_none() {
                                 batch.phones.push(phone);
                             }
-                            batch.updates.push(update);
+                            let (contact, cells) = self.as_new(update);
+                            batch.contacts.push(contact);
+                            batch.cells.push(cells);
                             (Some(phone), None)
                         }
                     }
@@ -642,6 +721,33 @@ impl BatchRows<'_> {
                 outcome,
             });
         }
+    }
+}
+
+impl BatchRows<'_> {
+    /// The contact a valid row creates when its phone is new, and what its
+    /// cells said (to merge it into another contact instead).
+    fn as_new(&self, mut update: RowUpdate) -> (Contact, RowCells) {
+        let options = &self.engine.options;
+        let policy = &options.update;
+        let removed_tags = match (&mut update.tags, policy.tags) {
+            (Cell::Set(tags), TagPolicy::Remove) => std::mem::take(tags),
+            _ => Tags::new(),
+        };
+        let cells = RowCells {
+            tags: update.tags.kind(),
+            source: update.source.kind(),
+            first_message: update.first_message.kind(),
+            removed_tags,
+            cleared: std::mem::take(&mut update.cleared),
+        };
+        let mut contact = Contact::new(update.phone, String::new(), self.now);
+        policy.apply_owned(&mut contact, update, true);
+        // A row that clears the source (the clear token) leaves it empty.
+        if contact.source.is_none() && cells.source != Cell::Clear {
+            contact.source.clone_from(&options.default_source);
+        }
+        (contact, cells)
     }
 }
 
