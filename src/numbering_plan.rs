@@ -247,6 +247,40 @@ fn cut(text: Cow<'_, str>, start: usize) -> Cow<'_, str> {
 }
 
 impl Regions {
+    /// The plans of the code's regions.
+    fn plans(&self) -> &[Plan] {
+        match self {
+            Regions::One(plan) => plan.as_slice(),
+            Regions::Many(plans) => plans,
+        }
+    }
+
+    /// True when no region's national prefix can be stripped from
+    /// `national`: it starts with none of them and no region has a parsing
+    /// rule. Finding the number's region is then not needed to parse it.
+    fn strips_nothing(&self, national: &str) -> bool {
+        self.plans().iter().all(|plan| {
+            plan.meta.national_prefix_for_parsing.is_none()
+                && plan.meta.national_prefix.is_none_or(|p| !national.starts_with(p))
+        })
+    }
+
+    /// `source_for(national)` and that region's `has_type(national)`
+    /// (phonenumber's `is_valid`), with each region's type patterns tried
+    /// once: a region without leading digits is the source because they match.
+    fn is_valid(&self, national: &str) -> bool {
+        for plan in self.plans() {
+            match plan.leading_digits() {
+                Some(leading) if leading.is_match(national) => return plan.has_type(national),
+                Some(_) => {}
+                None if plan.meta.leading_digits.is_some() => {}
+                None if plan.has_type(national) => return true,
+                None => {}
+            }
+        }
+        false
+    }
+
     /// phonenumber's `validator::source_for`: the region whose metadata
     /// applies to `national`.
     fn source_for(&self, national: &str) -> Option<&Plan> {
@@ -306,7 +340,11 @@ impl NumberingPlans {
             })
             .ok_or(Rejection::UnknownCountryCode)?;
         let mut national = Cow::Borrowed(rest);
-        if let Some(plan) = regions.source_for(rest.trim_start_matches('0')) {
+        let source = match regions.strips_nothing(rest) {
+            true => None,
+            false => regions.source_for(rest.trim_start_matches('0')),
+        };
+        if let Some(plan) = source {
             let stripped = plan.strip_prefix_for_parsing(national.clone());
             let stripped = match plan.meta.national_prefix {
                 Some(prefix) => strip(stripped, prefix),
@@ -333,7 +371,6 @@ impl NumberingPlans {
     pub fn is_valid(&self, split: &Split<'_>) -> bool {
         self.codes
             .get(&split.code)
-            .and_then(|regions| regions.source_for(&split.national))
-            .is_some_and(|plan| plan.has_type(&split.national))
+            .is_some_and(|regions| regions.is_valid(&split.national))
     }
 }
