@@ -122,7 +122,8 @@ impl UpdatePolicy {
             .unwrap_or(self.attributes)
     }
 
-    /// Merges `update` into `contact`, moving its values; `is_new` when the
+    /// Merges `update` into `contact`, moving its values out (by reference:
+    /// a row is a few hundred bytes); `is_new` when the
     /// contact was just created. Fields the import does not own
     /// (`created_at`, `last_active`, `state`) are never touched. Returns
     /// whether the contact changed (so that nobody has to keep a copy to
@@ -130,32 +131,34 @@ impl UpdatePolicy {
     pub(crate) fn apply_owned(
         &self,
         contact: &mut Contact,
-        update: RowUpdate,
+        update: &mut RowUpdate,
         is_new: bool,
     ) -> bool {
         let mut changed = false;
         if is_new || self.name == NamePolicy::Replace {
             changed |= contact.name() != update.name;
-            contact.set_normalized_name(update.name);
+            contact.set_normalized_name(std::mem::take(&mut update.name));
         }
-        changed |= self.apply_tags(contact, update.tags);
-        changed |= self.merge(&mut contact.source, update.source, self.source);
+        changed |= self.apply_tags(contact, take_cell(&mut update.tags));
+        let source = take_cell(&mut update.source);
+        changed |= self.merge(&mut contact.source, source, self.source);
+        let first_message = take_cell(&mut update.first_message);
         changed |= self.merge(
             &mut contact.first_message,
-            update.first_message,
+            first_message,
             self.first_message,
         );
         if contact.attributes.is_empty() {
             // A new contact (the common case) takes the row's values as they are.
             changed |= !update.attributes.is_empty();
-            contact.attributes = update.attributes;
+            contact.attributes = std::mem::take(&mut update.attributes);
         } else if !update.attributes.is_empty() || !update.cleared.is_empty() {
             // One rebuild of the attributes for the whole row.
             let set = update
                 .attributes
                 .iter()
                 .map(|(name, value)| (name.clone(), Some(value.to_owned())));
-            let cleared = update.cleared.into_iter().map(|name| (name, None));
+            let cleared = update.cleared.drain(..).map(|name| (name, None));
             let changes: SmallVec<[_; 8]> = set.chain(cleared).collect();
             changed |= contact.attributes.update(changes);
         }
@@ -212,4 +215,9 @@ impl UpdatePolicy {
         *slot = next;
         changed
     }
+}
+
+/// The cell's value, leaving `Absent` in its place.
+fn take_cell<T>(cell: &mut Cell<T>) -> Cell<T> {
+    std::mem::replace(cell, Cell::Absent)
 }

@@ -261,7 +261,10 @@ impl Regions {
     fn strips_nothing(&self, national: &str) -> bool {
         self.plans().iter().all(|plan| {
             plan.meta.national_prefix_for_parsing.is_none()
-                && plan.meta.national_prefix.is_none_or(|p| !national.starts_with(p))
+                && plan
+                    .meta
+                    .national_prefix
+                    .is_none_or(|p| !national.starts_with(p))
         })
     }
 

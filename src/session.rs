@@ -438,7 +438,7 @@ impl ImportState<'_> {
             values.source = self.default_source().map_or(Cell::Empty, Cell::Set);
         }
         let before = observe.is_some().then(|| contact.clone());
-        let row_changed = policy.apply_owned(contact, values, false);
+        let row_changed = policy.apply_owned(contact, &mut values, false);
         if let (Some(observe), Some(before)) = (observe, &before) {
             debug_assert_eq!(row_changed, contact != before);
             observe(row, Some(before), contact);
@@ -699,9 +699,7 @@ impl BatchRows<'_> {
                             if batch.listed.insert(phone, ()).is_none() {
                                 batch.phones.push(phone);
                             }
-                            let (contact, cells) = self.as_new(update);
-                            batch.contacts.push(contact);
-                            batch.cells.push(cells);
+                            self.push_as_new(update, batch);
                             (Some(phone), None)
                         }
                     }
@@ -725,9 +723,9 @@ impl BatchRows<'_> {
 }
 
 impl BatchRows<'_> {
-    /// The contact a valid row creates when its phone is new, and what its
-    /// cells said (to merge it into another contact instead).
-    fn as_new(&self, mut update: RowUpdate) -> (Contact, RowCells) {
+    /// Pushes the contact a valid row creates when its phone is new, and
+    /// what its cells said (to merge it into another contact instead).
+    fn push_as_new(&self, mut update: RowUpdate, batch: &mut Batch) {
         let options = &self.engine.options;
         let policy = &options.update;
         let removed_tags = match (&mut update.tags, policy.tags) {
@@ -741,13 +739,18 @@ impl BatchRows<'_> {
             removed_tags,
             cleared: std::mem::take(&mut update.cleared),
         };
-        let mut contact = Contact::new(update.phone, String::new(), self.now);
-        policy.apply_owned(&mut contact, update, true);
-        // A row that clears the source (the clear token) leaves it empty.
-        if contact.source.is_none() && cells.source != Cell::Clear {
-            contact.source.clone_from(&options.default_source);
+        // Built where it stays: a contact is a few hundred bytes.
+        batch
+            .contacts
+            .push(Contact::new(update.phone, String::new(), self.now));
+        if let Some(contact) = batch.contacts.last_mut() {
+            policy.apply_owned(contact, &mut update, true);
+            // A row that clears the source (the clear token) leaves it empty.
+            if contact.source.is_none() && cells.source != Cell::Clear {
+                contact.source.clone_from(&options.default_source);
+            }
         }
-        (contact, cells)
+        batch.cells.push(cells);
     }
 }
 
