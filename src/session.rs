@@ -128,18 +128,35 @@ fn update_from(mut contact: Contact, cells: &mut RowCells, row: u64) -> RowUpdat
     }
 }
 
-/// What the import knows of one phone of the file (small: the import
-/// keeps one for every phone of the file).
-#[derive(Debug)]
-struct PhoneSeen {
-    first_row: u64,
-    /// Where in `report.duplicates`; `NOT_LISTED` until the phone repeats.
-    duplicate: u32,
-    added: bool,
-    listed_updated: bool,
-}
+/// What the import knows of one phone of the file, in 8 bytes (it keeps
+/// one for every phone of the file): the first row that has it, whether a
+/// row added it, and whether it is listed as updated. Where a repeated
+/// phone's rows are listed is kept apart: few phones repeat.
+#[derive(Clone, Copy, Debug)]
+struct PhoneSeen(u64);
 
-const NOT_LISTED: u32 = u32::MAX;
+impl PhoneSeen {
+    const ADDED: u64 = 1 << 63;
+    const LISTED_UPDATED: u64 = 1 << 62;
+    /// Rows past 2^62 (no file has them) are remembered as that row.
+    const ROW: u64 = Self::LISTED_UPDATED - 1;
+
+    fn new(first_row: u64) -> PhoneSeen {
+        PhoneSeen(first_row.min(Self::ROW))
+    }
+
+    fn first_row(self) -> u64 {
+        self.0 & Self::ROW
+    }
+
+    fn has(self, flag: u64) -> bool {
+        self.0 & flag != 0
+    }
+
+    fn set(&mut self, flag: u64) {
+        self.0 |= flag;
+    }
+}
 
 /// An import in progress, driven batch by batch (see [`ImportEngine::start`]).
 pub struct Import<'e, R: Read> {
@@ -168,6 +185,8 @@ pub(crate) struct ImportState<'e> {
     pub repeated: PhoneMap<Vec<u64>>,
     pub now: Timestamp,
     seen: PhoneIndex<PhoneSeen>,
+    /// Where in `report.duplicates` each repeated phone's rows are.
+    duplicate_at: PhoneIndex<usize>,
 }
 
 impl<'e, R: Read> Import<'e, R> {
@@ -191,6 +210,7 @@ impl<'e, R: Read> Import<'e, R> {
                 usize::try_from(total_rows).unwrap_or(0).min(1 << 22),
                 Default::default(),
             ),
+            duplicate_at: PhoneIndex::default(),
         };
         Import {
             source: RowSource {
@@ -466,7 +486,13 @@ impl ImportState<'_> {
                 let duplicates = &mut self.report.duplicates;
                 (
                     phone,
-                    note_phone(&mut self.seen, duplicates, phone, row.row),
+                    note_phone(
+                        &mut self.seen,
+                        &mut self.duplicate_at,
+                        duplicates,
+                        phone,
+                        row.row,
+                    ),
                 )
             });
             match (row.outcome, seen) {
@@ -570,28 +596,22 @@ impl ImportState<'_> {
 /// phones; returns what is known of the phone (one lookup a row).
 fn note_phone<'a>(
     seen: &'a mut PhoneIndex<PhoneSeen>,
+    duplicate_at: &mut PhoneIndex<usize>,
     duplicates: &mut Vec<DuplicatePhone>,
     phone: Phone,
     row: u64,
 ) -> &'a mut PhoneSeen {
     match seen.entry(phone.key()) {
-        std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(PhoneSeen {
-            first_row: row,
-            duplicate: NOT_LISTED,
-            added: false,
-            listed_updated: false,
-        }),
+        std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(PhoneSeen::new(row)),
         std::collections::hash_map::Entry::Occupied(occupied) => {
             let seen = occupied.into_mut();
-            match duplicates.get_mut(seen.duplicate as usize) {
+            let at = *duplicate_at.entry(phone.key()).or_insert(duplicates.len());
+            match duplicates.get_mut(at) {
                 Some(duplicate) => duplicate.rows.push(row),
-                None => {
-                    seen.duplicate = u32::try_from(duplicates.len()).unwrap_or(NOT_LISTED);
-                    duplicates.push(DuplicatePhone {
-                        phone,
-                        rows: vec![seen.first_row, row],
-                    });
-                }
+                None => duplicates.push(DuplicatePhone {
+                    phone,
+                    rows: vec![seen.first_row(), row],
+                }),
             }
             seen
         }
@@ -603,13 +623,13 @@ fn count(report: &mut ImportReport, seen: &mut PhoneSeen, phone: Phone, outcome:
     match outcome {
         RowOutcome::Added => {
             report.added += 1;
-            seen.added = true;
+            seen.set(PhoneSeen::ADDED);
             report.phones_added.push(phone);
         }
         RowOutcome::Updated => {
             report.updated += 1;
-            if !seen.added && !seen.listed_updated {
-                seen.listed_updated = true;
+            if !seen.has(PhoneSeen::ADDED) && !seen.has(PhoneSeen::LISTED_UPDATED) {
+                seen.set(PhoneSeen::LISTED_UPDATED);
                 report.phones_updated.push(phone);
             }
         }
