@@ -107,6 +107,9 @@ impl MemoryStore {
             contacts.into_iter().for_each(|c| self.push(c));
             return;
         }
+        let mut contacts = contacts;
+        // Room the batch kept for rows that failed or merged elsewhere.
+        contacts.shrink_to_fit();
         let chunk = self.chunks.len();
         let places = contacts.iter().enumerate();
         self.index
