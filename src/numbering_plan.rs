@@ -63,6 +63,40 @@ impl fmt::Display for Rejection {
 pub(crate) struct Split<'a> {
     pub code: u16,
     pub national: Cow<'a, str>,
+    /// Whether the number is valid, when finding its region to parse it
+    /// told already.
+    valid: Option<bool>,
+}
+
+/// What looking for a number's region found.
+#[derive(Clone, Copy)]
+enum Found<'p> {
+    /// No region: the number is not valid.
+    Nothing,
+    /// The region (the code's only one, or the first whose leading digits
+    /// match): the number is valid if one of its types matches.
+    Region(&'p Plan),
+    /// A region without leading digits, found because one of its types
+    /// matches: the number is valid.
+    Valid(&'p Plan),
+}
+
+impl<'p> Found<'p> {
+    fn plan(self) -> Option<&'p Plan> {
+        match self {
+            Found::Nothing => None,
+            Found::Region(plan) | Found::Valid(plan) => Some(plan),
+        }
+    }
+
+    /// phonenumber's `is_valid` for the number the region was looked up for.
+    fn is_valid(self, national: &str) -> bool {
+        match self {
+            Found::Nothing => false,
+            Found::Region(plan) => plan.has_type(national),
+            Found::Valid(_) => true,
+        }
+    }
 }
 
 /// The metadata of every country calling code, with patterns compiled on first use.
@@ -268,36 +302,25 @@ impl Regions {
         })
     }
 
-    /// `source_for(national)` and that region's `has_type(national)`
-    /// (phonenumber's `is_valid`), with each region's type patterns tried
-    /// once: a region without leading digits is the source because they match.
-    fn is_valid(&self, national: &str) -> bool {
-        for plan in self.plans() {
-            match plan.leading_digits() {
-                Some(leading) if leading.is_match(national) => return plan.has_type(national),
-                Some(_) => {}
-                None if plan.meta.leading_digits.is_some() => {}
-                None if plan.has_type(national) => return true,
-                None => {}
-            }
-        }
-        false
-    }
-
     /// phonenumber's `validator::source_for`: the region whose metadata
-    /// applies to `national`.
-    fn source_for(&self, national: &str) -> Option<&Plan> {
+    /// applies to `national`, and how it was found.
+    fn source_for(&self, national: &str) -> Found<'_> {
         match self {
-            Regions::One(plan) => plan.as_ref(),
-            Regions::Many(plans) => plans.iter().find(|plan| {
-                match plan.leading_digits() {
-                    Some(leading) => leading.is_match(national),
-                    // A region whose leading-digits pattern does not compile
-                    // is skipped, as a mismatch would be.
-                    None if plan.meta.leading_digits.is_some() => false,
-                    None => plan.has_type(national),
+            Regions::One(plan) => plan.as_ref().map_or(Found::Nothing, Found::Region),
+            Regions::Many(plans) => {
+                for plan in plans {
+                    match plan.leading_digits() {
+                        Some(leading) if leading.is_match(national) => return Found::Region(plan),
+                        Some(_) => {}
+                        // A region whose leading-digits pattern does not
+                        // compile is skipped, as a mismatch would be.
+                        None if plan.meta.leading_digits.is_some() => {}
+                        None if plan.has_type(national) => return Found::Valid(plan),
+                        None => {}
+                    }
                 }
-            }),
+                Found::Nothing
+            }
         }
     }
 }
@@ -343,11 +366,12 @@ impl NumberingPlans {
             })
             .ok_or(Rejection::UnknownCountryCode)?;
         let mut national = Cow::Borrowed(rest);
-        let source = match regions.strips_nothing(rest) {
+        let looked_up = rest.trim_start_matches('0');
+        let found = match regions.strips_nothing(rest) {
             true => None,
-            false => regions.source_for(rest.trim_start_matches('0')),
+            false => Some(regions.source_for(looked_up)),
         };
-        if let Some(plan) = source {
+        if let Some(plan) = found.and_then(Found::plan) {
             let stripped = plan.strip_prefix_for_parsing(national.clone());
             let stripped = match plan.meta.national_prefix {
                 Some(prefix) => strip(stripped, prefix),
@@ -365,15 +389,31 @@ impl NumberingPlans {
         }
         match national.trim_start_matches('0').parse::<u64>() {
             Ok(value) if value >= MAX_NATIONAL_VALUE => Err(Rejection::TooLong { code }),
-            Ok(_) => Ok(Split { code, national }),
+            Ok(_) => {
+                // The region found for parsing is the number's when the
+                // number is what it was looked up for.
+                let valid = found
+                    .filter(|_| national == looked_up)
+                    .map(|found| found.is_valid(&national));
+                Ok(Split {
+                    code,
+                    national,
+                    valid,
+                })
+            }
             Err(_) => Err(Rejection::OnlyZeros { code }),
         }
     }
 
     /// Whether the metadata knows a type for this number: phonenumber's `is_valid`.
     pub fn is_valid(&self, split: &Split<'_>) -> bool {
-        self.codes
-            .get(&split.code)
-            .is_some_and(|regions| regions.is_valid(&split.national))
+        if let Some(valid) = split.valid {
+            return valid;
+        }
+        self.codes.get(&split.code).is_some_and(|regions| {
+            regions
+                .source_for(&split.national)
+                .is_valid(&split.national)
+        })
     }
 }
