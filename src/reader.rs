@@ -18,6 +18,8 @@ use memchr::{memchr, memchr_iter, memchr2, memchr2_iter};
 
 const BUFFER: usize = 64 * 1024;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// Bytes a record keeps room for, at least, once it holds a line.
+const MIN_RECORD: usize = 256;
 
 /// One record: its fields' bytes, and where each field ends.
 #[derive(Debug, Default)]
@@ -279,6 +281,7 @@ impl<R: Read> RecordReader<R> {
         // The line is kept whole, delimiters included: one copy, and the
         // field ends found in one pass.
         record.ends.clear();
+        record.ends.reserve(16);
         let mut fields = 1;
         for at in memchr_iter(self.delimiter, line) {
             if record.ends.len() < self.max_fields {
@@ -293,6 +296,11 @@ impl<R: Read> RecordReader<R> {
         record.gap = 1;
         record.data.clear();
         if !record.too_large {
+            // Room for longer lines than this one, so that a reused record
+            // seldom grows again.
+            if record.data.capacity() < line.len() {
+                record.data.reserve(line.len().max(MIN_RECORD));
+            }
             record.data.extend_from_slice(line);
         }
         self.pos += start + end + 1;
