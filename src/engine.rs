@@ -185,6 +185,12 @@ impl ImportEngine {
     /// [`ImportOptions::max_rows`] is refused before anything is written),
     /// once to import it. For a stream, read it into memory or a temporary
     /// file first.
+    ///
+    /// The import uses two threads: a second one reads the file and
+    /// normalizes its rows (hence `Send`), while the caller's thread merges
+    /// and writes them in file order, so the store need not be `Send`. For
+    /// a reader that cannot move to another thread, drive the import
+    /// yourself with [`start`](Self::start).
     pub fn import<R, S>(
         &self,
         source: R,
@@ -220,7 +226,7 @@ impl ImportEngine {
         R: Read + Seek + Send,
         S: ContactStore + ?Sized,
     {
-        // Rows are normalized on a second thread, ahead of the merges.
+        // Rows are read and normalized on a second thread, ahead of the merges.
         crate::pipeline::run(self.start(source)?, store, progress)
     }
 
