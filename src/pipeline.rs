@@ -24,7 +24,7 @@ use crate::session::{Batch, BatchRows, Import, ImportState, RecordBatch, RowSour
 use crate::store::ContactStore;
 
 /// Batches read and not yet written, at most.
-const AHEAD: u64 = 8;
+const AHEAD: u64 = 4;
 /// Batches the reading thread keeps read and waiting, so that the caller's
 /// thread has one to normalize when it would otherwise wait.
 const WAITING: usize = 1;
