@@ -149,7 +149,7 @@ impl<'a> RowNormalizer<'a> {
         }
         // Most rows are valid UTF-8 without control characters: checked
         // once for the whole row instead of cell by cell.
-        let clean = std::str::from_utf8(record.bytes())
+        let clean = simdutf8::basic::from_utf8(record.bytes())
             .ok()
             .filter(|text| control_character(text).is_none());
         let cell = |column: usize| -> Result<&str, RowFailure> {
