@@ -33,12 +33,6 @@ fn interrupted(
     }
 }
 
-/// The rows of `rows` up to spreadsheet row `last` (row 2 is rows[0]).
-fn upto(rows: &[Vec<String>], last: Option<u64>) -> Vec<Vec<String>> {
-    let n = last.map_or(0, |l| (l - 1) as usize);
-    rows[..n.min(rows.len())].to_vec()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(60))]
 

@@ -109,6 +109,13 @@ pub fn row() -> impl Strategy<Value = Vec<String>> {
         .prop_map(|(a, b, c, d, e, f)| vec![a, b, c, d, e, f])
 }
 
+/// The rows of `rows` up to spreadsheet row `last` (row 2 is rows[0]):
+/// what an import that stopped after `last` wrote.
+pub fn upto(rows: &[Vec<String>], last: Option<u64>) -> Vec<Vec<String>> {
+    let n = last.map_or(0, |l| (l - 1) as usize);
+    rows[..n.min(rows.len())].to_vec()
+}
+
 /// The CSV text of a file with [`HEADER`] and `rows`.
 pub fn csv_text(rows: &[Vec<String>]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
