@@ -1,6 +1,7 @@
 //! An import in progress: batches read, merged, and committed one by one.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::Read;
 
 use jiff::Timestamp;
@@ -17,8 +18,9 @@ use crate::plan::{self, PlannedRow, RowOutcome};
 use crate::reader::{Input, Record, RecordReader};
 use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning};
 
-/// One row of a batch; its values are in `Batch::updates` or its failure
-/// in `Batch::failures`, in the order of the rows. Small, so that the
+/// One row of a batch; a valid row's contact and cells are in
+/// `Batch::contacts` and `Batch::cells`, a failure in `Batch::failures`, in
+/// the order of the rows. Small, so that the
 /// batch's bookkeeping does not move every row's values around.
 #[derive(Clone, Copy, Debug)]
 struct BatchRow {
@@ -41,8 +43,8 @@ pub struct Batch {
     failures: Vec<RowFailure>,
     warnings: Vec<Warning>,
     phones: Vec<Phone>,
-    /// The phones in `phones`, to list each once.
-    listed: PhoneMap<()>,
+    /// Each phone's first valid row in the batch (its place in `contacts`).
+    first_rows: PhoneMap<usize>,
     last_row: u64,
 }
 
@@ -65,7 +67,7 @@ impl Batch {
         self.failures.clear();
         self.warnings.clear();
         self.phones.clear();
-        self.listed.clear();
+        self.first_rows.clear();
     }
 
     /// The valid rows with what their cells said, in file order.
@@ -89,10 +91,14 @@ struct RowCells {
     /// contact without them.
     removed_tags: Tags,
     cleared: SmallVec<[Attribute; 2]>,
+    /// The earlier valid row of the batch with the same phone (its place in
+    /// `Batch::contacts`), if there is one: found while normalizing, so that
+    /// the merge looks up no phone it need not.
+    earlier: Option<usize>,
 }
 
 /// Where the contact a row merges into is.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Target {
     /// Created by an earlier row of the batch, which keeps it.
     New(usize),
@@ -386,32 +392,37 @@ impl ImportState<'_> {
         let mut merged_away = vec![false; contacts.len()];
         let mut updated: Vec<Contact> = Vec::new();
         let mut changed: Vec<bool> = Vec::new();
-        let mut targets: PhoneMap<Target> = phone_map(batch.phones.len());
+        // Where each valid row's contact is, by the row's place.
+        let mut targets: Vec<Target> = Vec::with_capacity(contacts.len());
         for (i, (row, cells)) in batch.valid_rows_mut().enumerate() {
-            let Some(phone) = row.phone else { continue };
-            let target = match targets.entry(phone) {
-                std::collections::hash_map::Entry::Occupied(target) => *target.get(),
-                std::collections::hash_map::Entry::Vacant(slot) => match stored.remove(&phone) {
-                    None => {
-                        slot.insert(Target::New(i));
-                        row.outcome = RowOutcome::Added;
-                        if let (Some(observe), Some(contact)) = (&mut observe, contacts.get(i)) {
-                            observe(row.row, None, contact);
-                        }
-                        continue;
-                    }
-                    Some(contact) => {
-                        updated.push(contact);
-                        changed.push(false);
-                        *slot.insert(Target::Stored(updated.len() - 1))
-                    }
-                },
+            let earlier = cells.earlier.and_then(|first| targets.get(first).copied());
+            let from_store = match (earlier, row.phone) {
+                (None, Some(phone)) if !stored.is_empty() => stored.remove(&phone),
+                _ => None,
             };
+            let target = match (earlier, from_store) {
+                (Some(target), _) => target,
+                (None, Some(contact)) => {
+                    updated.push(contact);
+                    changed.push(false);
+                    Target::Stored(updated.len() - 1)
+                }
+                (None, None) => Target::New(i),
+            };
+            targets.push(target);
+            // The row's own contact: its phone is new and first in the batch.
+            if target == Target::New(i) {
+                row.outcome = RowOutcome::Added;
+                if let (Some(observe), Some(contact)) = (&mut observe, contacts.get(i)) {
+                    observe(row.row, None, contact);
+                }
+                continue;
+            }
             let (Some(own), Some(away)) = (contacts.get_mut(i), merged_away.get_mut(i)) else {
                 continue;
             };
             *away = true;
-            let own = std::mem::replace(own, Contact::new(phone, String::new(), self.now));
+            let own = std::mem::replace(own, Contact::new(own.phone, String::new(), self.now));
             let values = if take {
                 update_from(own, cells, row.row)
             } else {
@@ -602,8 +613,8 @@ fn note_phone<'a>(
     row: u64,
 ) -> &'a mut PhoneSeen {
     match seen.entry(phone.key()) {
-        std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(PhoneSeen::new(row)),
-        std::collections::hash_map::Entry::Occupied(occupied) => {
+        Entry::Vacant(vacant) => vacant.insert(PhoneSeen::new(row)),
+        Entry::Occupied(occupied) => {
             let seen = occupied.into_mut();
             let at = *duplicate_at.entry(phone.key()).or_insert(duplicates.len());
             match duplicates.get_mut(at) {
@@ -698,7 +709,7 @@ impl BatchRows<'_> {
         batch.contacts.reserve(rows.len());
         batch.cells.reserve(rows.len());
         batch.phones.reserve(rows.len());
-        batch.listed.reserve(rows.len());
+        batch.first_rows.reserve(rows.len());
         for (row, record) in rows {
             let row = *row;
             let (phone, failure) = match normalizer.normalize(row, record, &mut batch.warnings) {
@@ -716,10 +727,15 @@ impl BatchRows<'_> {
                             }),
                         ),
                         None => {
-                            if batch.listed.insert(phone, ()).is_none() {
-                                batch.phones.push(phone);
-                            }
-                            self.push_as_new(update, batch);
+                            let earlier = match batch.first_rows.entry(phone) {
+                                Entry::Occupied(first) => Some(*first.get()),
+                                Entry::Vacant(slot) => {
+                                    slot.insert(batch.contacts.len());
+                                    batch.phones.push(phone);
+                                    None
+                                }
+                            };
+                            self.push_as_new(update, earlier, batch);
                             (Some(phone), None)
                         }
                     }
@@ -745,7 +761,7 @@ impl BatchRows<'_> {
 impl BatchRows<'_> {
     /// Pushes the contact a valid row creates when its phone is new, and
     /// what its cells said (to merge it into another contact instead).
-    fn push_as_new(&self, mut update: RowUpdate, batch: &mut Batch) {
+    fn push_as_new(&self, mut update: RowUpdate, earlier: Option<usize>, batch: &mut Batch) {
         let options = &self.engine.options;
         let policy = &options.update;
         let removed_tags = match (&mut update.tags, policy.tags) {
@@ -758,6 +774,7 @@ impl BatchRows<'_> {
             first_message: update.first_message.kind(),
             removed_tags,
             cleared: std::mem::take(&mut update.cleared),
+            earlier,
         };
         // Built where it stays: a contact is a few hundred bytes.
         batch
