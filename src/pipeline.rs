@@ -161,6 +161,30 @@ struct Queue {
     panicked: bool,
 }
 
+/// A batch read and taken to be normalized: its number in the file, its
+/// records, and a batch to normalize them into.
+type Taken = (u64, RecordBatch, Batch);
+
+impl Queue {
+    /// Takes the oldest batch read and waiting, to normalize it.
+    fn take_waiting(&mut self) -> Option<Taken> {
+        let (number, records) = self.read.pop_front()?;
+        Some((
+            number,
+            records,
+            self.spare_batches.pop().unwrap_or_default(),
+        ))
+    }
+}
+
+/// Normalizes a batch taken from the queue and puts it back, ready to write.
+fn normalize(shared: &Shared, rows: BatchRows<'_>, (number, records, mut batch): Taken) {
+    rows.normalize_into(&records, &mut batch);
+    shared.update(|queue| {
+        queue.normalized.insert(number, (batch, records));
+    });
+}
+
 impl Shared {
     /// The queue, unless the other thread panicked holding it (the scope
     /// then re-raises its panic).
@@ -187,7 +211,7 @@ impl Shared {
 /// What the reading thread does next.
 enum ReadStep {
     Read(RecordBatch),
-    Normalize(u64, RecordBatch, Batch),
+    Normalize(Taken),
 }
 
 /// The second thread: reads batches, keeping one waiting for the caller's
@@ -219,12 +243,7 @@ fn read_ahead<R: Read>(source: &mut RowSource<'_, R>, rows: BatchRows<'_>, share
                     Err(error) => queue.ended = Some(Err(error)),
                 });
             }
-            ReadStep::Normalize(number, records, mut batch) => {
-                rows.normalize_into(&records, &mut batch);
-                shared.update(|queue| {
-                    queue.normalized.insert(number, (batch, records));
-                });
-            }
+            ReadStep::Normalize(taken) => normalize(shared, rows, taken),
         }
     }
 }
@@ -242,10 +261,9 @@ fn next_read_step(shared: &Shared) -> Option<ReadStep> {
             return Some(ReadStep::Read(records));
         }
         if (queue.read.len() > WAITING || queue.ended.is_some())
-            && let Some((number, records)) = queue.read.pop_front()
+            && let Some(taken) = queue.take_waiting()
         {
-            let batch = queue.spare_batches.pop().unwrap_or_default();
-            return Some(ReadStep::Normalize(number, records, batch));
+            return Some(ReadStep::Normalize(taken));
         }
         if queue.ended.is_some() {
             return None;
@@ -257,7 +275,7 @@ fn next_read_step(shared: &Shared) -> Option<ReadStep> {
 /// What the caller's thread does next.
 enum MergeStep {
     Write(Batch, RecordBatch),
-    Normalize(u64, RecordBatch, Batch),
+    Normalize(Taken),
     Done(std::io::Result<()>),
 }
 
@@ -287,12 +305,7 @@ where
                     queue.spare_batches.push(batch);
                 });
             }
-            MergeStep::Normalize(number, records, mut batch) => {
-                rows.normalize_into(&records, &mut batch);
-                shared.update(|queue| {
-                    queue.normalized.insert(number, (batch, records));
-                });
-            }
+            MergeStep::Normalize(taken) => normalize(shared, rows, taken),
             // The batches read before a read error are written first, as
             // a batch-by-batch import would have.
             MergeStep::Done(Ok(())) => return Ok(()),
@@ -313,9 +326,8 @@ fn next_merge_step(shared: &Shared) -> Option<MergeStep> {
         if let Some((batch, records)) = queue.normalized.remove(&next) {
             return Some(MergeStep::Write(batch, records));
         }
-        if let Some((number, records)) = queue.read.pop_front() {
-            let batch = queue.spare_batches.pop().unwrap_or_default();
-            return Some(MergeStep::Normalize(number, records, batch));
+        if let Some(taken) = queue.take_waiting() {
+            return Some(MergeStep::Normalize(taken));
         }
         if queue.next_read == next && queue.ended.is_some() {
             let ended = queue.ended.replace(Ok(())).unwrap_or(Ok(()));

@@ -102,12 +102,11 @@ impl MemoryStore {
 
     /// Stores contacts whose phones are not stored yet, many as a chunk of
     /// their own.
-    fn push_all(&mut self, contacts: Vec<Contact>) {
+    fn push_all(&mut self, mut contacts: Vec<Contact>) {
         if !(OWN_CHUNK..=MAX_CHUNK).contains(&contacts.len()) {
             contacts.into_iter().for_each(|c| self.push(c));
             return;
         }
-        let mut contacts = contacts;
         // Room the batch kept for rows that failed or merged elsewhere.
         contacts.shrink_to_fit();
         let chunk = self.chunks.len();
