@@ -23,8 +23,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use contact_import::{
     Catalog, ColumnMapping, ContactScan, ContactStore, DuplicatePolicy, Field, FieldPolicy, Filter,
-    ImportEngine, ImportOptions, ImportRecord, ImportReport, MemoryStore, PlannedRow, Region,
-    State, Status, TagPolicy, Template, TimeRange, UpdatePolicy,
+    ImportEngine, ImportError, ImportOptions, ImportRecord, ImportReport, MemoryStore, PlannedRow,
+    Region, State, Status, TagPolicy, Template, TimeRange, UpdatePolicy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -212,7 +212,10 @@ fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
         bar.set_position(p.rows_done);
     });
     bar.finish_and_clear();
-    let record = record.with_context(|| format!("{} was not imported", path.display()))?;
+    let record = match record {
+        Ok(record) => record,
+        Err(error) => return stopped(error, path, args),
+    };
     let report = &record.report;
     if let Some(path) = &args.failures {
         write_failures(report, path)?;
@@ -240,6 +243,31 @@ fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
     // As for the store (see `run`): the report's rows are not freed one by one.
     std::mem::forget(record);
     result
+}
+
+/// An import that stopped part-way: the failure file of the rows read and,
+/// with --json, the report so far and the error as one JSON object.
+fn stopped<E>(error: ImportError<E>, path: &Path, args: &Args) -> Result<()>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let Some(report) = error.report() else {
+        return Err(
+            anyhow::Error::new(error).context(format!("{} was not imported", path.display()))
+        );
+    };
+    if let Some(failures) = &args.failures {
+        write_failures(report, failures)?;
+    }
+    if args.json {
+        let stopped = serde_json::json!({ "error": error.to_string(), "report": report });
+        serde_json::to_writer_pretty(std::io::stdout().lock(), &stopped)?;
+        out!("");
+    } else {
+        summary(report, &path.display().to_string(), args)?;
+    }
+    Err(anyhow::Error::new(error)
+        .context(format!("{} was not imported to the end", path.display())))
 }
 
 fn history(store: &mut impl ContactStore, json: bool) -> Result<()> {
@@ -485,10 +513,17 @@ fn dry_run(
     if let Some(out) = out {
         out.finish()?;
     }
-    for line in shown {
-        out!("{line}");
+    if !args.json {
+        for line in shown {
+            out!("{line}");
+        }
     }
     let report = report.with_context(|| format!("{} cannot be imported", path.display()))?;
+    if args.json {
+        serde_json::to_writer_pretty(std::io::stdout().lock(), &report)?;
+        out!("");
+        return Ok(());
+    }
     out!("dry run, nothing written:");
     summary(&report, &path.display().to_string(), args)?;
     Ok(())

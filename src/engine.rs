@@ -18,7 +18,7 @@ use crate::plan::PlannedRow;
 use crate::reader::{Input, Record, RecordReader, sniff_delimiter};
 use crate::report::{ImportReport, Warning, WarningCode};
 use crate::session::Import;
-use crate::store::ContactStore;
+use crate::store::{ContactStore, Stored, Version};
 
 /// Where the engine gets the time from. The engine never reads the system
 /// clock itself: pass `|| jiff::Timestamp::now()` for the real time, or a
@@ -118,6 +118,11 @@ impl Default for ImportOptions {
     }
 }
 
+/// How many times in a row an import fetches and merges again the
+/// contacts of a batch that other writers changed before it could write
+/// them; past that, the import stops with [`ImportError::Contended`].
+pub const MAX_CONFLICT_ROUNDS: u32 = crate::session::MAX_ROUNDS;
+
 /// How far an import has got, for a progress bar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Progress {
@@ -191,6 +196,20 @@ impl ImportEngine {
     /// and writes them in file order, so the store need not be `Send`. For
     /// a reader that cannot move to another thread, drive the import
     /// yourself with [`start`](Self::start).
+    ///
+    /// # Beside other writers
+    ///
+    /// Other imports, agents and the messaging service may write the same
+    /// contact book at the same time. Each batch is written with
+    /// preconditions ([`WriteBatch`](crate::WriteBatch)): a contact another
+    /// writer changed since the fetch, or a phone another writer added, is
+    /// not overwritten but fetched again, its rows merged again into what
+    /// the store holds now, and written again. So nothing another writer
+    /// wrote is lost, and the report counts what this import did: a phone
+    /// another import added first is `updated` (or `unchanged`) here, never
+    /// `added` twice. A batch whose contacts keep changing
+    /// [`MAX_CONFLICT_ROUNDS`](crate::MAX_CONFLICT_ROUNDS) times in a row stops the import with
+    /// [`ImportError::Contended`].
     pub fn import<R, S>(
         &self,
         source: R,
@@ -242,6 +261,15 @@ impl ImportEngine {
     /// before anything was written is not recorded. If the import ran to the
     /// end but recording it fails, the store's error is returned with the
     /// whole report.
+    ///
+    /// A store that fails because it is unreachable or full (a stopped
+    /// server, a full disk) usually refuses the record as well, right after:
+    /// the import then leaves no trace in the history. The crate does not
+    /// keep the record to retry later, since it has nowhere to keep it that
+    /// outlives the process; the error carries the report
+    /// ([`ImportError::report`]), so a service that wants the history
+    /// complete records it itself once the store is back
+    /// ([`ImportRecord::new`], then [`ContactStore::record_import`]).
     ///
     /// ```
     /// # use std::io::Cursor;
@@ -309,6 +337,10 @@ impl ImportEngine {
     /// kept between batches, so memory stays bounded by the batch size and
     /// the file's repeats.
     ///
+    /// The plan predicts the import when nothing else writes the store in
+    /// between: another writer's changes, made after the plan read a
+    /// contact, are merged by the import but not by the plan.
+    ///
     /// ```
     /// # use std::io::Cursor;
     /// # use contact_import::*;
@@ -348,7 +380,11 @@ impl ImportEngine {
             to_fetch.clear();
             for phone in batch.phones() {
                 match overlay.remove(phone) {
-                    Some(contact) => existing.push(contact),
+                    // Never written: the plan writes nothing.
+                    Some(contact) => existing.push(Stored {
+                        contact,
+                        version: Version::new(0),
+                    }),
                     None => to_fetch.push(*phone),
                 }
             }
@@ -371,6 +407,13 @@ impl ImportEngine {
     /// Starts an import whose batches the caller drives: for a store the
     /// engine cannot call itself, e.g. an async database client.
     ///
+    /// Each batch is fetched, merged and written until no write conflicts:
+    /// when another writer changed a contact between the fetch and the
+    /// write, [`Import::written`](crate::Import::written) says so, and the
+    /// batch's [`phones`](crate::Batch::phones) are then the ones to fetch
+    /// and merge again. The guarantees are those of
+    /// [`import`](Self::import).
+    ///
     /// ```
     /// # use std::io::Cursor;
     /// # use contact_import::*;
@@ -378,10 +421,15 @@ impl ImportEngine {
     /// # let mut store = MemoryStore::new();
     /// let mut import = engine.start(Cursor::new("Name,Phone\nAsha,9876543210\n"))?;
     /// while let Some(mut batch) = import.next_batch()? {
-    ///     let mut existing = Vec::new();
-    ///     store.fetch(batch.phones(), &mut existing).unwrap(); // e.g. an .await here
-    ///     let contacts = import.merge(&mut batch, existing);
-    ///     store.write_batch(contacts).unwrap(); // and here
+    ///     loop {
+    ///         let mut stored = Vec::new();
+    ///         store.fetch(batch.phones(), &mut stored).unwrap(); // e.g. an .await here
+    ///         let writes = import.merge(&mut batch, stored);
+    ///         let conflicts = store.write_batch(writes).unwrap(); // and here
+    ///         if import.written(&mut batch, conflicts)? {
+    ///             break;
+    ///         }
+    ///     }
     ///     import.commit(batch);
     /// }
     /// assert_eq!(import.finish().added, 1);

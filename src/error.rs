@@ -9,6 +9,7 @@
 use std::fmt;
 use std::io;
 
+use crate::phone::Phone;
 use crate::report::ImportReport;
 
 /// Where in the file something applies: a row as a spreadsheet numbers it
@@ -140,14 +141,9 @@ impl fmt::Display for FileError {
     }
 }
 
-impl std::error::Error for FileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            FileErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// The message says it all, the I/O error included (read it from
+/// [`FileError::kind`]): no `source`, so that a chain prints it once.
+impl std::error::Error for FileError {}
 
 impl From<io::Error> for FileError {
     fn from(e: io::Error) -> FileError {
@@ -159,8 +155,16 @@ impl From<io::Error> for FileError {
 ///
 /// `E` is the store's error type. For the errors that struck after writing
 /// began, the report says what the store holds: every row up to
-/// [`ImportReport::last_row`] was written (or failed), none after it.
+/// [`ImportReport::last_row`] was written (or failed). Of the batch in
+/// flight, contacts may have been written too; importing again with
+/// [`resume_after_row`](crate::ImportOptions::resume_after_row) set to
+/// `last_row` applies its rows again, which the merge rules make safe.
+///
+/// Each variant's message says what happened once: the store's or the
+/// reader's own error is in the message, not again in
+/// [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImportError<E> {
     /// The file was refused before anything was written.
     #[error(transparent)]
@@ -169,7 +173,6 @@ pub enum ImportError<E> {
     #[error("the store failed after {}: {error}", written_through(report))]
     Store {
         /// The store's error.
-        #[source]
         error: E,
         /// What was imported before the failure.
         report: Box<ImportReport>,
@@ -178,11 +181,34 @@ pub enum ImportError<E> {
     #[error("reading the file failed after {}: {error}", written_through(report))]
     Read {
         /// The I/O error.
-        #[source]
         error: io::Error,
         /// What was imported before the failure.
         report: Box<ImportReport>,
     },
+    /// Other writers kept changing some contacts of a batch, so that the
+    /// import could not write them (see [`Contended`]).
+    #[error("the import stopped after {}: {error}", written_through(report))]
+    Contended {
+        /// The contacts that kept changing.
+        error: Contended,
+        /// What was imported before.
+        report: Box<ImportReport>,
+    },
+}
+
+/// Contacts that other writers changed every time an import fetched and
+/// merged them again, [`MAX_CONFLICT_ROUNDS`](crate::MAX_CONFLICT_ROUNDS) times in a row.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{} contact(s) kept changing while the import wrote them ({rounds} tries), first {}: another writer changes them continuously; import the file again when it stops",
+    phones.len(),
+    phones.first().map_or("(none)", Phone::as_str)
+)]
+pub struct Contended {
+    /// The phones of the contacts that kept changing, sorted.
+    pub phones: Vec<Phone>,
+    /// How many times they were fetched and merged again.
+    pub rounds: u32,
 }
 
 impl<E> ImportError<E> {
@@ -190,7 +216,9 @@ impl<E> ImportError<E> {
     pub fn report(&self) -> Option<&ImportReport> {
         match self {
             ImportError::File(_) => None,
-            ImportError::Store { report, .. } | ImportError::Read { report, .. } => Some(report),
+            ImportError::Store { report, .. }
+            | ImportError::Read { report, .. }
+            | ImportError::Contended { report, .. } => Some(report),
         }
     }
 }

@@ -104,8 +104,10 @@ pub mod testkit;
 pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Status, Tag, Tags};
 pub use encoding_rs;
-pub use engine::{Clock, DuplicatePolicy, ImportEngine, ImportOptions, Progress};
-pub use error::{FileError, FileErrorKind, ImportError, Position};
+pub use engine::{
+    Clock, DuplicatePolicy, ImportEngine, ImportOptions, MAX_CONFLICT_ROUNDS, Progress,
+};
+pub use error::{Contended, FileError, FileErrorKind, ImportError, Position};
 pub use export::{ExportError, export, export_headers};
 pub use filter::{Filter, TimeRange};
 pub use formula::guard_formula;
@@ -119,7 +121,9 @@ pub use report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning,
 pub use session::{Batch, Import};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use store::DecodeError;
-pub use store::{ContactScan, ContactStore, MemoryStore};
+pub use store::{
+    ContactScan, ContactStore, MemoryStore, SharedMemoryStore, Stored, Version, WriteBatch,
+};
 #[cfg(feature = "postgres")]
 pub use store::{PostgresError, PostgresStore};
 #[cfg(feature = "sqlite")]

@@ -16,12 +16,12 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use crate::contact::Contact;
 use crate::engine::Progress;
 use crate::error::ImportError;
+use crate::phone::Phone;
 use crate::report::ImportReport;
 use crate::session::{Batch, BatchRows, Import, ImportState, RecordBatch, RowSource};
-use crate::store::ContactStore;
+use crate::store::{ContactStore, Stored};
 
 /// Batches read and not yet written, at most.
 const AHEAD: u64 = 4;
@@ -103,18 +103,48 @@ where
             Err(error) => return Err(state.read_failed_ref(error)),
         }
         rows.normalize_into(&records, &mut batch);
-        write(state, store, &mut existing, &mut batch)?;
+        write(state, rows, store, &mut existing, &mut batch, &records)?;
         progress(records.progress);
     }
 }
 
-/// Fetches, merges, writes and commits one batch, leaving it empty.
+/// Fetches, merges, writes and commits one batch, leaving it empty. The
+/// rows of phones whose write conflicted (another writer changed them
+/// since the fetch) are normalized again from their records, merged into
+/// what the store holds now, and written again, until none conflicts.
 fn write<S>(
     state: &mut ImportState<'_>,
+    rows: BatchRows<'_>,
     store: &mut S,
-    existing: &mut Vec<Contact>,
+    existing: &mut Vec<Stored>,
     batch: &mut Batch,
+    records: &RecordBatch,
 ) -> Result<(), ImportError<S::Error>>
+where
+    S: ContactStore + ?Sized,
+{
+    let mut conflicts = fetch_merge_write(state, store, existing, batch)?;
+    while !conflicts.is_empty() {
+        if let Err(error) = batch.conflicted(&mut conflicts) {
+            return Err(state.contended_ref(error));
+        }
+        // The batch's values went to the store: its records still hold them.
+        let mut retry = rows.normalize(&records.subset(batch, &conflicts));
+        conflicts = fetch_merge_write(state, store, existing, &mut retry)?;
+        batch.take_outcomes(&retry);
+    }
+    state.commit_emptying(batch);
+    Ok(())
+}
+
+/// Fetches the batch's phones, merges its rows into them (moving the rows'
+/// values) and writes the result; returns the phones that conflicted.
+fn fetch_merge_write<S>(
+    state: &mut ImportState<'_>,
+    store: &mut S,
+    existing: &mut Vec<Stored>,
+    batch: &mut Batch,
+) -> Result<Vec<Phone>, ImportError<S::Error>>
 where
     S: ContactStore + ?Sized,
 {
@@ -122,12 +152,10 @@ where
     if let Err(error) = store.fetch(batch.phones(), existing) {
         return Err(state.store_failed_ref(error));
     }
-    let contacts = state.merge_changed(batch, existing.drain(..), true);
-    if let Err(error) = store.write_batch(contacts) {
-        return Err(state.store_failed_ref(error));
-    }
-    state.commit_emptying(batch);
-    Ok(())
+    let writes = state.merge_changed(batch, existing.drain(..), true);
+    store
+        .write_batch(writes)
+        .map_err(|error| state.store_failed_ref(error))
 }
 
 /// What the two threads share: batches by their number in the file.
@@ -211,7 +239,7 @@ impl Shared {
 /// What the reading thread does next.
 enum ReadStep {
     Read(RecordBatch),
-    Normalize(Taken),
+    Normalize(Box<Taken>),
 }
 
 /// The second thread: reads batches, keeping one waiting for the caller's
@@ -243,7 +271,7 @@ fn read_ahead<R: Read>(source: &mut RowSource<'_, R>, rows: BatchRows<'_>, share
                     Err(error) => queue.ended = Some(Err(error)),
                 });
             }
-            ReadStep::Normalize(taken) => normalize(shared, rows, taken),
+            ReadStep::Normalize(taken) => normalize(shared, rows, *taken),
         }
     }
 }
@@ -263,7 +291,7 @@ fn next_read_step(shared: &Shared) -> Option<ReadStep> {
         if (queue.read.len() > WAITING || queue.ended.is_some())
             && let Some(taken) = queue.take_waiting()
         {
-            return Some(ReadStep::Normalize(taken));
+            return Some(ReadStep::Normalize(Box::new(taken)));
         }
         if queue.ended.is_some() {
             return None;
@@ -292,12 +320,12 @@ fn merge<S>(
 where
     S: ContactStore + ?Sized,
 {
-    let mut existing: Vec<Contact> = Vec::new();
+    let mut existing: Vec<Stored> = Vec::new();
     // A panicked reading thread leaves no step: the scope re-raises its panic.
     while let Some(step) = next_merge_step(shared) {
         match step {
             MergeStep::Write(mut batch, records) => {
-                write(state, store, &mut existing, &mut batch)?;
+                write(state, rows, store, &mut existing, &mut batch, &records)?;
                 progress(records.progress);
                 shared.update(|queue| {
                     queue.written += 1;

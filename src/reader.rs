@@ -22,7 +22,7 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 const MIN_RECORD: usize = 256;
 
 /// One record: its fields' bytes, and where each field ends.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Record {
     data: Vec<u8>,
     ends: Vec<usize>,

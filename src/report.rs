@@ -165,6 +165,12 @@ pub struct ImportReport {
     /// The last row the store holds: every row up to it was written or
     /// failed, none after it. `None` before the first batch was written.
     pub last_row: Option<u64>,
+    /// Writes of a contact that another writer changed (or added) between
+    /// this import's fetch and its write, so that the contact was fetched
+    /// again and its rows merged again: how much this import raced others.
+    /// Zero with one writer.
+    #[serde(default)]
+    pub conflicts: u64,
 }
 
 impl ImportReport {

@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 
 use crate::contact::{Attribute, Contact, Tags};
 use crate::engine::{DuplicatePolicy, ImportEngine, Progress};
-use crate::error::ImportError;
+use crate::error::{Contended, ImportError};
 use crate::mapping::Columns;
 use crate::merge::{FieldPolicy, TagPolicy};
 use crate::normalize::{Cell, RowNormalizer, RowUpdate};
@@ -17,6 +17,12 @@ use crate::phone::{Phone, PhoneIndex, PhoneMap, PhoneNormalizer, phone_map};
 use crate::plan::{self, PlannedRow, RowOutcome};
 use crate::reader::{Input, Record, RecordReader};
 use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning};
+use crate::store::{Stored, Version, WriteBatch};
+
+/// Rounds of conflicts one batch may meet before the import gives up on
+/// the contacts that keep changing: each round fetches them again and
+/// merges their rows again.
+pub(crate) const MAX_ROUNDS: u32 = 16;
 
 /// One row of a batch; a valid row's contact and cells are in
 /// `Batch::contacts` and `Batch::cells`, a failure in `Batch::failures`, in
@@ -46,12 +52,23 @@ pub struct Batch {
     /// Each phone's first valid row in the batch (its place in `contacts`).
     first_rows: PhoneMap<usize>,
     last_row: u64,
+    /// The rows of the phones whose write conflicted, to merge again
+    /// (driven imports), and how many rounds of conflicts the batch met.
+    retry: Option<Box<Batch>>,
+    rounds: u32,
+    /// Writes that conflicted, over all rounds.
+    conflicts: u64,
 }
 
 impl Batch {
-    /// The distinct phones of the batch's valid rows: fetch these from the store.
+    /// The phones to fetch from the store before the next
+    /// [`merge`](Import::merge): the distinct phones of the batch's valid
+    /// rows, or, after a write that conflicted, the phones that conflicted.
     pub fn phones(&self) -> &[Phone] {
-        &self.phones
+        match &self.retry {
+            Some(retry) => &retry.phones,
+            None => &self.phones,
+        }
     }
 
     /// The spreadsheet row number of the batch's last row.
@@ -68,6 +85,71 @@ impl Batch {
         self.warnings.clear();
         self.phones.clear();
         self.first_rows.clear();
+        self.retry = None;
+        self.rounds = 0;
+        self.conflicts = 0;
+    }
+
+    /// The batch's valid rows whose phone is in `phones` (sorted), with
+    /// their values: what merges again after those phones conflicted.
+    fn subset(&self, phones: &[Phone]) -> Batch {
+        let mut sub = Batch {
+            last_row: self.last_row,
+            ..Batch::default()
+        };
+        let valid = self.rows.iter().filter(|r| r.outcome != RowOutcome::Failed);
+        for ((row, contact), cells) in valid.zip(&self.contacts).zip(&self.cells) {
+            let Some(phone) = row.phone.filter(|p| phones.binary_search(p).is_ok()) else {
+                continue;
+            };
+            let earlier = sub.note_first_row(phone);
+            sub.rows.push(*row);
+            sub.contacts.push(contact.clone());
+            sub.cells.push(RowCells {
+                earlier,
+                ..cells.clone()
+            });
+        }
+        sub
+    }
+
+    /// Notes that the next valid row has `phone`; returns the phone's
+    /// earlier row in the batch (its place in `contacts`), if there is one.
+    fn note_first_row(&mut self, phone: Phone) -> Option<usize> {
+        match self.first_rows.entry(phone) {
+            Entry::Occupied(first) => Some(*first.get()),
+            Entry::Vacant(slot) => {
+                slot.insert(self.contacts.len());
+                self.phones.push(phone);
+                None
+            }
+        }
+    }
+
+    /// Takes what merging `sub` (some of this batch's rows) did to its rows.
+    pub(crate) fn take_outcomes(&mut self, sub: &Batch) {
+        for merged in &sub.rows {
+            if let Ok(at) = self.rows.binary_search_by_key(&merged.row, |r| r.row)
+                && let Some(row) = self.rows.get_mut(at)
+            {
+                row.outcome = merged.outcome;
+            }
+        }
+    }
+
+    /// Counts a round of conflicts; an error once the batch has met too many.
+    pub(crate) fn conflicted(&mut self, phones: &mut Vec<Phone>) -> Result<(), Contended> {
+        self.rounds += 1;
+        self.conflicts += phones.len() as u64;
+        phones.sort_unstable();
+        phones.dedup();
+        if self.rounds > MAX_ROUNDS {
+            return Err(Contended {
+                phones: std::mem::take(phones),
+                rounds: self.rounds - 1,
+            });
+        }
+        Ok(())
     }
 
     /// The valid rows with what their cells said, in file order.
@@ -260,17 +342,49 @@ impl<'e, R: Read> Import<'e, R> {
     }
 
     /// Merges the batch's rows, in file order, into `existing` (what the
-    /// store holds for [`Batch::phones`]) and returns the contacts to write:
-    /// each changed phone once, with the result of applying its rows one by one.
+    /// store holds for [`Batch::phones`], with versions) and returns what to
+    /// write: each changed phone once, with the result of applying its rows
+    /// one by one, under the precondition that the store still holds what
+    /// was fetched. After a write that conflicted, only the rows of the
+    /// phones that conflicted merge again.
     pub fn merge(
         &mut self,
         batch: &mut Batch,
-        existing: impl IntoIterator<Item = Contact>,
-    ) -> Vec<Contact> {
-        self.state.merge_changed(batch, existing, false)
+        existing: impl IntoIterator<Item = Stored>,
+    ) -> WriteBatch {
+        match batch.retry.take() {
+            Some(mut retry) => {
+                let writes = self.state.merge_changed(&mut retry, existing, true);
+                batch.take_outcomes(&retry);
+                writes
+            }
+            None => self.state.merge_changed(batch, existing, false),
+        }
     }
 
-    /// Records a batch the store has written.
+    /// Hands the import the phones whose write conflicted (what
+    /// [`ContactStore::write_batch`](crate::ContactStore::write_batch)
+    /// returned). True when the batch is written: [`commit`](Self::commit)
+    /// it. False when another writer changed some of its contacts first:
+    /// fetch [`Batch::phones`] again and merge again. After
+    /// [`MAX_CONFLICT_ROUNDS`](crate::MAX_CONFLICT_ROUNDS) rounds in a row, the contacts that keep
+    /// changing are an error.
+    pub fn written(
+        &mut self,
+        batch: &mut Batch,
+        mut conflicts: Vec<Phone>,
+    ) -> Result<bool, Contended> {
+        if conflicts.is_empty() {
+            batch.retry = None;
+            return Ok(true);
+        }
+        batch.conflicted(&mut conflicts)?;
+        batch.retry = Some(Box::new(batch.subset(&conflicts)));
+        Ok(false)
+    }
+
+    /// Records a batch the store has written (once [`written`](Self::written)
+    /// said so).
     pub fn commit(&mut self, batch: Batch) {
         self.state.commit(batch)
     }
@@ -283,7 +397,7 @@ impl<'e, R: Read> Import<'e, R> {
     pub(crate) fn plan_batch(
         &mut self,
         batch: &mut Batch,
-        existing: Vec<Contact>,
+        existing: Vec<Stored>,
     ) -> (Vec<Contact>, Vec<PlannedRow>) {
         self.state.plan_batch(batch, existing)
     }
@@ -355,33 +469,32 @@ impl ImportState<'_> {
     pub(crate) fn merge_changed(
         &mut self,
         batch: &mut Batch,
-        existing: impl IntoIterator<Item = Contact>,
+        existing: impl IntoIterator<Item = Stored>,
         take: bool,
-    ) -> Vec<Contact> {
+    ) -> WriteBatch {
         let no_observer = None::<fn(u64, Option<&Contact>, &Contact)>;
-        let (mut contacts, changed) = self.merge_observed(batch, existing, take, no_observer);
-        // The new contacts come first and all changed: only stored ones
-        // that no row changed are left out, and nothing moves before them.
+        let (mut writes, changed) = self.merge_observed(batch, existing, take, no_observer);
+        // Only stored contacts that no row changed are left out.
         let mut changed = changed.into_iter();
-        contacts.retain(|_| changed.next().unwrap_or(false));
-        contacts
+        writes.update.retain(|_| changed.next().unwrap_or(false));
+        writes
     }
 
     /// Merges like [`Import::merge`], calling `observe(row, before, after)`
     /// for every valid row when given, and returns every contact of the
-    /// batch (the new ones first, then the stored ones it updates) and,
-    /// side by side, whether a row changed it. With `take`, the rows'
+    /// batch (the new ones, and the stored ones it updates) and, beside
+    /// the stored ones, whether a row changed them. With `take`, the rows'
     /// values are moved into the contacts. Without `observe`, no contact is
     /// copied to see what a row changed.
     pub(crate) fn merge_observed(
         &mut self,
         batch: &mut Batch,
-        existing: impl IntoIterator<Item = Contact>,
+        existing: impl IntoIterator<Item = Stored>,
         take: bool,
         mut observe: Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
-    ) -> (Vec<Contact>, Vec<bool>) {
-        let mut stored: PhoneMap<Contact> = phone_map(0);
-        stored.extend(existing.into_iter().map(|c| (c.phone, c)));
+    ) -> (WriteBatch, Vec<bool>) {
+        let mut stored: PhoneMap<Stored> = phone_map(0);
+        stored.extend(existing.into_iter().map(|s| (s.contact.phone, s)));
         let mut contacts = if take {
             std::mem::take(&mut batch.contacts)
         } else {
@@ -390,7 +503,7 @@ impl ImportState<'_> {
         // A row whose phone is new and first in the batch keeps the contact
         // it created; the others merge into another contact.
         let mut merged_away = vec![false; contacts.len()];
-        let mut updated: Vec<Contact> = Vec::new();
+        let mut updated: Vec<(Contact, Version)> = Vec::new();
         let mut changed: Vec<bool> = Vec::new();
         // Where each valid row's contact is, by the row's place.
         let mut targets: Vec<Target> = Vec::with_capacity(contacts.len());
@@ -402,8 +515,8 @@ impl ImportState<'_> {
             };
             let target = match (earlier, from_store) {
                 (Some(target), _) => target,
-                (None, Some(contact)) => {
-                    updated.push(contact);
+                (None, Some(Stored { contact, version })) => {
+                    updated.push((contact, version));
                     changed.push(false);
                     Target::Stored(updated.len() - 1)
                 }
@@ -430,7 +543,7 @@ impl ImportState<'_> {
             };
             let contact = match target {
                 Target::New(k) => contacts.get_mut(k),
-                Target::Stored(k) => updated.get_mut(k),
+                Target::Stored(k) => updated.get_mut(k).map(|(c, _)| c),
             };
             let Some(contact) = contact else { continue };
             let row_changed = self.update(contact, values, row.row, &mut observe);
@@ -447,10 +560,11 @@ impl ImportState<'_> {
         }
         let mut away = merged_away.into_iter();
         contacts.retain(|_| !away.next().unwrap_or(false));
-        let mut all_changed = vec![true; contacts.len()];
-        contacts.extend(updated);
-        all_changed.extend(changed);
-        (contacts, all_changed)
+        let writes = WriteBatch {
+            create: contacts,
+            update: updated,
+        };
+        (writes, changed)
     }
 
     /// Merges a row into a contact that exists (stored, or created by an
@@ -513,17 +627,19 @@ impl ImportState<'_> {
                 (_, None) => {}
             }
         }
+        self.report.conflicts += batch.conflicts;
         self.report.failures.append(&mut batch.failures);
         self.report.warnings.append(&mut batch.warnings);
         self.report.last_row = Some(batch.last_row);
         batch.clear();
     }
 
-    /// Plans the batch: merges it without writing and describes every row.
+    /// Plans the batch: merges it without writing and describes every row;
+    /// returns every contact of the batch as merged.
     pub(crate) fn plan_batch(
         &mut self,
         batch: &mut Batch,
-        existing: Vec<Contact>,
+        existing: Vec<Stored>,
     ) -> (Vec<Contact>, Vec<PlannedRow>) {
         let mut observed: HashMap<u64, (Vec<plan::FieldChange>, Contact)> = HashMap::new();
         let observe = |row: u64, before: Option<&Contact>, after: &Contact| {
@@ -531,7 +647,9 @@ impl ImportState<'_> {
             let changes = plan::changes(before.unwrap_or(&blank), after);
             observed.insert(row, (changes, after.clone()));
         };
-        let (contacts, _) = self.merge_observed(batch, existing, false, Some(observe));
+        let (writes, _) = self.merge_observed(batch, existing, false, Some(observe));
+        let mut contacts = writes.create;
+        contacts.extend(writes.update.into_iter().map(|(contact, _)| contact));
         let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
         for warning in &batch.warnings {
             warnings
@@ -582,6 +700,14 @@ impl ImportState<'_> {
     /// the report so far moves into the error.
     pub(crate) fn store_failed_ref<E>(&mut self, error: E) -> ImportError<E> {
         ImportError::Store {
+            error,
+            report: Box::new(std::mem::take(&mut self.report)),
+        }
+    }
+
+    /// Like `store_failed_ref`, for contacts that kept changing.
+    pub(crate) fn contended_ref<E>(&mut self, error: Contended) -> ImportError<E> {
+        ImportError::Contended {
             error,
             report: Box::new(std::mem::take(&mut self.report)),
         }
@@ -659,6 +785,25 @@ pub(crate) struct RecordBatch {
     pub progress: Progress,
 }
 
+impl RecordBatch {
+    /// The records of `batch`'s valid rows whose phone is in `phones`
+    /// (sorted): to normalize again the rows whose write conflicted, when
+    /// the batch's values were moved into the store.
+    pub fn subset(&self, batch: &Batch, phones: &[Phone]) -> RecordBatch {
+        let rows = self.rows[..self.len].iter().zip(&batch.rows);
+        let rows: Vec<(u64, Record)> = rows
+            .filter(|(_, row)| row.outcome != RowOutcome::Failed)
+            .filter(|(_, row)| row.phone.is_some_and(|p| phones.binary_search(&p).is_ok()))
+            .map(|(record, _)| record.clone())
+            .collect();
+        RecordBatch {
+            len: rows.len(),
+            rows,
+            progress: self.progress,
+        }
+    }
+}
+
 impl Default for RecordBatch {
     fn default() -> RecordBatch {
         RecordBatch {
@@ -727,14 +872,7 @@ impl BatchRows<'_> {
                             }),
                         ),
                         None => {
-                            let earlier = match batch.first_rows.entry(phone) {
-                                Entry::Occupied(first) => Some(*first.get()),
-                                Entry::Vacant(slot) => {
-                                    slot.insert(batch.contacts.len());
-                                    batch.phones.push(phone);
-                                    None
-                                }
-                            };
+                            let earlier = batch.note_first_row(phone);
                             self.push_as_new(update, earlier, batch);
                             (Some(phone), None)
                         }

@@ -26,15 +26,24 @@
 //! - the catalog and the import history, when the store keeps them;
 //! - batches of 12,000 contacts, and a 25,000-row import;
 //! - [`check_batch_sizes`]: random files imported in random batch sizes
-//!   leave what importing their rows one by one leaves.
+//!   leave what importing their rows one by one leaves;
+//! - the preconditions of `write_batch`: a create lands only on an absent
+//!   phone, an update only on the version fetched, and the others come
+//!   back as conflicts (unless the store declares
+//!   [`Capabilities::single_writer`]).
+//!
+//! [`check_racing_writers`] races imports and an editor on one contact
+//! book, on threads, and checks that no writer loses another's writes.
 //!
 //! For a store that lists its contacts ([`ContactScan`](crate::ContactScan)),
 //! [`check_filtered_scan`] checks its segments against [`MemoryStore`]'s on
 //! random contacts and random filters.
 
 mod filters;
+mod race;
 
 pub use filters::{arb_contact, arb_filter, check_filtered_scan};
+pub use race::{Edit, Editor, Race, add_tag_through_store, check_racing_writers};
 
 use std::fmt::Debug;
 use std::io::Cursor;
@@ -47,7 +56,7 @@ use crate::engine::{ImportEngine, ImportOptions};
 use crate::merge::{FieldPolicy, TagPolicy, UpdatePolicy};
 use crate::phone::Phone;
 use crate::report::ImportReport;
-use crate::store::{ContactStore, MemoryStore};
+use crate::store::{ContactStore, MemoryStore, WriteBatch};
 
 /// A check the store failed: which one, and what was wrong.
 #[derive(Debug, thiserror::Error)]
@@ -75,12 +84,66 @@ pub struct Conformance {
     /// work on afterwards. When false, the store accepted the batch and was
     /// checked to hold all of it: the rollback path was not exercised.
     pub refused_batch: bool,
+    /// The preconditions of `write_batch` were checked (see
+    /// [`Capabilities::conditional_writes`]).
+    pub conditional_writes: bool,
 }
 
-/// Runs every check on stores made by `fresh`, each check on a new one.
+/// What a store declares it can do, for [`check_store_with`]: the checks
+/// of a capability it lacks are skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// `write_batch` honours [`WriteBatch`]'s preconditions, so the store
+    /// is safe with many writers. A store that writes every contact
+    /// whatever is stored is correct for one writer only.
+    pub conditional_writes: bool,
+}
+
+impl Default for Capabilities {
+    /// Everything a store of the crate can do.
+    fn default() -> Capabilities {
+        Capabilities {
+            conditional_writes: true,
+        }
+    }
+}
+
+impl Capabilities {
+    /// A store for one writer: it ignores the preconditions of writes.
+    pub fn single_writer() -> Capabilities {
+        Capabilities {
+            conditional_writes: false,
+        }
+    }
+}
+
+/// Runs every check on stores made by `fresh`, each check on a new one,
+/// for a store with every capability ([`Capabilities::default`]).
 ///
 /// Returns the first failure, or what the store was found to support.
-pub fn check_store<S, F>(mut fresh: F) -> Result<Conformance, Failure>
+pub fn check_store<S, F>(fresh: F) -> Result<Conformance, Failure>
+where
+    S: ContactStore,
+    F: FnMut() -> S,
+{
+    check_store_with(fresh, Capabilities::default())
+}
+
+/// Like [`check_store`], skipping the checks of what `capabilities` says
+/// the store cannot do.
+///
+/// ```
+/// use contact_import::{MemoryStore, testkit};
+///
+/// let conformance = testkit::check_store_with(MemoryStore::new, testkit::Capabilities::single_writer())?;
+/// assert!(!conformance.conditional_writes);
+/// # Ok::<(), testkit::Failure>(())
+/// ```
+pub fn check_store_with<S, F>(
+    mut fresh: F,
+    capabilities: Capabilities,
+) -> Result<Conformance, Failure>
 where
     S: ContactStore,
     F: FnMut() -> S,
@@ -95,10 +158,14 @@ where
     let keeps_history = check_history(&mut fresh())?;
     check_large_batches(&mut fresh())?;
     check_batch_sizes(&mut fresh, BATCHING_CASES)?;
+    if capabilities.conditional_writes {
+        race::check_conditional_writes(&mut fresh())?;
+    }
     Ok(Conformance {
         keeps_catalog,
         keeps_history,
         refused_batch,
+        conditional_writes: capabilities.conditional_writes,
     })
 }
 
@@ -108,14 +175,18 @@ const NOW: Timestamp = Timestamp::constant(1_750_000_000, 123_456_000);
 const EARLIER: Timestamp = Timestamp::constant(1_600_000_000, 654_321_000);
 const ACTIVE: Timestamp = Timestamp::constant(1_700_000_000, 1_000);
 
-fn fail(check: &'static str, message: impl Into<String>) -> Failure {
+pub(crate) fn fail(check: &'static str, message: impl Into<String>) -> Failure {
     Failure {
         check,
         message: message.into(),
     }
 }
 
-fn ensure(check: &'static str, ok: bool, message: impl FnOnce() -> String) -> Result<(), Failure> {
+pub(crate) fn ensure(
+    check: &'static str,
+    ok: bool,
+    message: impl FnOnce() -> String,
+) -> Result<(), Failure> {
     if ok {
         Ok(())
     } else {
@@ -123,7 +194,7 @@ fn ensure(check: &'static str, ok: bool, message: impl FnOnce() -> String) -> Re
     }
 }
 
-fn same<T: PartialEq + Debug>(
+pub(crate) fn same<T: PartialEq + Debug>(
     check: &'static str,
     what: &str,
     got: &T,
@@ -135,7 +206,10 @@ fn same<T: PartialEq + Debug>(
 }
 
 /// Runs a store call, turning its error into a failure of `check`.
-fn call<T, E: std::error::Error>(check: &'static str, result: Result<T, E>) -> Result<T, Failure> {
+pub(crate) fn call<T, E: std::error::Error>(
+    check: &'static str,
+    result: Result<T, E>,
+) -> Result<T, Failure> {
     result.map_err(|e| fail(check, format!("the store failed: {e}")))
 }
 
@@ -152,8 +226,45 @@ fn fetch_sorted<S: ContactStore>(
 ) -> Result<Vec<Contact>, Failure> {
     let mut found = Vec::new();
     call(check, store.fetch(phones, &mut found))?;
+    let mut found: Vec<Contact> = found.into_iter().map(|s| s.contact).collect();
     found.sort_by_key(|c| c.phone);
     Ok(found)
+}
+
+/// `contacts` as one write: the new ones created, the stored ones updated
+/// at the version the store holds now.
+fn upsert<S: ContactStore>(
+    check: &'static str,
+    store: &mut S,
+    contacts: Vec<Contact>,
+) -> Result<WriteBatch, Failure> {
+    let phones: Vec<Phone> = contacts.iter().map(|c| c.phone).collect();
+    let mut found = Vec::new();
+    call(check, store.fetch(&phones, &mut found))?;
+    let mut batch = WriteBatch::default();
+    for contact in contacts {
+        match found.iter().find(|s| s.contact.phone == contact.phone) {
+            Some(stored) => batch.update.push((contact, stored.version)),
+            None => batch.create.push(contact),
+        }
+    }
+    Ok(batch)
+}
+
+/// Writes `contacts` with nobody else writing: nothing may conflict.
+fn write_all<S: ContactStore>(
+    check: &'static str,
+    store: &mut S,
+    contacts: Vec<Contact>,
+) -> Result<(), Failure> {
+    let batch = upsert(check, store, contacts)?;
+    let conflicts = call(check, store.write_batch(batch))?;
+    same(
+        check,
+        "phones that conflicted in a write nobody raced",
+        &conflicts,
+        &Vec::new(),
+    )
 }
 
 fn sorted(mut contacts: Vec<Contact>) -> Vec<Contact> {
@@ -213,7 +324,7 @@ fn check_empty<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
 fn check_insert_round_trip<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
     const CHECK: &str = "insert_round_trip";
     let contacts = sample_contacts();
-    call(CHECK, store.write_batch(contacts.clone()))?;
+    write_all(CHECK, store, contacts.clone())?;
     let mut asked: Vec<Phone> = contacts.iter().map(|c| c.phone).collect();
     asked.push(phone(99));
     let found = fetch_sorted(CHECK, store, &asked)?;
@@ -230,7 +341,7 @@ fn check_insert_round_trip<S: ContactStore>(store: &mut S) -> Result<(), Failure
 fn check_update_keeps_service_fields<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
     const CHECK: &str = "update_keeps_service_fields";
     let stored = sample_contacts();
-    call(CHECK, store.write_batch(stored.clone()))?;
+    write_all(CHECK, store, stored.clone())?;
     let updates: Vec<Contact> = stored
         .iter()
         .map(|old| {
@@ -241,7 +352,7 @@ fn check_update_keeps_service_fields<S: ContactStore>(store: &mut S) -> Result<(
             new
         })
         .collect();
-    call(CHECK, store.write_batch(updates.clone()))?;
+    write_all(CHECK, store, updates.clone())?;
     let expected: Vec<Contact> = updates
         .into_iter()
         .zip(&stored)
@@ -266,7 +377,7 @@ fn check_update_keeps_service_fields<S: ContactStore>(store: &mut S) -> Result<(
 fn check_batch_atomicity<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
     const CHECK: &str = "batch_atomicity";
     let before = sample_contacts();
-    call(CHECK, store.write_batch(before.clone()))?;
+    write_all(CHECK, store, before.clone())?;
     let mut batch: Vec<Contact> = before
         .iter()
         .map(|c| {
@@ -278,7 +389,8 @@ fn check_batch_atomicity<S: ContactStore>(store: &mut S) -> Result<bool, Failure
     batch.extend((100..150).map(|i| Contact::new(phone(i), format!("New {i}"), NOW)));
     batch.push(Contact::new(phone(150), String::new(), NOW));
     let phones: Vec<Phone> = batch.iter().map(|c| c.phone).collect();
-    let refused = store.write_batch(batch.clone()).is_err();
+    let write = upsert(CHECK, store, batch.clone())?;
+    let refused = store.write_batch(write).is_err();
     let found = fetch_sorted(CHECK, store, &phones)?;
     if refused {
         same(
@@ -288,7 +400,7 @@ fn check_batch_atomicity<S: ContactStore>(store: &mut S) -> Result<bool, Failure
             &sorted(before),
         )?;
         let retry: Vec<Contact> = batch.into_iter().filter(|c| !c.name().is_empty()).collect();
-        call(CHECK, store.write_batch(retry.clone()))?;
+        write_all(CHECK, store, retry.clone())?;
         let found = fetch_sorted(CHECK, store, &phones)?;
         same(
             CHECK,
@@ -370,7 +482,7 @@ fn check_engine_merge_rules<S: ContactStore>(store: &mut S) -> Result<(), Failur
     known.last_active = Some(ACTIVE);
     known.state = Some(State::Intervened);
     known.source = Some("ORGANIC".to_owned());
-    call(CHECK, store.write_batch(vec![known.clone()]))?;
+    write_all(CHECK, store, vec![known.clone()])?;
     let mut reference = MemoryStore::new();
     reference.insert(known.clone());
 
@@ -597,7 +709,7 @@ fn check_large_batches<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
             c
         })
         .collect();
-    call(CHECK, store.write_batch(contacts.clone()))?;
+    write_all(CHECK, store, contacts.clone())?;
     let phones: Vec<Phone> = contacts.iter().map(|c| c.phone).collect();
     let found = fetch_sorted(CHECK, store, &phones)?;
     same(

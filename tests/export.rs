@@ -402,10 +402,10 @@ fn a_failing_store_stops_the_export_with_its_error() {
     struct Remote;
     impl ContactStore for Remote {
         type Error = Lost;
-        fn fetch(&mut self, _: &[Phone], _: &mut Vec<Contact>) -> Result<(), Lost> {
+        fn fetch(&mut self, _: &[Phone], _: &mut Vec<contact_import::Stored>) -> Result<(), Lost> {
             Err(Lost)
         }
-        fn write_batch(&mut self, _: Vec<Contact>) -> Result<(), Lost> {
+        fn write_batch(&mut self, _: contact_import::WriteBatch) -> Result<Vec<Phone>, Lost> {
             Err(Lost)
         }
     }

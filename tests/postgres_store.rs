@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use contact_import::postgres::{Client, NoTls};
 use contact_import::{
     Catalog, Contact, ContactStore, ImportEngine, ImportError, ImportOptions, Phone, PostgresError,
-    PostgresStore, State, Timestamp,
+    PostgresStore, State, Stored, Timestamp, WriteBatch,
 };
 
 /// Schemas made by this test process, one per fresh store, dropped at the end.
@@ -213,8 +213,8 @@ fn a_schema_newer_than_the_crate_is_refused() {
 }
 
 /// The engine never sends a phone twice in a batch, but a caller might: the
-/// store must not break on it ("cannot affect row a second time") and must
-/// leave what writing the contacts one by one leaves.
+/// store must not break on it ("cannot affect row a second time"); the
+/// first create lands and the second conflicts, as written one by one.
 #[test]
 fn a_phone_twice_in_one_batch_gives_the_sequential_result() {
     let Some(mut server) = server() else { return };
@@ -226,13 +226,13 @@ fn a_phone_twice_in_one_batch_gives_the_sequential_result() {
     first.state = Some(State::Closed);
     let mut second = Contact::new(p, "Second".into(), Timestamp::constant(1_700_000_000, 0));
     second.source = Some("API".into());
-    store.write_batch(vec![first, second.clone()]).unwrap();
-    let stored = store.get(&p).unwrap().unwrap();
-    let mut expected = second;
-    expected.created_at = t1;
-    expected.last_active = Some(t1);
-    expected.state = Some(State::Closed);
-    assert_eq!(stored, expected);
+    let batch = WriteBatch {
+        create: vec![first.clone(), second],
+        update: Vec::new(),
+    };
+    let conflicts = store.write_batch(batch).unwrap();
+    assert_eq!(conflicts, [p]);
+    assert_eq!(store.get(&p).unwrap().unwrap(), first);
 }
 
 /// 30 rows in batches of 10; a trigger refuses the 15th row's phone.
@@ -328,11 +328,11 @@ struct DroppedConnection {
 impl ContactStore for DroppedConnection {
     type Error = PostgresError;
 
-    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), PostgresError> {
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), PostgresError> {
         self.inner.fetch(phones, found)
     }
 
-    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), PostgresError> {
+    fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, PostgresError> {
         self.writes += 1;
         if self.writes == self.drop_on {
             // Waits (up to 5 s) until the backend is gone.
@@ -343,7 +343,7 @@ impl ContactStore for DroppedConnection {
                 .get(0);
             assert!(gone, "the import's backend was not terminated");
         }
-        self.inner.write_batch(contacts)
+        self.inner.write_batch(batch)
     }
 }
 

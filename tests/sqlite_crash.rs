@@ -19,7 +19,7 @@ use std::time::Duration;
 use contact_import::rusqlite::{Connection, OpenFlags};
 use contact_import::{
     Catalog, Contact, ContactScan, ContactStore, ImportEngine, ImportError, MemoryStore, Phone,
-    SqliteStore, Timestamp,
+    SqliteStore, Stored, Timestamp, WriteBatch,
 };
 
 const CHILD: &str = "CONTACT_IMPORT_CRASH_CHILD";
@@ -122,17 +122,17 @@ struct Stopped(usize);
 impl ContactStore for StopAt {
     type Error = Stopped;
 
-    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), Stopped> {
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), Stopped> {
         let Ok(()) = self.inner.fetch(phones, found);
         Ok(())
     }
 
-    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Stopped> {
+    fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, Stopped> {
         if self.inner.len() >= self.target {
             return Err(Stopped(self.inner.len()));
         }
-        let Ok(()) = self.inner.write_batch(contacts);
-        Ok(())
+        let Ok(conflicts) = self.inner.write_batch(batch);
+        Ok(conflicts)
     }
 }
 

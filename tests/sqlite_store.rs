@@ -266,7 +266,7 @@ fn an_older_file_is_migrated_keeping_its_contacts() {
         .connection()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let plan: String = store
         .connection()
         .query_row(
@@ -280,7 +280,8 @@ fn an_older_file_is_migrated_keeping_its_contacts() {
     let mut found = Vec::new();
     store.fetch(&[phone], &mut found).unwrap();
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].name(), "Mohit Dua");
-    assert_eq!(found[0].attributes.get("City"), Some("Delhi"));
-    assert!(found[0].has_tag("MBA"));
+    let found = &found[0].contact;
+    assert_eq!(found.name(), "Mohit Dua");
+    assert_eq!(found.attributes.get("City"), Some("Delhi"));
+    assert!(found.has_tag("MBA"));
 }

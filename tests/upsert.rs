@@ -6,7 +6,7 @@ use std::io::Cursor;
 use common::*;
 use contact_import::{
     Contact, ContactStore, FileErrorKind, ImportError, ImportOptions, MemoryStore, Phone, Progress,
-    State, TagPolicy, Timestamp, UpdatePolicy,
+    State, Stored, TagPolicy, Timestamp, UpdatePolicy, WriteBatch,
 };
 
 const GUIDE: &str = "\
@@ -233,15 +233,15 @@ struct DiskFull;
 
 impl ContactStore for FailingStore {
     type Error = DiskFull;
-    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), DiskFull> {
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), DiskFull> {
         self.inner.fetch(phones, found).map_err(|e| match e {})
     }
-    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), DiskFull> {
+    fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, DiskFull> {
         self.writes += 1;
         if self.writes == self.fail_on_write {
             return Err(DiskFull);
         }
-        self.inner.write_batch(contacts).map_err(|e| match e {})
+        self.inner.write_batch(batch).map_err(|e| match e {})
     }
 }
 
@@ -271,15 +271,17 @@ fn a_store_error_stops_the_import_with_the_report_so_far() {
     );
     assert_eq!((report.rows, report.added, report.failed), (2, 1, 1));
     assert_eq!(store.inner.len(), 1);
-    let message = ImportError::Store {
+    let error = ImportError::Store {
         error: DiskFull,
         report,
-    }
-    .to_string();
+    };
+    let message = error.to_string();
     assert!(
         message.contains("row 3") && message.contains("disk full"),
         "{message}"
     );
+    // Said once: a chain printer (anyhow's `{:#}`) would repeat a source.
+    assert!(std::error::Error::source(&error).is_none());
 }
 
 #[test]

@@ -1,16 +1,21 @@
 use std::convert::Infallible;
 use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::{Phone, PhoneIndex};
-use crate::store::{ContactScan, ContactStore};
+use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch};
 
 /// A contact book in memory: the embedded default, and the reference every
 /// other store is checked against. It keeps a catalog and the import history
 /// too, for as long as it lives.
+///
+/// Each contact has a [`Version`] from a counter of the store's writes, so
+/// conditional writes work as in the database stores. To share one book
+/// between threads (several imports, an editor), use [`SharedMemoryStore`].
 ///
 /// ```
 /// use contact_import::{ContactStore, MemoryStore, Phone};
@@ -25,7 +30,10 @@ pub struct MemoryStore {
     // over a table a third larger, and one growing vector would briefly hold
     // two copies. A batch of new contacts becomes a chunk as it is, unmoved.
     chunks: Vec<Vec<Contact>>,
-    index: PhoneIndex<Location>,
+    index: PhoneIndex<Slot>,
+    /// The last version handed out: every write takes the next one, so a
+    /// version is never seen twice.
+    version: u64,
     catalog: Catalog,
     imports: Vec<ImportRecord>,
 }
@@ -33,6 +41,13 @@ pub struct MemoryStore {
 /// Where a contact is: its chunk in the high 32 bits, its place in the
 /// chunk in the low 32 (no chunk holds more than `MAX_CHUNK` contacts).
 type Location = u64;
+
+/// What the index keeps of a contact: where it is, and its version.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    location: Location,
+    version: u64,
+}
 
 /// Contacts per chunk, when contacts are stored one by one.
 const CHUNK: usize = 4096;
@@ -59,7 +74,7 @@ impl MemoryStore {
 
     /// The contact stored under `phone`.
     pub fn contact(&self, phone: &Phone) -> Option<&Contact> {
-        let (chunk, at) = split(*self.index.get(&phone.key())?);
+        let (chunk, at) = split(self.index.get(&phone.key())?.location);
         self.chunks.get(chunk)?.get(at)
     }
 
@@ -73,7 +88,8 @@ impl MemoryStore {
     /// Stores `contact` as it is, replacing any contact with its phone
     /// (as your service would, e.g. to set `last_active` when a message
     /// arrives). Unlike [`write_batch`](ContactStore::write_batch), it
-    /// replaces every field.
+    /// replaces every field, unconditionally; the contact gets a new
+    /// version, so an import that fetched it before merges it again.
     pub fn insert(&mut self, contact: Contact) {
         match self.stored_mut(&contact.phone) {
             Some(stored) => *stored = contact,
@@ -81,9 +97,41 @@ impl MemoryStore {
         }
     }
 
+    /// Changes the contact stored under `phone` in place (an agent's edit),
+    /// giving it a new version; false when no contact has that phone.
+    ///
+    /// ```
+    /// # use contact_import::{Catalog, ImportEngine, MemoryStore, Phone};
+    /// # let engine = ImportEngine::new(Catalog::new(), jiff::Timestamp::UNIX_EPOCH);
+    /// let mut store = MemoryStore::new();
+    /// engine.import_bytes(b"Name,Phone\nAsha,9876543210\n", &mut store)?;
+    /// let phone = Phone::parse_e164("+919876543210").unwrap();
+    /// assert!(store.update(&phone, |asha| asha.source = Some("AGENT".into())));
+    /// assert_eq!(store.contact(&phone).unwrap().source.as_deref(), Some("AGENT"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn update(&mut self, phone: &Phone, change: impl FnOnce(&mut Contact)) -> bool {
+        match self.stored_mut(phone) {
+            Some(contact) => {
+                change(contact);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The stored contact and a new version for it: every caller changes it.
     fn stored_mut(&mut self, phone: &Phone) -> Option<&mut Contact> {
-        let (chunk, at) = split(*self.index.get(&phone.key())?);
+        let version = self.next_version();
+        let slot = self.index.get_mut(&phone.key())?;
+        slot.version = version;
+        let (chunk, at) = split(slot.location);
         self.chunks.get_mut(chunk)?.get_mut(at)
+    }
+
+    fn next_version(&mut self) -> u64 {
+        self.version += 1;
+        self.version
     }
 
     /// Stores a contact whose phone is not stored yet.
@@ -93,9 +141,11 @@ impl MemoryStore {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         let chunk = self.chunks.len() - 1;
+        let version = self.next_version();
         if let Some(last) = self.chunks.last_mut() {
+            let location = location(chunk, last.len());
             self.index
-                .insert(contact.phone.key(), location(chunk, last.len()));
+                .insert(contact.phone.key(), Slot { location, version });
             last.push(contact);
         }
     }
@@ -110,9 +160,12 @@ impl MemoryStore {
         // Room the batch kept for rows that failed or merged elsewhere.
         contacts.shrink_to_fit();
         let chunk = self.chunks.len();
+        let version = self.next_version();
         let places = contacts.iter().enumerate();
-        self.index
-            .extend(places.map(|(at, c)| (c.phone.key(), location(chunk, at))));
+        self.index.extend(places.map(|(at, c)| {
+            let location = location(chunk, at);
+            (c.phone.key(), Slot { location, version })
+        }));
         self.chunks.push(contacts);
     }
 
@@ -132,28 +185,47 @@ fn split(location: Location) -> (usize, usize) {
 impl ContactStore for MemoryStore {
     type Error = Infallible;
 
-    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), Infallible> {
-        found.extend(phones.iter().filter_map(|p| self.contact(p).cloned()));
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), Infallible> {
+        found.extend(phones.iter().filter_map(|phone| {
+            let slot = self.index.get(&phone.key())?;
+            let (chunk, at) = split(slot.location);
+            let contact = self.chunks.get(chunk)?.get(at)?.clone();
+            let version = Version::new(slot.version);
+            Some(Stored { contact, version })
+        }));
         Ok(())
     }
 
-    fn write_batch(&mut self, mut contacts: Vec<Contact>) -> Result<(), Infallible> {
-        self.index.reserve(contacts.len());
-        // Known phones are updated in place; the new ones stay in `contacts`.
-        contacts.retain_mut(|contact| {
-            let Some(stored) = self.stored_mut(&contact.phone) else {
-                return true;
+    fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, Infallible> {
+        let WriteBatch { mut create, update } = batch;
+        let mut conflicts = Vec::new();
+        for (mut contact, seen) in update {
+            let stored = self.index.get(&contact.phone.key()).map(|s| s.version);
+            let Some(stored) = stored
+                .filter(|&version| version == seen.get())
+                .and_then(|_| self.stored_mut(&contact.phone))
+            else {
+                conflicts.push(contact.phone);
+                continue;
             };
-            std::mem::swap(stored, contact);
+            std::mem::swap(stored, &mut contact);
             // `contact` now holds what was stored: keep the fields an import
             // does not own.
             stored.created_at = contact.created_at;
             stored.last_active = contact.last_active;
             stored.state = contact.state;
-            false
+        }
+        // The new contacts stay in the batch's vector, as a chunk when many.
+        create.retain(|contact| {
+            let stored = self.index.contains_key(&contact.phone.key());
+            if stored {
+                conflicts.push(contact.phone);
+            }
+            !stored
         });
-        self.push_all(contacts);
-        Ok(())
+        self.index.reserve(create.len());
+        self.push_all(create);
+        Ok(conflicts)
     }
 
     fn load_catalog(&mut self) -> Result<Catalog, Infallible> {
@@ -223,5 +295,107 @@ fn visit_in_order<'a>(
         if visit(contact).is_break() {
             break;
         }
+    }
+}
+
+/// A [`MemoryStore`] shared between threads: a cloneable handle, every
+/// clone on the same contact book, each call under the book's lock. Several
+/// imports and editors can race on it with the guarantees of the database
+/// stores (conditional writes through [`ContactStore`]).
+///
+/// ```
+/// use contact_import::{Catalog, ImportEngine, Phone, SharedMemoryStore};
+///
+/// let store = SharedMemoryStore::new();
+/// let engine = ImportEngine::new(Catalog::new(), jiff::Timestamp::UNIX_EPOCH);
+/// std::thread::scope(|scope| {
+///     for file in ["Name,Phone\nAsha,9876543210\n", "Name,Phone\nRavi,9876543211\n"] {
+///         let mut store = store.clone();
+///         let engine = &engine;
+///         scope.spawn(move || engine.import_bytes(file.as_bytes(), &mut store).unwrap());
+///     }
+/// });
+/// assert_eq!(store.lock().len(), 2);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct SharedMemoryStore {
+    book: Arc<Mutex<MemoryStore>>,
+}
+
+impl SharedMemoryStore {
+    /// A new, empty shared book.
+    pub fn new() -> SharedMemoryStore {
+        SharedMemoryStore::default()
+    }
+
+    /// The book, locked: read it, or change it as your service would
+    /// ([`MemoryStore::update`], [`MemoryStore::insert`]). Every other
+    /// handle waits until the guard is dropped.
+    pub fn lock(&self) -> MutexGuard<'_, MemoryStore> {
+        // A thread that panicked holding the lock left the book as its last
+        // whole call did: every call changes it in one step.
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl From<MemoryStore> for SharedMemoryStore {
+    fn from(store: MemoryStore) -> SharedMemoryStore {
+        SharedMemoryStore {
+            book: Arc::new(Mutex::new(store)),
+        }
+    }
+}
+
+impl ContactStore for SharedMemoryStore {
+    type Error = Infallible;
+
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), Infallible> {
+        self.lock().fetch(phones, found)
+    }
+
+    fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, Infallible> {
+        self.lock().write_batch(batch)
+    }
+
+    fn load_catalog(&mut self) -> Result<Catalog, Infallible> {
+        self.lock().load_catalog()
+    }
+
+    fn add_to_catalog(&mut self, catalog: &Catalog) -> Result<(), Infallible> {
+        self.lock().add_to_catalog(catalog)
+    }
+
+    fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, Infallible> {
+        self.lock().record_import(record)
+    }
+
+    fn imports(&mut self) -> Result<Vec<ImportSummary>, Infallible> {
+        self.lock().imports()
+    }
+
+    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
+        self.lock().import(id)
+    }
+}
+
+impl ContactScan for SharedMemoryStore {
+    /// Visits a snapshot: the book stays locked while the visitor runs.
+    fn scan(
+        &mut self,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), Infallible> {
+        self.lock().scan(visit)
+    }
+
+    fn scan_filtered(
+        &mut self,
+        filter: &Filter,
+        visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
+    ) -> Result<(), Infallible> {
+        self.lock().scan_filtered(filter, visit)
+    }
+
+    fn count(&mut self, filter: &Filter) -> Result<u64, Infallible> {
+        self.lock().count(filter)
     }
 }

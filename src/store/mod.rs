@@ -16,7 +16,7 @@ mod sqlite;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use codec::DecodeError;
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, SharedMemoryStore};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresError, PostgresStore};
 #[cfg(feature = "sqlite")]
@@ -30,14 +30,87 @@ use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 
+/// The version of a stored contact, as its store numbers it: it changes
+/// whenever any writer changes what an import writes (name, tags, source,
+/// first message, attributes). Opaque: stores compare it for equality only.
+///
+/// An update in a [`WriteBatch`] carries the version its contact was
+/// fetched at, and lands only if the stored contact still has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Version(u64);
+
+impl Version {
+    /// A version from the store's own number for it (a counter, a row
+    /// version, PostgreSQL's `xmin`, ...).
+    pub const fn new(value: u64) -> Version {
+        Version(value)
+    }
+
+    /// The store's number for this version.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// A contact as a store holds it: the contact, and the version
+/// [`ContactStore::fetch`] read it at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stored {
+    /// The contact.
+    pub contact: Contact,
+    /// Its version when it was read.
+    pub version: Version,
+}
+
+/// A batch of contacts to write, each under a precondition (as
+/// object_store's `PutMode::Create` and `PutMode::Update`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WriteBatch {
+    /// New contacts: each lands only if no contact is stored under its phone.
+    pub create: Vec<Contact>,
+    /// Updated contacts, each with the version it was fetched at: each lands
+    /// only if the stored contact is still at that version.
+    pub update: Vec<(Contact, Version)>,
+}
+
+impl WriteBatch {
+    /// How many contacts the batch writes.
+    pub fn len(&self) -> usize {
+        self.create.len() + self.update.len()
+    }
+
+    /// True when the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every contact of the batch: the new ones, then the updated ones.
+    pub fn contacts(&self) -> impl Iterator<Item = &Contact> {
+        self.create.iter().chain(self.update.iter().map(|(c, _)| c))
+    }
+}
+
 /// A contact book the import engine reads from and writes to.
 ///
 /// Two methods are required, one per capability: [`fetch`](Self::fetch) reads
-/// the contacts stored under a batch of phones, and
-/// [`write_batch`](Self::write_batch) writes a batch of contacts. The engine
-/// merges each file row into the fetched contact itself (the rules live in one
-/// place, not in every store), so a store never interprets import rules: it
-/// stores what it is given.
+/// the contacts stored under a batch of phones, with their versions, and
+/// [`write_batch`](Self::write_batch) writes a batch of contacts, each under
+/// a precondition. The engine merges each file row into the fetched contact
+/// itself (the rules live in one place, not in every store), so a store never
+/// interprets import rules: it stores what it is given.
+///
+/// # Many writers
+///
+/// Other writers may change the book between the fetch and the write: other
+/// imports, agents editing contacts, the messaging service. A write never
+/// overwrites a change it did not see: a contact in [`WriteBatch::create`]
+/// lands only if its phone is still absent, one in [`WriteBatch::update`]
+/// only if the stored contact is still at the version fetched. `write_batch` skips the writes whose
+/// precondition fails and returns their phones; the engine fetches those
+/// again, merges their rows again, and writes again (see
+/// [`ImportEngine::import`](crate::ImportEngine::import)). A store that
+/// ignores the modes (writes everything and reports no conflict) is correct
+/// for one writer only.
 ///
 /// Both methods take a whole batch (1,000 rows by default) so that a database
 /// store reads and writes it in one round trip each.
@@ -47,36 +120,51 @@ use crate::phone::Phone;
 /// ([`load_catalog`](Self::load_catalog), [`add_to_catalog`](Self::add_to_catalog))
 /// and the import history ([`record_import`](Self::record_import),
 /// [`imports`](Self::imports), [`import`](Self::import)). The `testkit`
-/// feature checks a store against all of it (`contact_import::testkit`).
+/// feature checks a store against all of it (`contact_import::testkit`),
+/// racing writers included.
 ///
 /// # Implementing
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use contact_import::{Contact, ContactStore, Phone};
+/// use contact_import::{Contact, ContactStore, Phone, Stored, Version, WriteBatch};
 ///
 /// #[derive(Default)]
-/// struct MyStore(HashMap<Phone, Contact>);
+/// struct MyStore(HashMap<Phone, (Contact, u64)>);
 ///
 /// impl ContactStore for MyStore {
 ///     type Error = std::convert::Infallible;
 ///
-///     fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), Self::Error> {
-///         found.extend(phones.iter().filter_map(|p| self.0.get(p).cloned()));
+///     fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), Self::Error> {
+///         found.extend(phones.iter().filter_map(|p| self.0.get(p)).map(|(contact, version)| {
+///             Stored { contact: contact.clone(), version: Version::new(*version) }
+///         }));
 ///         Ok(())
 ///     }
 ///
-///     fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Self::Error> {
-///         for mut contact in contacts {
-///             if let Some(stored) = self.0.get(&contact.phone) {
-///                 // What the messaging service sets is never the import's to change.
-///                 contact.created_at = stored.created_at;
-///                 contact.last_active = stored.last_active;
-///                 contact.state = stored.state;
+///     fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, Self::Error> {
+///         // Someone else wrote these first: the engine merges them again.
+///         let mut conflicts = Vec::new();
+///         for contact in batch.create {
+///             match self.0.contains_key(&contact.phone) {
+///                 true => conflicts.push(contact.phone),
+///                 false => _ = self.0.insert(contact.phone, (contact, 1)),
 ///             }
-///             self.0.insert(contact.phone, contact);
 ///         }
-///         Ok(())
+///         for (mut contact, seen) in batch.update {
+///             match self.0.get_mut(&contact.phone) {
+///                 Some((stored, version)) if *version == seen.get() => {
+///                     // What the messaging service sets is never the import's to change.
+///                     contact.created_at = stored.created_at;
+///                     contact.last_active = stored.last_active;
+///                     contact.state = stored.state;
+///                     *stored = contact;
+///                     *version += 1;
+///                 }
+///                 _ => conflicts.push(contact.phone),
+///             }
+///         }
+///         Ok(conflicts)
 ///     }
 /// }
 /// ```
@@ -85,26 +173,34 @@ pub trait ContactStore {
     /// [`ImportError::Store`](crate::ImportError::Store).
     type Error: std::error::Error + Send + Sync + 'static;
 
-    /// Appends to `found` the stored contacts whose phone is in `phones`
-    /// (phones that are not stored are skipped; order does not matter).
-    /// `phones` holds no duplicates.
-    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), Self::Error>;
+    /// Appends to `found` the stored contacts whose phone is in `phones`,
+    /// each with its current version (phones that are not stored are
+    /// skipped; order does not matter). `phones` holds no duplicates.
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), Self::Error>;
 
-    /// Writes `contacts`, inserting new phones and replacing stored ones.
+    /// Writes the contacts of `batch` whose precondition holds, and returns
+    /// the phones of those it skipped because theirs did not (in any order;
+    /// empty when all landed).
     ///
-    /// The batch holds each phone at most once. It must land whole or not at
-    /// all: when this returns an error, nothing of the batch may remain.
+    /// The batch holds each phone at most once. The writes that land, land
+    /// together: when this returns an error, nothing of the batch may
+    /// remain.
     ///
-    /// A new phone is stored with every field of its contact. A stored phone
-    /// gets the contact's name, tags, source, first message and attributes,
-    /// and keeps its stored `created_at`, `last_active` and `state`: the
-    /// contacts carry the values [`fetch`](Self::fetch) returned, but a
-    /// message that arrives from a live service between the fetch and the
-    /// write must not be overwritten by the import.
-    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Self::Error>;
+    /// A created contact is stored with every field. An updated one gets the
+    /// contact's name, tags, source, first message and attributes and a new
+    /// version, and keeps its stored `created_at`, `last_active` and
+    /// `state`: those belong to the messaging service, which may set them
+    /// at any time without making the import's write conflict.
+    fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, Self::Error>;
 
     /// Looks up one contact. The default calls [`fetch`](Self::fetch).
     fn get(&mut self, phone: &Phone) -> Result<Option<Contact>, Self::Error> {
+        Ok(self.get_stored(phone)?.map(|stored| stored.contact))
+    }
+
+    /// Looks up one contact with its version. The default calls
+    /// [`fetch`](Self::fetch).
+    fn get_stored(&mut self, phone: &Phone) -> Result<Option<Stored>, Self::Error> {
         let mut found = Vec::with_capacity(1);
         self.fetch(std::slice::from_ref(phone), &mut found)?;
         Ok(found.pop())
@@ -148,16 +244,20 @@ pub trait ContactStore {
 impl<S: ContactStore + ?Sized> ContactStore for &mut S {
     type Error = S::Error;
 
-    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), Self::Error> {
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), Self::Error> {
         (**self).fetch(phones, found)
     }
 
-    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), Self::Error> {
-        (**self).write_batch(contacts)
+    fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, Self::Error> {
+        (**self).write_batch(batch)
     }
 
     fn get(&mut self, phone: &Phone) -> Result<Option<Contact>, Self::Error> {
         (**self).get(phone)
+    }
+
+    fn get_stored(&mut self, phone: &Phone) -> Result<Option<Stored>, Self::Error> {
+        (**self).get_stored(phone)
     }
 
     fn load_catalog(&mut self) -> Result<Catalog, Self::Error> {

@@ -12,18 +12,20 @@ use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
-use crate::phone::{Phone, PhoneMap, phone_map};
+use crate::phone::Phone;
 use crate::store::codec::{
     ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
 use crate::store::pushdown::{self, Dialect, Param};
-use crate::store::{ContactScan, ContactStore, count_visits};
+use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch, count_visits};
 
 /// The schema, one migration per version; `contact_import_schema` holds the
 /// versions applied. Plain SQL that Citus, YugabyteDB and CockroachDB also
 /// accept: no extensions, functions or triggers. The second version adds
 /// the indexes that filters use (GIN, the inverted index all of them
-/// accept, on the tags and attributes).
+/// accept, on the tags and attributes). A contact's version is its row's
+/// `xmin` (the transaction that last wrote it), which every writer's
+/// UPDATE changes: no column or trigger is needed for it.
 const MIGRATIONS: &[&str] = &[
     "
 CREATE TABLE contacts (
@@ -74,18 +76,45 @@ const SELECT_CONTACTS: &str = "
 SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state
 FROM contacts";
 
-/// One statement per batch: atomic on its own, one round trip. An update
-/// leaves created_at, last_active and state as they are: a live service may
-/// have changed them since the engine fetched the contact.
-const UPSERT: &str = "
-INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
-SELECT phone, name, tags::jsonb, source, first_message, attributes::jsonb, created_at, last_active, state
-FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-            $7::timestamptz[], $8::timestamptz[], $9::text[])
-     AS batch (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
-ON CONFLICT (phone) DO UPDATE SET
-    name = excluded.name, tags = excluded.tags, source = excluded.source,
-    first_message = excluded.first_message, attributes = excluded.attributes";
+/// The contacts of a batch's phones, each with its version (`xmin`).
+const FETCH: &str = "
+SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state,
+       xmin::text::bigint
+FROM contacts WHERE phone = ANY($1::text[])";
+
+/// One statement per batch: atomic on its own, one round trip. It creates
+/// the new contacts whose phone is still absent and updates the others
+/// whose row is still at the version (`xmin`) fetched, and returns the
+/// phones it wrote: the others conflicted. Under READ COMMITTED, a row
+/// that another transaction changed meanwhile is checked again on its new
+/// version, whose `xmin` differs. An update leaves created_at, last_active
+/// and state as they are: a live service may have changed them since the
+/// engine fetched the contact.
+const WRITE: &str = "
+WITH created AS (
+    INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+    SELECT phone, name, tags::jsonb, source, first_message, attributes::jsonb, created_at, last_active, state
+    FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::timestamptz[], $8::timestamptz[], $9::text[])
+         AS batch (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+    ON CONFLICT (phone) DO NOTHING
+    RETURNING phone
+), updated AS (
+    UPDATE contacts SET
+        name = batch.name, tags = batch.tags::jsonb, source = batch.source,
+        first_message = batch.first_message, attributes = batch.attributes::jsonb
+    FROM UNNEST($10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+                $16::bigint[])
+         AS batch (phone, name, tags, source, first_message, attributes, version)
+    WHERE contacts.phone = batch.phone AND contacts.xmin::text::bigint = batch.version
+    RETURNING contacts.phone
+)
+SELECT phone FROM created UNION ALL SELECT phone FROM updated";
+
+/// Serializes migrations across sessions, so that two processes creating
+/// the schema at once both succeed (the second finds it made): the key of
+/// `pg_advisory_xact_lock`, held until the migration commits.
+const MIGRATION_LOCK: i64 = 0x636f_6e74_6163_7431; // "contact1"
 
 const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed";
 
@@ -94,9 +123,10 @@ const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, ro
 #[non_exhaustive]
 pub enum PostgresError {
     /// The server refused an operation or could not be reached; the
-    /// client's error says which (`code()` gives the SQLSTATE).
+    /// client's error says which (`code()` gives the SQLSTATE). The message
+    /// is the server's; it is not repeated as a `source`.
     #[error("PostgreSQL: {}", server_message(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(postgres::Error),
     /// The database's schema was created by a newer version of this crate.
     #[error(
         "the database's schema is version {found}, newer than the {supported} this version of contact-import knows: upgrade contact-import"
@@ -112,12 +142,32 @@ pub enum PostgresError {
     Data(#[from] DecodeError),
 }
 
-/// The server's own message when there is one ("db error" alone says nothing).
+impl From<postgres::Error> for PostgresError {
+    fn from(error: postgres::Error) -> PostgresError {
+        PostgresError::Postgres(error)
+    }
+}
+
+/// The server's own message when there is one ("db error" alone says
+/// nothing), or the client's with its cause (a connection refused, a
+/// closed connection), once.
 fn server_message(error: &postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+    if let Some(db) = error.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    match std::error::Error::source(error) {
+        Some(cause) => format!("{error}: {cause}"),
         None => error.to_string(),
     }
+}
+
+/// Errors after which the same write, tried again, may land: the server
+/// rolled back this transaction to let another one go on.
+fn is_transient(error: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    error.code().is_some_and(|code| {
+        *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+    })
 }
 
 /// A contact book in PostgreSQL, for services that outgrow one machine's
@@ -146,7 +196,7 @@ fn server_message(error: &postgres::Error) -> String {
 pub struct PostgresStore {
     client: Client,
     fetch: Statement,
-    upsert: Statement,
+    write: Statement,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -169,12 +219,12 @@ impl PostgresStore {
     /// in the client's current schema.
     pub fn with_client(mut client: Client) -> Result<PostgresStore, PostgresError> {
         migrate(&mut client)?;
-        let fetch = client.prepare(&format!("{SELECT_CONTACTS} WHERE phone = ANY($1::text[])"))?;
-        let upsert = client.prepare(UPSERT)?;
+        let fetch = client.prepare(FETCH)?;
+        let write = client.prepare(WRITE)?;
         Ok(PostgresStore {
             client,
             fetch,
-            upsert,
+            write,
         })
     }
 
@@ -200,10 +250,11 @@ impl PostgresStore {
 
 fn migrate(client: &mut Client) -> Result<(), PostgresError> {
     let supported = MIGRATIONS.len() as i64;
-    client.batch_execute(
+    let mut transaction = client.transaction()?;
+    transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    transaction.batch_execute(
         "CREATE TABLE IF NOT EXISTS contact_import_schema (version bigint PRIMARY KEY)",
     )?;
-    let mut transaction = client.transaction()?;
     let found: i64 = transaction
         .query_one(
             "SELECT coalesce(max(version), 0)::bigint FROM contact_import_schema",
@@ -250,29 +301,6 @@ fn contact_from_row(row: &Row) -> Result<Contact, PostgresError> {
     Ok(columns.decode(timestamp)?)
 }
 
-/// The batch with each phone once, as writing it contact by contact would
-/// leave it: the last contact's fields, the first one's created_at,
-/// last_active and state (an update keeps those). One statement cannot
-/// touch a row twice.
-fn merge_duplicates(contacts: Vec<Contact>) -> Vec<Contact> {
-    let mut index: PhoneMap<usize> = phone_map(contacts.len());
-    let mut merged: Vec<Contact> = Vec::with_capacity(contacts.len());
-    for contact in contacts {
-        match index.get(&contact.phone).and_then(|&i| merged.get_mut(i)) {
-            Some(first) => {
-                let kept = (first.created_at, first.last_active, first.state);
-                *first = contact;
-                (first.created_at, first.last_active, first.state) = kept;
-            }
-            None => {
-                index.insert(contact.phone, merged.len());
-                merged.push(contact);
-            }
-        }
-    }
-    merged
-}
-
 /// The batch as one array per column, for UNNEST.
 #[derive(Default)]
 struct ColumnArrays {
@@ -288,7 +316,7 @@ struct ColumnArrays {
 }
 
 impl ColumnArrays {
-    fn new(contacts: &[Contact]) -> Result<ColumnArrays, DecodeError> {
+    fn new<'a>(contacts: impl Iterator<Item = &'a Contact>) -> Result<ColumnArrays, DecodeError> {
         let mut arrays = ColumnArrays::default();
         for contact in contacts {
             let c = ContactColumns::encode(contact, system_time)?;
@@ -344,31 +372,74 @@ fn summary_from_row(row: &Row) -> Result<ImportSummary, PostgresError> {
 impl ContactStore for PostgresStore {
     type Error = PostgresError;
 
-    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), PostgresError> {
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), PostgresError> {
         let phones: Vec<&str> = phones.iter().map(Phone::as_str).collect();
         for row in self.client.query(&self.fetch, &[&phones])? {
-            found.push(contact_from_row(&row)?);
+            let contact = contact_from_row(&row)?;
+            let version = unsigned("version", row.try_get(9)?)?;
+            found.push(Stored {
+                contact,
+                version: Version::new(version),
+            });
         }
         Ok(())
     }
 
-    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), PostgresError> {
-        let a = ColumnArrays::new(&merge_duplicates(contacts))?;
-        self.client.execute(
-            &self.upsert,
+    /// Rows are written in phone order, so that two imports writing the
+    /// same phones take their row locks in the same order. A deadlock with
+    /// another writer that locks rows in another order rolls the statement
+    /// back: every phone of the batch is then a conflict, merged again.
+    fn write_batch(&mut self, mut batch: WriteBatch) -> Result<Vec<Phone>, PostgresError> {
+        batch.create.sort_unstable_by_key(|c| c.phone);
+        batch.update.sort_unstable_by_key(|(c, _)| c.phone);
+        let new = ColumnArrays::new(batch.create.iter())?;
+        let old = ColumnArrays::new(batch.update.iter().map(|(c, _)| c))?;
+        let versions = batch
+            .update
+            .iter()
+            .map(|(_, version)| signed("version", version.get()))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let written = self.client.query(
+            &self.write,
             &[
-                &a.phone,
-                &a.name,
-                &a.tags,
-                &a.source,
-                &a.first_message,
-                &a.attributes,
-                &a.created_at,
-                &a.last_active,
-                &a.state,
+                &new.phone,
+                &new.name,
+                &new.tags,
+                &new.source,
+                &new.first_message,
+                &new.attributes,
+                &new.created_at,
+                &new.last_active,
+                &new.state,
+                &old.phone,
+                &old.name,
+                &old.tags,
+                &old.source,
+                &old.first_message,
+                &old.attributes,
+                &versions,
             ],
-        )?;
-        Ok(())
+        );
+        let written = match written {
+            Ok(rows) => rows,
+            Err(error) if is_transient(&error) => Vec::new(),
+            Err(error) => return Err(error.into()),
+        };
+        let mut landed: Vec<&str> = written
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+        landed.sort_unstable();
+        let mut sent: Vec<Phone> = batch.contacts().map(|c| c.phone).collect();
+        sent.sort_unstable();
+        // Every write that did not land, a phone sent twice counted twice:
+        // both lists are sorted, and every phone landed was sent.
+        let mut landed = landed.into_iter().peekable();
+        let conflicts = sent
+            .into_iter()
+            .filter(|phone| landed.next_if_eq(&phone.as_str()).is_none())
+            .collect();
+        Ok(conflicts)
     }
 
     fn load_catalog(&mut self) -> Result<Catalog, PostgresError> {

@@ -15,7 +15,7 @@ use crate::store::codec::{
     ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
 use crate::store::pushdown::{self, Dialect, Param};
-use crate::store::{ContactScan, ContactStore, count_visits};
+use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch, count_visits};
 
 /// The schema, one migration per version (the second adds the indexes
 /// that filters use; tags and attributes are JSON, which SQLite cannot
@@ -94,19 +94,43 @@ CREATE INDEX contacts_state ON contacts (state);
 CREATE INDEX contacts_created_at ON contacts (created_at);
 CREATE INDEX contacts_last_active ON contacts (last_active);
 ",
+    // v4: each contact's version, so that a write lands only on the version
+    // it merged into (many writers). The trigger gives a new version to
+    // every update of an imported field that does not set one itself: your
+    // service's own SQL needs nothing. `last_active` and `state` are not
+    // imported, so setting them makes no import merge again.
+    "
+ALTER TABLE contacts ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TRIGGER contacts_version
+AFTER UPDATE OF phone, name, tags, source, first_message, attributes ON contacts
+FOR EACH ROW WHEN NEW.version = OLD.version
+BEGIN
+    UPDATE contacts SET version = OLD.version + 1 WHERE id = NEW.id;
+END;
+",
 ];
 
 const CONTACT_COLUMNS: &str =
     "phone, name, tags, source, first_message, attributes, created_at, last_active, state";
 
-/// An update leaves created_at, last_active and state as they are: a live
-/// service may have changed them since the engine fetched the contact.
-const UPSERT: &str = "
+/// A new contact lands only if its phone is still absent.
+const CREATE: &str = "
 INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-ON CONFLICT (phone) DO UPDATE SET
-    name = excluded.name, tags = excluded.tags, source = excluded.source,
-    first_message = excluded.first_message, attributes = excluded.attributes";
+ON CONFLICT (phone) DO NOTHING";
+
+/// An update lands only on the version it merged into, and leaves
+/// created_at, last_active and state as they are: a live service may have
+/// changed them since the engine fetched the contact.
+const UPDATE: &str = "
+UPDATE contacts SET
+    name = ?2, tags = ?3, source = ?4, first_message = ?5, attributes = ?6,
+    version = version + 1
+WHERE phone = ?1 AND version = ?7";
+
+/// How long a statement waits for another connection's lock: long enough
+/// for several imports and a busy service to take turns on one file.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed";
 
@@ -115,9 +139,10 @@ const SUMMARY_COLUMNS: &str = "id, file_name, started_at, finished_at, error, ro
 #[non_exhaustive]
 pub enum SqliteError {
     /// SQLite refused an operation (a locked, read-only or corrupt file, a
-    /// contact the schema refuses, ...).
-    #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// contact the schema refuses, ...). The message is SQLite's, with what
+    /// to do for the common cases; it is not repeated as a `source`.
+    #[error("{}", sqlite_message(.0))]
+    Sqlite(rusqlite::Error),
     /// The file was written by a newer version of this crate.
     #[error(
         "the database's schema is version {found}, newer than the {supported} this version of contact-import knows: upgrade contact-import"
@@ -131,6 +156,37 @@ pub enum SqliteError {
     /// A stored value could not be read back, or a value not written.
     #[error(transparent)]
     Data(#[from] DecodeError),
+}
+
+impl From<rusqlite::Error> for SqliteError {
+    fn from(error: rusqlite::Error) -> SqliteError {
+        SqliteError::Sqlite(error)
+    }
+}
+
+/// SQLite's message, once (rusqlite's error repeats it in its source),
+/// with what to do next where SQLite's code says what happened.
+fn sqlite_message(error: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    let advice = match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "another connection held the database's lock for longer than the busy timeout (30 s); import again when it is done (the report says which rows are saved)"
+        }
+        Some(ErrorCode::DiskFull) => {
+            "the disk is full; free some space and import again (the report says which rows are saved)"
+        }
+        Some(ErrorCode::ReadOnly) => {
+            "the database is read-only; check the file's permissions, or open another file"
+        }
+        Some(ErrorCode::CannotOpen) => {
+            "the database file cannot be opened; check that its folder exists and is writable"
+        }
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            "the file is not a SQLite database, or is damaged; open another file"
+        }
+        _ => return format!("SQLite: {error}"),
+    };
+    format!("SQLite: {error}: {advice}")
 }
 
 /// A contact book in a SQLite file: contacts keyed by E.164 phone with their
@@ -186,14 +242,23 @@ impl SqliteStore {
     /// A contact book on a connection you opened (e.g. with your own flags),
     /// creating or migrating its schema.
     pub fn with_connection(mut connection: Connection) -> Result<SqliteStore, SqliteError> {
-        // WAL lets readers work during an import; with WAL, NORMAL sync is
-        // safe from corruption and may only lose the last commits on power loss.
-        let _mode: String =
-            connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrate(&mut connection)?;
-        Ok(SqliteStore { connection })
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        // Another process may be creating the same file at this moment.
+        // Switching to WAL takes an exclusive lock, and SQLite answers
+        // "busy" at once, without waiting, to one of two connections that
+        // would otherwise deadlock: so try again until the busy timeout.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match set_up(&mut connection) {
+                Err(SqliteError::Sqlite(error))
+                    if is_busy(&error) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(error) => return Err(error),
+                Ok(()) => return Ok(SqliteStore { connection }),
+            }
+        }
     }
 
     /// The connection, for your own queries (e.g. your service setting
@@ -214,6 +279,23 @@ impl SqliteStore {
     pub fn is_empty(&self) -> Result<bool, SqliteError> {
         Ok(self.len()? == 0)
     }
+}
+
+/// WAL mode, its sync level, and the schema.
+fn set_up(connection: &mut Connection) -> Result<(), SqliteError> {
+    // WAL lets readers work during an import; with WAL, NORMAL sync is
+    // safe from corruption and may only lose the last commits on power loss.
+    let _mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    migrate(connection)
+}
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode;
+    matches!(
+        error.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
 }
 
 fn migrate(connection: &mut Connection) -> Result<(), SqliteError> {
@@ -255,11 +337,17 @@ fn contact_from_row(row: &Row<'_>) -> Result<Contact, SqliteError> {
     Ok(columns.decode(from_micros)?)
 }
 
-fn upsert(transaction: &Transaction<'_>, contacts: &[Contact]) -> Result<(), SqliteError> {
-    let mut statement = transaction.prepare_cached(UPSERT)?;
-    for contact in contacts {
+/// Writes the batch's contacts whose precondition holds; pushes the phones
+/// of the others to `conflicts`.
+fn write(
+    transaction: &Transaction<'_>,
+    batch: &WriteBatch,
+    conflicts: &mut Vec<Phone>,
+) -> Result<(), SqliteError> {
+    let mut create = transaction.prepare_cached(CREATE)?;
+    for contact in &batch.create {
         let c = ContactColumns::encode(contact, micros)?;
-        statement.execute(params![
+        let created = create.execute(params![
             c.phone,
             c.name,
             c.tags,
@@ -270,6 +358,26 @@ fn upsert(transaction: &Transaction<'_>, contacts: &[Contact]) -> Result<(), Sql
             c.last_active,
             c.state
         ])?;
+        if created == 0 {
+            conflicts.push(contact.phone);
+        }
+    }
+    let mut update = transaction.prepare_cached(UPDATE)?;
+    for (contact, version) in &batch.update {
+        let c = ContactColumns::encode(contact, micros)?;
+        let version = signed("version", version.get())?;
+        let updated = update.execute(params![
+            c.phone,
+            c.name,
+            c.tags,
+            c.source,
+            c.first_message,
+            c.attributes,
+            version
+        ])?;
+        if updated == 0 {
+            conflicts.push(contact.phone);
+        }
     }
     Ok(())
 }
@@ -310,23 +418,34 @@ fn summary_from_row(row: &Row<'_>) -> Result<ImportSummary, SqliteError> {
 impl ContactStore for SqliteStore {
     type Error = SqliteError;
 
-    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), SqliteError> {
-        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE phone = ?1");
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), SqliteError> {
+        let sql = format!("SELECT {CONTACT_COLUMNS}, version FROM contacts WHERE phone = ?1");
         let mut statement = self.connection.prepare_cached(&sql)?;
         for phone in phones {
             let mut rows = statement.query([phone.as_str()])?;
             if let Some(row) = rows.next()? {
-                found.push(contact_from_row(row)?);
+                let contact = contact_from_row(row)?;
+                let version = unsigned("version", row.get(9)?)?;
+                found.push(Stored {
+                    contact,
+                    version: Version::new(version),
+                });
             }
         }
         Ok(())
     }
 
-    fn write_batch(&mut self, contacts: Vec<Contact>) -> Result<(), SqliteError> {
-        let transaction = self.connection.transaction()?;
-        upsert(&transaction, &contacts)?;
+    /// One `BEGIN IMMEDIATE` transaction: it waits (up to the busy
+    /// timeout) for the write lock instead of failing on a snapshot that
+    /// another writer made stale.
+    fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, SqliteError> {
+        let mut conflicts = Vec::new();
+        let transaction = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        write(&transaction, &batch, &mut conflicts)?;
         transaction.commit()?;
-        Ok(())
+        Ok(conflicts)
     }
 
     fn load_catalog(&mut self) -> Result<Catalog, SqliteError> {

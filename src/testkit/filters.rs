@@ -11,7 +11,7 @@ use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use crate::contact::{Contact, State, Status, Tag};
 use crate::filter::{Filter, TimeRange};
 use crate::phone::Phone;
-use crate::store::{ContactScan, MemoryStore};
+use crate::store::{ContactScan, MemoryStore, WriteBatch};
 use crate::testkit::Failure;
 
 const CHECK: &str = "filtered_scan";
@@ -67,9 +67,11 @@ fn same_segment<S: ContactScan>(
 ) -> Result<(), String> {
     let unique: BTreeMap<Phone, Contact> = contacts.into_iter().map(|c| (c.phone, c)).collect();
     let failed = |e: S::Error| format!("the store failed: {e}");
-    store
-        .write_batch(unique.into_values().collect())
-        .map_err(failed)?;
+    let batch = WriteBatch {
+        create: unique.into_values().collect(),
+        update: Vec::new(),
+    };
+    store.write_batch(batch).map_err(failed)?;
     let stored = collect(store, &Filter::everyone()).map_err(failed)?;
     let mut reference = MemoryStore::new();
     for contact in stored {

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 
 use contact_import::{
     Catalog, Contact, FieldPolicy, FileError, ImportEngine, ImportError, ImportOptions,
-    ImportReport, MemoryStore, NamePolicy, Phone, TagPolicy, Timestamp, UpdatePolicy,
+    ImportReport, MemoryStore, NamePolicy, Phone, Stored, TagPolicy, Timestamp, UpdatePolicy,
+    WriteBatch,
 };
 
 /// The catalog of the product guide's example.
@@ -184,18 +185,22 @@ impl FailingStore {
 impl contact_import::ContactStore for FailingStore {
     type Error = StoreDown;
 
-    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Contact>) -> Result<(), StoreDown> {
+    fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), StoreDown> {
         self.inner.fetch(phones, found).map_err(|e| match e {})
     }
 
-    fn write_batch(&mut self, mut contacts: Vec<Contact>) -> Result<(), StoreDown> {
+    fn write_batch(&mut self, mut batch: WriteBatch) -> Result<Vec<Phone>, StoreDown> {
         self.writes += 1;
         if self.writes != self.fail_on {
-            return self.inner.write_batch(contacts).map_err(|e| match e {});
+            return self.inner.write_batch(batch).map_err(|e| match e {});
         }
         if self.half {
-            contacts.truncate(contacts.len() / 2);
-            self.inner.write_batch(contacts).map_err(|e| match e {})?;
+            // The first half of the batch: its new contacts come first.
+            let half = batch.len() / 2;
+            let updates = half.saturating_sub(batch.create.len());
+            batch.create.truncate(half);
+            batch.update.truncate(updates);
+            self.inner.write_batch(batch).map_err(|e| match e {})?;
         }
         Err(StoreDown(self.writes))
     }
