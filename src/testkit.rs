@@ -32,8 +32,10 @@
 //! [`check_filtered_scan`] checks its segments against [`MemoryStore`]'s on
 //! random contacts and random filters.
 
+mod accounts;
 mod filters;
 
+pub use accounts::check_account_isolation;
 pub use filters::{arb_contact, arb_filter, check_filtered_scan};
 
 use std::fmt::Debug;
