@@ -5,7 +5,12 @@
 //!
 //! ```text
 //! PG_FSYNC=on .ci/with-postgres cargo bench --bench accounts --features postgres
+//! BENCH_PARTITIONS=32 PG_FSYNC=on .ci/with-postgres cargo bench --bench accounts --features postgres
 //! ```
+//!
+//! With `BENCH_PARTITIONS=N`, both databases' tables are created
+//! `PARTITION BY HASH (account_id)` into N partitions
+//! (`PostgresStore::create_partitioned_schema`), as Citus shards them.
 //!
 //! Not criterion: one run takes seconds and the seeding a minute, so the
 //! bench runs each case three times, alternating (empty, shared, empty,
@@ -42,8 +47,25 @@ fn client(url: &str, schema: &str) -> Client {
     client
 }
 
+/// 0 for plain tables.
+fn partitions() -> u32 {
+    std::env::var("BENCH_PARTITIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 fn open_store(url: &str, schema: &str, account: &str) -> PostgresStore {
-    PostgresStore::with_client(client(url, schema))
+    let mut client = client(url, schema);
+    let exists: bool = client
+        .query_one("SELECT to_regclass('contacts') IS NOT NULL", &[])
+        .expect("cannot look for the tables")
+        .get(0);
+    if !exists && partitions() > 0 {
+        PostgresStore::create_partitioned_schema(&mut client, partitions())
+            .expect("cannot create the partitioned tables");
+    }
+    PostgresStore::with_client(client)
         .expect("cannot create the store")
         .for_account(Account::new(account).expect("a valid account"))
 }
@@ -75,9 +97,11 @@ fn main() {
             .import_bytes(&seed[..], &mut store)
             .expect("seeding failed");
     }
-    admin
-        .batch_execute("SET search_path TO bench_shared; VACUUM ANALYZE")
-        .expect("VACUUM failed");
+    for table in ["contacts", "catalog_tags", "catalog_attributes", "imports"] {
+        admin
+            .batch_execute(&format!("VACUUM ANALYZE bench_shared.{table}"))
+            .expect("VACUUM failed");
+    }
     let held: i64 = admin
         .query_one("SELECT count(*) FROM bench_shared.contacts", &[])
         .expect("count failed")
@@ -90,8 +114,9 @@ fn main() {
         .expect("count failed")
         .get(0);
     println!(
-        "seeded {held} contacts in {accounts} accounts in {:.1?}",
-        seeding.elapsed()
+        "seeded {held} contacts in {accounts} accounts in {:.1?} ({} partitions)",
+        seeding.elapsed(),
+        partitions()
     );
 
     let mut empty = Vec::new();

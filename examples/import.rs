@@ -358,8 +358,9 @@ fn history_contacts(
     let now = jiff::Timestamp::now();
     let written = contact_import::export_phones(store, phones, &catalog, now, BufWriter::new(out))
         .with_context(|| format!("writing {}", path.display()))?;
+    let s = if written == 1 { "" } else { "s" };
     out!(
-        "wrote the {written} contacts import #{id} ({file_name}) {verb}, as they are now, to {}",
+        "wrote the {written} contact{s} import #{id} ({file_name}) {verb}, as they are now, to {}",
         path.display()
     );
     let gone = (phones.len() as u64).saturating_sub(written);
