@@ -204,7 +204,7 @@ struct Error(String);
 ///     SqliteStore::open(&path).unwrap().for_account(account.clone())
 /// })?;
 /// # }
-/// # Ok::<(), testkit::Failure>(())
+/// # Ok::<(), contact_import::testkit::Failure>(())
 /// ```
 pub fn check_account_isolation<S, F>(mut open: F) -> Result<(), Failure>
 where
