@@ -240,7 +240,7 @@ fn server_message(error: &postgres::Error) -> String {
 /// The schema is created (or migrated) when the store is made, in the
 /// connection's current schema (`search_path`; a `search_path` whose first
 /// schema is missing is refused with [`PostgresError::MissingSchema`]). Each batch is written by
-/// one `INSERT ... SELECT FROM UNNEST(...) ON CONFLICT (phone) DO UPDATE`
+/// one `INSERT ... SELECT FROM UNNEST(...) ON CONFLICT (account_id, phone) DO UPDATE`
 /// statement: one round trip, and it lands whole or not at all. Times are
 /// kept to the microsecond; tags and attributes are `jsonb`.
 ///
