@@ -5,7 +5,12 @@
 //! cargo run --release --example import --features sqlite -- examples/contacts.csv \
 //!     --db contacts.db --tags "MBA,Finance,Marketing" --attributes "City,email,State"
 //! cargo run --release --example import --features sqlite -- --db contacts.db --history
+//! cargo run --release --example import --features sqlite -- --db crm.db --account acme leads.csv
 //! ```
+//!
+//! `--account NAME` (default `default`) picks the business whose contact
+//! book, catalog and history every other flag works on, in a database that
+//! holds many.
 //!
 //! `--db` needs the `sqlite` feature and `--pg` the `postgres` feature;
 //! without either flag the contacts go to a `MemoryStore` and are gone at exit.
@@ -22,9 +27,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use contact_import::{
-    Catalog, ColumnMapping, ContactScan, ContactStore, DuplicatePolicy, Field, FieldPolicy, Filter,
-    ImportEngine, ImportError, ImportOptions, ImportRecord, ImportReport, MemoryStore, PlannedRow,
-    Region, State, Status, TagPolicy, Template, TimeRange, UpdatePolicy,
+    Account, Catalog, ColumnMapping, ContactScan, ContactStore, DuplicatePolicy, Field,
+    FieldPolicy, Filter, ImportEngine, ImportError, ImportOptions, ImportRecord, ImportReport,
+    MemoryStore, PlannedRow, Region, State, Status, TagPolicy, Template, TimeRange, UpdatePolicy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -33,7 +38,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[command(version, about)]
 struct Args {
     /// The CSV file to import.
-    #[arg(required_unless_present_any = ["history", "history_failures"])]
+    #[arg(required_unless_present_any = ["history", "history_failures", "history_added", "history_updated"])]
     file: Option<PathBuf>,
     /// Import into this SQLite file (created if missing) instead of memory.
     #[arg(long, value_name = "PATH", conflicts_with = "pg")]
@@ -41,12 +46,24 @@ struct Args {
     /// Import into this PostgreSQL database (postgresql://user@host/db) instead of memory.
     #[arg(long, value_name = "URL")]
     pg: Option<String>,
+    /// The account (business) of the database to work on: its contacts,
+    /// catalog and history only (letters, digits, '-', '_', '.', ':').
+    #[arg(long, value_name = "NAME", default_value = Account::DEFAULT)]
+    account: String,
     /// List the past imports of the database, newest first, and exit.
     #[arg(long, conflicts_with_all = ["file", "history_failures"])]
     history: bool,
     /// Write the failure file of past import ID to PATH again, and exit.
     #[arg(long, num_args = 2, value_names = ["ID", "PATH"], conflicts_with = "file")]
     history_failures: Option<Vec<String>>,
+    /// Write the contacts past import ID added to PATH, as they are now
+    /// (CSV in the import format), and exit.
+    #[arg(long, num_args = 2, value_names = ["ID", "PATH"], conflicts_with = "file")]
+    history_added: Option<Vec<String>>,
+    /// Write the contacts past import ID updated to PATH, as they are now
+    /// (CSV in the import format), and exit.
+    #[arg(long, num_args = 2, value_names = ["ID", "PATH"], conflicts_with = "file")]
+    history_updated: Option<Vec<String>>,
     /// Tags to add to the catalog, comma-separated (e.g. "MBA,Finance").
     #[arg(long, default_value = "")]
     tags: String,
@@ -136,14 +153,22 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
+    let account: Account = args.account.parse().context("--account")?;
     if let Some(path) = &args.db {
-        return run_on(&mut open_sqlite(path)?, &args);
+        return run_on(&mut open_sqlite(path, account)?, &args);
     }
     if let Some(url) = &args.pg {
-        return run_on(&mut open_postgres(url)?, &args);
+        return run_on(&mut open_postgres(url, account)?, &args);
     }
-    if args.history || args.history_failures.is_some() {
+    if args.history
+        || args.history_failures.is_some()
+        || args.history_added.is_some()
+        || args.history_updated.is_some()
+    {
         bail!("the history is kept in a database: add --db PATH or --pg URL");
+    }
+    if account.as_str() != Account::DEFAULT {
+        bail!("--account {account}: accounts are kept in a database: add --db PATH or --pg URL");
     }
     let mut store = MemoryStore::new();
     let result = run_on(&mut store, &args);
@@ -154,25 +179,26 @@ fn run(args: Args) -> Result<()> {
 }
 
 #[cfg(feature = "sqlite")]
-fn open_sqlite(path: &Path) -> Result<contact_import::SqliteStore> {
-    contact_import::SqliteStore::open(path)
+fn open_sqlite(path: &Path, account: Account) -> Result<contact_import::SqliteStore> {
+    contact_import::SqliteStore::open_account(path, account)
         .with_context(|| format!("cannot open the database {}", path.display()))
 }
 
 #[cfg(not(feature = "sqlite"))]
-fn open_sqlite(_: &Path) -> Result<MemoryStore> {
+fn open_sqlite(_: &Path, _: Account) -> Result<MemoryStore> {
     bail!(
         "--db needs the sqlite feature: cargo run --release --example import --features sqlite -- ..."
     )
 }
 
 #[cfg(feature = "postgres")]
-fn open_postgres(url: &str) -> Result<contact_import::PostgresStore> {
-    contact_import::PostgresStore::connect(url).context("cannot use the PostgreSQL database")
+fn open_postgres(url: &str, account: Account) -> Result<contact_import::PostgresStore> {
+    contact_import::PostgresStore::connect_account(url, account)
+        .context("cannot use the PostgreSQL database")
 }
 
 #[cfg(not(feature = "postgres"))]
-fn open_postgres(_: &str) -> Result<MemoryStore> {
+fn open_postgres(_: &str, _: Account) -> Result<MemoryStore> {
     bail!(
         "--pg needs the postgres feature: cargo run --release --example import --features postgres -- ..."
     )
@@ -184,6 +210,12 @@ fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
     }
     if let Some([id, path]) = args.history_failures.as_deref() {
         return history_failures(store, id, Path::new(path));
+    }
+    if let Some([id, path]) = args.history_added.as_deref() {
+        return history_contacts(store, Listed::Added, id, Path::new(path));
+    }
+    if let Some([id, path]) = args.history_updated.as_deref() {
+        return history_contacts(store, Listed::Updated, id, Path::new(path));
     }
     let Some(path) = &args.file else {
         bail!("name the CSV file to import");
@@ -316,6 +348,53 @@ fn history_failures(store: &mut impl ContactStore, id: &str, path: &Path) -> Res
         report.failed,
         path.display()
     );
+    Ok(())
+}
+
+/// Which contacts of a past import `--history-added` and `--history-updated` write.
+#[derive(Clone, Copy)]
+enum Listed {
+    Added,
+    Updated,
+}
+
+fn history_contacts(
+    store: &mut impl ContactStore,
+    listed: Listed,
+    id: &str,
+    path: &Path,
+) -> Result<()> {
+    let (flag, verb) = match listed {
+        Listed::Added => ("--history-added", "added"),
+        Listed::Updated => ("--history-updated", "updated"),
+    };
+    let id: u64 = id
+        .parse()
+        .with_context(|| format!("{flag} {id:?}: the import id is a number (see --history)"))?;
+    let Some(ImportRecord {
+        report, file_name, ..
+    }) = store.import(id)?
+    else {
+        bail!("no import #{id} in the history (see --history)");
+    };
+    let phones = match listed {
+        Listed::Added => &report.phones_added,
+        Listed::Updated => &report.phones_updated,
+    };
+    let catalog = store.load_catalog()?;
+    let out = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let now = jiff::Timestamp::now();
+    let written = contact_import::export_phones(store, phones, &catalog, now, BufWriter::new(out))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let s = if written == 1 { "" } else { "s" };
+    out!(
+        "wrote the {written} contact{s} import #{id} ({file_name}) {verb}, as they are now, to {}",
+        path.display()
+    );
+    let gone = (phones.len() as u64).saturating_sub(written);
+    if gone > 0 {
+        out!("{gone} of the contacts it {verb} are no longer stored");
+    }
     Ok(())
 }
 

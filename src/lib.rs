@@ -75,6 +75,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod account;
 pub mod catalog;
 pub mod contact;
 pub mod engine;
@@ -101,6 +102,7 @@ pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use account::{Account, AccountError};
 pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Status, Tag, Tags};
 pub use encoding_rs;
@@ -108,7 +110,7 @@ pub use engine::{
     Clock, DuplicatePolicy, ImportEngine, ImportOptions, MAX_CONFLICT_ROUNDS, Progress,
 };
 pub use error::{Contended, FileError, FileErrorKind, ImportError, Position};
-pub use export::{ExportError, export, export_headers};
+pub use export::{ExportError, export, export_headers, export_phones};
 pub use filter::{Filter, TimeRange};
 pub use formula::guard_formula;
 pub use history::{ImportId, ImportRecord, ImportSummary};

@@ -39,9 +39,11 @@
 //! [`check_filtered_scan`] checks its segments against [`MemoryStore`]'s on
 //! random contacts and random filters.
 
+mod accounts;
 mod filters;
 mod race;
 
+pub use accounts::check_account_isolation;
 pub use filters::{arb_contact, arb_filter, check_filtered_scan};
 pub use race::{Edit, Editor, Race, add_tag_through_store, check_racing_writers};
 

@@ -231,7 +231,8 @@ mod sqlite {
             connection.execute_batch("BEGIN IMMEDIATE")?;
             let mut update = connection.prepare_cached(
                 "UPDATE contacts SET tags = json_insert(tags, '$[#]', 'VIP')
-                 WHERE phone = ?1 AND NOT EXISTS (SELECT 1 FROM json_each(contacts.tags) WHERE value = 'VIP')",
+                 WHERE account_id = 'default' AND phone = ?1
+                   AND NOT EXISTS (SELECT 1 FROM json_each(contacts.tags) WHERE value = 'VIP')",
             )?;
             for phone in phones {
                 update.execute([phone.as_str()])?;
@@ -436,7 +437,7 @@ mod postgres {
             client
                 .execute(
                     "UPDATE contacts SET tags = tags || '[\"VIP\"]'::jsonb
-                     WHERE phone = $1 AND NOT tags @> '[\"VIP\"]'::jsonb",
+                     WHERE account_id = 'default' AND phone = $1 AND NOT tags @> '[\"VIP\"]'::jsonb",
                     &[&phone.as_str()],
                 )
                 .map_err(|e| e.to_string())?;

@@ -65,6 +65,26 @@ impl Server {
     fn fresh(&mut self) -> PostgresStore {
         PostgresStore::with_client(self.fresh_client()).unwrap()
     }
+
+    /// A store on a new schema whose tables are hash-partitioned by account.
+    fn fresh_partitioned(&mut self) -> PostgresStore {
+        let mut client = self.fresh_client();
+        PostgresStore::create_partitioned_schema(&mut client, 4).unwrap();
+        PostgresStore::with_client(client).unwrap()
+    }
+
+    /// A new client whose search_path is `search_path`.
+    fn client_in(&self, search_path: &str) -> Client {
+        let mut client = self.client();
+        client
+            .batch_execute(&format!("SET search_path TO {search_path}"))
+            .unwrap();
+        client
+    }
+}
+
+fn search_path(client: &mut Client) -> String {
+    client.query_one("SHOW search_path", &[]).unwrap().get(0)
 }
 
 impl Drop for Server {
@@ -153,24 +173,22 @@ fn the_schema_is_created_once_and_data_survives_reconnecting() {
         .query_one("SELECT count(*) FROM contact_import_schema", &[])
         .unwrap()
         .get(0);
-    assert_eq!(versions, 2, "each of the two schema versions applied once");
+    assert_eq!(
+        versions, 3,
+        "each of the three schema versions applied once"
+    );
 }
 
 #[test]
 fn an_older_schema_gains_the_filter_indexes() {
     let Some(mut server) = server() else { return };
-    let mut client = server.fresh_client();
-    let search_path: String = client.query_one("SHOW search_path", &[]).unwrap().get(0);
-    let store = PostgresStore::with_client(client).unwrap();
-    drop(store);
     // A schema as the first version left it.
-    let mut client = server.client();
+    let mut client = server.fresh_client();
     client
         .batch_execute(&format!(
-            "SET search_path TO {search_path};
-             DROP INDEX contacts_tags, contacts_attributes, contacts_source, contacts_first_message,
-                        contacts_state, contacts_created_at, contacts_last_active;
-             DELETE FROM contact_import_schema WHERE version = 2;"
+            "{SCHEMA_V1}
+             CREATE TABLE contact_import_schema (version bigint PRIMARY KEY);
+             INSERT INTO contact_import_schema VALUES (1);"
         ))
         .unwrap();
     let mut store = PostgresStore::with_client(client).unwrap();
@@ -450,4 +468,262 @@ fn a_dropped_connection_keeps_the_committed_batches_and_importing_again_complete
         again.import_bytes(file.as_bytes(), &mut store).unwrap();
         assert_eq!(contacts_of(&mut store), uninterrupted, "k = {k}");
     }
+}
+
+/// The schema of version 1 as contact-import made it before accounts,
+/// copied verbatim from `src/store/postgres.rs` at commit 6cda2ee.
+const SCHEMA_V1: &str = "
+CREATE TABLE contacts (
+    phone         text PRIMARY KEY,
+    name          text NOT NULL CHECK (name <> ''),
+    tags          jsonb NOT NULL DEFAULT '[]',
+    source        text,
+    first_message text,
+    attributes    jsonb NOT NULL DEFAULT '{}',
+    created_at    timestamptz NOT NULL,
+    last_active   timestamptz,
+    state         text
+);
+CREATE TABLE catalog_tags (
+    seq  bigserial PRIMARY KEY,
+    name text NOT NULL UNIQUE
+);
+CREATE TABLE catalog_attributes (
+    seq  bigserial PRIMARY KEY,
+    name text NOT NULL UNIQUE
+);
+CREATE TABLE imports (
+    id           bigserial PRIMARY KEY,
+    file_name    text NOT NULL,
+    started_at   timestamptz NOT NULL,
+    finished_at  timestamptz NOT NULL,
+    rows_read    bigint NOT NULL,
+    rows_added   bigint NOT NULL,
+    rows_updated bigint NOT NULL,
+    rows_unchanged bigint NOT NULL,
+    rows_failed  bigint NOT NULL,
+    error        text,
+    report       jsonb NOT NULL
+);
+";
+
+/// Version 2 of the same.
+const SCHEMA_V2: &str = "
+CREATE INDEX contacts_tags ON contacts USING GIN (tags);
+CREATE INDEX contacts_attributes ON contacts USING GIN (attributes);
+CREATE INDEX contacts_source ON contacts (source);
+CREATE INDEX contacts_first_message ON contacts (first_message);
+CREATE INDEX contacts_state ON contacts (state);
+CREATE INDEX contacts_created_at ON contacts (created_at);
+CREATE INDEX contacts_last_active ON contacts (last_active);
+";
+
+#[test]
+fn a_v2_schema_migrates_with_its_data_into_the_default_account() {
+    let Some(mut server) = server() else { return };
+    let mut client = server.fresh_client();
+    let path = search_path(&mut client);
+    let mut memory = contact_import::MemoryStore::new();
+    let file = "Name,Phone,Tags,City\nMohit Dua,9876543452,MBA,Delhi\nAsha,9000012345,Finance,\nBad,123,,\n";
+    let mut old_import = engine()
+        .import_recorded("old.csv", Cursor::new(file), &mut memory, |_| {})
+        .unwrap();
+    client
+        .batch_execute(&format!(
+            "{SCHEMA_V1}{SCHEMA_V2}
+             CREATE TABLE contact_import_schema (version bigint PRIMARY KEY);
+             INSERT INTO contact_import_schema VALUES (1), (2);
+             INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+             VALUES ('+919876543452', 'Mohit Dua', '[\"MBA\"]', 'IMPORT', 'MBA', '{{\"City\": \"Delhi\"}}',
+                     '2025-06-15T15:06:40Z', '2025-10-09T08:53:20Z', 'Intervened'),
+                    ('+919000012345', 'Asha', '[\"Finance\"]', 'IMPORT', NULL, '{{}}',
+                     '2025-06-15T15:06:40Z', NULL, NULL);
+             INSERT INTO catalog_tags (name) VALUES ('MBA'), ('Finance');
+             INSERT INTO catalog_attributes (name) VALUES ('City');"
+        ))
+        .unwrap();
+    let report = serde_json::to_string(&old_import.report).unwrap();
+    let id: i64 = client
+        .query_one(
+            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9::text::jsonb) RETURNING id",
+            &[
+                &old_import.file_name,
+                &std::time::SystemTime::try_from(old_import.started_at).unwrap(),
+                &std::time::SystemTime::try_from(old_import.finished_at).unwrap(),
+                &(old_import.report.rows as i64),
+                &(old_import.report.added as i64),
+                &(old_import.report.updated as i64),
+                &(old_import.report.unchanged as i64),
+                &(old_import.report.failed as i64),
+                &report,
+            ],
+        )
+        .unwrap()
+        .get(0);
+    old_import.id = id as u64;
+
+    let mut store = PostgresStore::with_client(client).unwrap();
+    assert_eq!(store.account().as_str(), "default");
+    assert_eq!(store.len().unwrap(), 2);
+    let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
+    assert_eq!(mohit.name(), "Mohit Dua");
+    assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
+    assert_eq!(mohit.state, Some(State::Intervened));
+    assert_eq!(
+        mohit.last_active,
+        Some(Timestamp::constant(1_760_000_000, 0))
+    );
+    assert_eq!(
+        store.load_catalog().unwrap(),
+        Catalog::new()
+            .with_tags(["MBA", "Finance"])
+            .with_attributes(["City"])
+    );
+    assert_eq!(
+        store.import(old_import.id).unwrap(),
+        Some(old_import.clone())
+    );
+    let versions: Vec<i64> = store
+        .client()
+        .query(
+            "SELECT version FROM contact_import_schema ORDER BY version",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
+
+    // Another account of the same schema starts empty; the same phone there
+    // is a second contact.
+    let mut acme = PostgresStore::with_client(server.client_in(&path))
+        .unwrap()
+        .for_account("acme".parse().unwrap());
+    assert!(acme.is_empty().unwrap());
+    assert!(acme.imports().unwrap().is_empty());
+    assert_eq!(acme.import(old_import.id).unwrap(), None);
+    assert_eq!(acme.load_catalog().unwrap(), Catalog::new());
+    let report = engine().import_bytes(file.as_bytes(), &mut acme).unwrap();
+    assert_eq!((report.added, report.updated), (2, 0));
+    assert_eq!(store.get(&phone("+919876543452")).unwrap().unwrap(), mohit);
+}
+
+#[cfg(feature = "testkit")]
+#[test]
+fn postgres_accounts_share_nothing() {
+    let Some(mut server) = server() else { return };
+    let path = search_path(&mut server.fresh_client());
+    contact_import::testkit::check_account_isolation(|account| {
+        PostgresStore::with_client(server.client_in(&path))
+            .unwrap()
+            .for_account(account.clone())
+    })
+    .unwrap();
+}
+
+#[cfg(feature = "testkit")]
+#[test]
+fn postgres_passes_the_testkit_on_tables_partitioned_by_account() {
+    let Some(mut server) = server() else { return };
+    let conformance = contact_import::testkit::check_store(|| server.fresh_partitioned()).unwrap();
+    assert!(conformance.keeps_catalog && conformance.keeps_history && conformance.refused_batch);
+    contact_import::testkit::check_filtered_scan(|| server.fresh_partitioned(), 32).unwrap();
+
+    let mut store = server.fresh_partitioned();
+    let path = search_path(store.client());
+    contact_import::testkit::check_account_isolation(|account| {
+        PostgresStore::with_client(server.client_in(&path))
+            .unwrap()
+            .for_account(account.clone())
+    })
+    .unwrap();
+
+    // The tables are partitioned, and PostgreSQL holds them to Citus's
+    // rule: a unique constraint without the account is refused.
+    let partitioned: i64 = store
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
+             WHERE c.relnamespace = current_schema()::regnamespace",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(partitioned, 4);
+    let error = store
+        .client()
+        .batch_execute("ALTER TABLE contacts ADD UNIQUE (phone)")
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("partition") || format!("{error:?}").contains("partition"),
+        "{error:?}"
+    );
+}
+
+/// Columns, keys and indexes of the store's tables in `client`'s schema,
+/// without the schema's name, ONLY (of partitioned tables) or column order.
+fn schema_shape(client: &mut Client) -> Vec<String> {
+    let mut shape: Vec<String> = client
+        .query(
+            "SELECT format('column %s.%s %s %s %s', table_name, column_name, data_type, is_nullable,
+                           coalesce(column_default, ''))
+             FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name !~ '_p[0-9]+$' AND table_name <> 'contact_import_schema'
+             UNION ALL
+             SELECT format('constraint %s %s', conrelid::regclass::text, pg_get_constraintdef(oid))
+             FROM pg_constraint WHERE connamespace = current_schema()::regnamespace AND conparentid = 0
+               AND conrelid::regclass::text !~ '_p[0-9]+$' AND conrelid::regclass::text <> 'contact_import_schema'
+             UNION ALL
+             SELECT format('index %s', replace(replace(indexdef, ' ONLY ', ' '), current_schema() || '.', ''))
+             FROM pg_indexes WHERE schemaname = current_schema() AND tablename !~ '_p[0-9]+$'
+               AND tablename <> 'contact_import_schema'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    shape.sort();
+    shape
+}
+
+/// The partitioned tables are written apart from the migrations: they must
+/// be what the migrations leave.
+#[test]
+fn the_partitioned_schema_is_the_migrated_schema() {
+    let Some(mut server) = server() else { return };
+    let mut plain = server.fresh();
+    let mut partitioned = server.fresh_partitioned();
+    let plain = schema_shape(plain.client());
+    assert!(
+        plain
+            .iter()
+            .any(|s| s.contains("PRIMARY KEY (account_id, phone)")),
+        "{plain:#?}"
+    );
+    assert_eq!(schema_shape(partitioned.client()), plain);
+}
+
+#[test]
+fn a_search_path_whose_first_schema_is_missing_is_refused() {
+    let Some(server) = server() else { return };
+    let missing = format!("contact_import_missing_{}", std::process::id());
+    let client = server.client_in(&format!("{missing}, public"));
+    match PostgresStore::with_client(client) {
+        Err(error @ PostgresError::MissingSchema { .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains(&missing) && message.contains("CREATE SCHEMA"),
+                "{message}"
+            );
+        }
+        other => panic!("expected MissingSchema, got {other:?}"),
+    }
+    let mut client = server.client_in(&format!("{missing}, public"));
+    assert!(matches!(
+        PostgresStore::create_partitioned_schema(&mut client, 2),
+        Err(PostgresError::MissingSchema { .. })
+    ));
 }

@@ -243,18 +243,11 @@ fn sqlite_segments_are_exactly_memory_store_segments() {
 fn an_older_file_is_migrated_keeping_its_contacts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.db");
-    drop(SqliteStore::open(&path).unwrap());
-    // The contacts table as the first schema version left it, with a contact.
+    // A file as the first schema version left it, with a contact.
     let old = contact_import::rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(SCHEMA_V1).unwrap();
     old.execute_batch(
-        "DROP TABLE contacts;
-         CREATE TABLE contacts (
-             phone TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL CHECK (name <> ''),
-             tags TEXT NOT NULL DEFAULT '[]', source TEXT, first_message TEXT,
-             attributes TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL,
-             last_active INTEGER, state TEXT
-         ) WITHOUT ROWID;
-         INSERT INTO contacts VALUES ('+919876543452', 'Mohit Dua', '[\"MBA\"]', 'IMPORT', NULL,
+        "INSERT INTO contacts VALUES ('+919876543452', 'Mohit Dua', '[\"MBA\"]', 'IMPORT', NULL,
              '{\"City\":\"Delhi\"}', 0, NULL, NULL);
          PRAGMA user_version = 1;",
     )
@@ -266,11 +259,11 @@ fn an_older_file_is_migrated_keeping_its_contacts() {
         .connection()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let plan: String = store
         .connection()
         .query_row(
-            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE source = 'API'",
+            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE account_id = 'default' AND source = 'API'",
             [],
             |row| row.get(3),
         )
@@ -284,4 +277,188 @@ fn an_older_file_is_migrated_keeping_its_contacts() {
     assert_eq!(found.name(), "Mohit Dua");
     assert_eq!(found.attributes.get("City"), Some("Delhi"));
     assert!(found.has_tag("MBA"));
+}
+
+/// The schema of a v3 file as contact-import made it before accounts: its
+/// three migrations, copied verbatim from `src/store/sqlite.rs` at commit
+/// 6cda2ee, run in order (this is the first; it leaves `user_version` 0).
+const SCHEMA_V1: &str = "
+CREATE TABLE contacts (
+    phone         TEXT PRIMARY KEY NOT NULL,
+    name          TEXT NOT NULL CHECK (name <> ''),
+    tags          TEXT NOT NULL DEFAULT '[]',
+    source        TEXT,
+    first_message TEXT,
+    attributes    TEXT NOT NULL DEFAULT '{}',
+    created_at    INTEGER NOT NULL,
+    last_active   INTEGER,
+    state         TEXT
+) WITHOUT ROWID;
+CREATE TABLE catalog_tags (
+    seq  INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE
+);
+CREATE TABLE catalog_attributes (
+    seq  INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE
+);
+CREATE TABLE imports (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name    TEXT NOT NULL,
+    started_at   INTEGER NOT NULL,
+    finished_at  INTEGER NOT NULL,
+    rows_read    INTEGER NOT NULL,
+    rows_added   INTEGER NOT NULL,
+    rows_updated INTEGER NOT NULL,
+    rows_unchanged INTEGER NOT NULL,
+    rows_failed  INTEGER NOT NULL,
+    error        TEXT,
+    report       TEXT NOT NULL
+);
+";
+
+/// Versions 2 and 3 of the same (see [`SCHEMA_V1`]).
+const SCHEMA_V2_V3: &str = "
+CREATE INDEX contacts_source ON contacts (source);
+CREATE INDEX contacts_first_message ON contacts (first_message);
+CREATE INDEX contacts_state ON contacts (state);
+CREATE INDEX contacts_created_at ON contacts (created_at);
+CREATE INDEX contacts_last_active ON contacts (last_active);
+CREATE TABLE contacts_v3 (
+    id            INTEGER PRIMARY KEY,
+    phone         TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL CHECK (name <> ''),
+    tags          TEXT NOT NULL DEFAULT '[]',
+    source        TEXT,
+    first_message TEXT,
+    attributes    TEXT NOT NULL DEFAULT '{}',
+    created_at    INTEGER NOT NULL,
+    last_active   INTEGER,
+    state         TEXT
+);
+INSERT INTO contacts_v3 (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+    SELECT phone, name, tags, source, first_message, attributes, created_at, last_active, state
+    FROM contacts ORDER BY phone;
+DROP TABLE contacts;
+ALTER TABLE contacts_v3 RENAME TO contacts;
+CREATE INDEX contacts_source ON contacts (source);
+CREATE INDEX contacts_first_message ON contacts (first_message);
+CREATE INDEX contacts_state ON contacts (state);
+CREATE INDEX contacts_created_at ON contacts (created_at);
+CREATE INDEX contacts_last_active ON contacts (last_active);
+";
+
+/// A v3 file made with today's schema SQL: two contacts, a catalog and a
+/// recorded import (its report as the store wrote it, JSON).
+fn v3_file(path: &std::path::Path) -> contact_import::ImportRecord {
+    let catalog = Catalog::new()
+        .with_tags(["MBA", "Finance"])
+        .with_attributes(["City"]);
+    let mut memory = contact_import::MemoryStore::new();
+    let mut record = engine(catalog)
+        .import_recorded("old.csv", Cursor::new(FILE), &mut memory, |_| {})
+        .unwrap();
+    let old = contact_import::rusqlite::Connection::open(path).unwrap();
+    old.execute_batch(SCHEMA_V1).unwrap();
+    old.execute_batch(SCHEMA_V2_V3).unwrap();
+    old.pragma_update(None, "user_version", 3).unwrap();
+    old.execute_batch(
+        "INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+         VALUES ('+919876543452', 'Mohit Dua', '[\"MBA\"]', 'IMPORT', 'MBA', '{\"City\":\"Delhi\"}',
+                 1750000000000000, 1760000000000000, 'Intervened'),
+                ('+919876543210', 'Priya Sharma', '[\"MBA\",\"Finance\"]', 'IMPORT', NULL,
+                 '{\"City\":\"Mumbai\"}', 1750000000000000, NULL, NULL);
+         INSERT INTO catalog_tags (name) VALUES ('MBA'), ('Finance');
+         INSERT INTO catalog_attributes (name) VALUES ('City');",
+    )
+    .unwrap();
+    let report = serde_json::to_string(&record.report).unwrap();
+    old.execute(
+        "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9)",
+        contact_import::rusqlite::params![
+            record.file_name,
+            record.started_at.as_microsecond(),
+            record.finished_at.as_microsecond(),
+            record.report.rows as i64,
+            record.report.added as i64,
+            record.report.updated as i64,
+            record.report.unchanged as i64,
+            record.report.failed as i64,
+            report
+        ],
+    )
+    .unwrap();
+    record.id = old.last_insert_rowid() as u64;
+    record
+}
+
+#[test]
+fn a_v3_file_migrates_with_its_data_into_the_default_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    let old_import = v3_file(&path);
+
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.account().as_str(), "default");
+    let version: i64 = store
+        .connection()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 5);
+    assert_eq!(store.len().unwrap(), 2);
+    let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
+    assert_eq!(mohit.name(), "Mohit Dua");
+    assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
+    assert_eq!(mohit.state, Some(contact_import::State::Intervened));
+    assert_eq!(
+        mohit.last_active,
+        Some(Timestamp::constant(1_760_000_000, 0))
+    );
+    assert_eq!(
+        store.load_catalog().unwrap(),
+        Catalog::new()
+            .with_tags(["MBA", "Finance"])
+            .with_attributes(["City"])
+    );
+    assert_eq!(
+        store.import(old_import.id).unwrap(),
+        Some(old_import.clone())
+    );
+    assert_eq!(store.imports().unwrap(), vec![old_import.summary()]);
+
+    // Another account of the same file starts empty, and its own phone
+    // +919876543452 is a second contact.
+    let mut acme = SqliteStore::open_account(&path, "acme".parse().unwrap()).unwrap();
+    assert!(acme.is_empty().unwrap());
+    assert_eq!(acme.load_catalog().unwrap(), Catalog::new());
+    assert!(acme.imports().unwrap().is_empty());
+    assert_eq!(acme.import(old_import.id).unwrap(), None);
+    let report = engine(Catalog::new().with_tags(["MBA"]))
+        .import_bytes(FILE.as_bytes(), &mut acme)
+        .unwrap();
+    assert_eq!((report.added, report.updated), (2, 0));
+    assert_eq!(store.get(&phone("+919876543452")).unwrap().unwrap(), mohit);
+
+    // The filter indexes lead with the account, and are used.
+    let plan: String = store
+        .connection()
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE account_id = 'default' AND source = 'API'",
+            [],
+            |row| row.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("contacts_source"), "{plan}");
+}
+
+#[cfg(feature = "testkit")]
+#[test]
+fn accounts_of_one_file_share_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    contact_import::testkit::check_account_isolation(|account| {
+        SqliteStore::open_account(&path, account.clone()).unwrap()
+    })
+    .unwrap();
 }

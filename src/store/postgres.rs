@@ -8,6 +8,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 
+use crate::account::Account;
 use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::filter::Filter;
@@ -70,7 +71,97 @@ CREATE INDEX contacts_state ON contacts (state);
 CREATE INDEX contacts_created_at ON contacts (created_at);
 CREATE INDEX contacts_last_active ON contacts (last_active);
 ",
+    // v3: accounts. Every table gains `account_id`, first in every primary
+    // key and unique constraint (what Citus needs to distribute the tables
+    // by account, co-located); the rows of a v2 schema go to `default`.
+    // The filter indexes lead with the account, as every query does.
+    "
+ALTER TABLE contacts ADD COLUMN account_id text NOT NULL DEFAULT 'default';
+ALTER TABLE contacts ALTER COLUMN account_id DROP DEFAULT;
+ALTER TABLE contacts DROP CONSTRAINT contacts_pkey, ADD PRIMARY KEY (account_id, phone);
+DROP INDEX contacts_source, contacts_first_message, contacts_state, contacts_created_at,
+           contacts_last_active;
+CREATE INDEX contacts_source ON contacts (account_id, source);
+CREATE INDEX contacts_first_message ON contacts (account_id, first_message);
+CREATE INDEX contacts_state ON contacts (account_id, state);
+CREATE INDEX contacts_created_at ON contacts (account_id, created_at);
+CREATE INDEX contacts_last_active ON contacts (account_id, last_active);
+ALTER TABLE catalog_tags ADD COLUMN account_id text NOT NULL DEFAULT 'default';
+ALTER TABLE catalog_tags ALTER COLUMN account_id DROP DEFAULT;
+ALTER TABLE catalog_tags DROP CONSTRAINT catalog_tags_pkey, DROP CONSTRAINT catalog_tags_name_key,
+    ADD PRIMARY KEY (account_id, seq), ADD UNIQUE (account_id, name);
+ALTER TABLE catalog_attributes ADD COLUMN account_id text NOT NULL DEFAULT 'default';
+ALTER TABLE catalog_attributes ALTER COLUMN account_id DROP DEFAULT;
+ALTER TABLE catalog_attributes DROP CONSTRAINT catalog_attributes_pkey,
+    DROP CONSTRAINT catalog_attributes_name_key,
+    ADD PRIMARY KEY (account_id, seq), ADD UNIQUE (account_id, name);
+ALTER TABLE imports ADD COLUMN account_id text NOT NULL DEFAULT 'default';
+ALTER TABLE imports ALTER COLUMN account_id DROP DEFAULT;
+ALTER TABLE imports DROP CONSTRAINT imports_pkey, ADD PRIMARY KEY (account_id, id);
+",
 ];
+
+/// The schema version that [`ACCOUNT_TABLES`] is.
+const ACCOUNT_TABLES_VERSION: i64 = 3;
+
+/// The tables as version 3 of [`MIGRATIONS`] leaves them, written at once
+/// for [`PostgresStore::create_partitioned_schema`]: `{partition}` follows
+/// each `CREATE TABLE` (a `PARTITION BY` clause, or nothing). A test checks
+/// that both give the same columns, keys and indexes.
+const ACCOUNT_TABLES: &str = "
+CREATE TABLE contacts (
+    account_id    text NOT NULL,
+    phone         text NOT NULL,
+    name          text NOT NULL CHECK (name <> ''),
+    tags          jsonb NOT NULL DEFAULT '[]',
+    source        text,
+    first_message text,
+    attributes    jsonb NOT NULL DEFAULT '{}',
+    created_at    timestamptz NOT NULL,
+    last_active   timestamptz,
+    state         text,
+    PRIMARY KEY (account_id, phone)
+) {partition};
+CREATE TABLE catalog_tags (
+    seq        bigserial,
+    account_id text NOT NULL,
+    name       text NOT NULL,
+    PRIMARY KEY (account_id, seq),
+    UNIQUE (account_id, name)
+) {partition};
+CREATE TABLE catalog_attributes (
+    seq        bigserial,
+    account_id text NOT NULL,
+    name       text NOT NULL,
+    PRIMARY KEY (account_id, seq),
+    UNIQUE (account_id, name)
+) {partition};
+CREATE TABLE imports (
+    id           bigserial,
+    account_id   text NOT NULL,
+    file_name    text NOT NULL,
+    started_at   timestamptz NOT NULL,
+    finished_at  timestamptz NOT NULL,
+    rows_read    bigint NOT NULL,
+    rows_added   bigint NOT NULL,
+    rows_updated bigint NOT NULL,
+    rows_unchanged bigint NOT NULL,
+    rows_failed  bigint NOT NULL,
+    error        text,
+    report       jsonb NOT NULL,
+    PRIMARY KEY (account_id, id)
+) {partition};
+CREATE INDEX contacts_tags ON contacts USING GIN (tags);
+CREATE INDEX contacts_attributes ON contacts USING GIN (attributes);
+CREATE INDEX contacts_source ON contacts (account_id, source);
+CREATE INDEX contacts_first_message ON contacts (account_id, first_message);
+CREATE INDEX contacts_state ON contacts (account_id, state);
+CREATE INDEX contacts_created_at ON contacts (account_id, created_at);
+CREATE INDEX contacts_last_active ON contacts (account_id, last_active);
+";
+
+/// The tables of [`ACCOUNT_TABLES`], each hash-partitioned by account.
+const PARTITIONED_TABLES: [&str; 4] = ["contacts", "catalog_tags", "catalog_attributes", "imports"];
 
 const SELECT_CONTACTS: &str = "
 SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state
@@ -80,7 +171,7 @@ FROM contacts";
 const FETCH: &str = "
 SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state,
        xmin::text::bigint
-FROM contacts WHERE phone = ANY($1::text[])";
+FROM contacts WHERE account_id = $2::text AND phone = ANY($1::text[])";
 
 /// One statement per batch: atomic on its own, one round trip. It creates
 /// the new contacts whose phone is still absent and updates the others
@@ -89,15 +180,15 @@ FROM contacts WHERE phone = ANY($1::text[])";
 /// that another transaction changed meanwhile is checked again on its new
 /// version, whose `xmin` differs. An update leaves created_at, last_active
 /// and state as they are: a live service may have changed them since the
-/// engine fetched the contact.
+/// engine fetched the contact. `$17` is the handle's account.
 const WRITE: &str = "
 WITH created AS (
-    INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
-    SELECT phone, name, tags::jsonb, source, first_message, attributes::jsonb, created_at, last_active, state
+    INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state, account_id)
+    SELECT phone, name, tags::jsonb, source, first_message, attributes::jsonb, created_at, last_active, state, $17::text
     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::timestamptz[], $8::timestamptz[], $9::text[])
          AS batch (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
-    ON CONFLICT (phone) DO NOTHING
+    ON CONFLICT (account_id, phone) DO NOTHING
     RETURNING phone
 ), updated AS (
     UPDATE contacts SET
@@ -106,7 +197,8 @@ WITH created AS (
     FROM UNNEST($10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
                 $16::bigint[])
          AS batch (phone, name, tags, source, first_message, attributes, version)
-    WHERE contacts.phone = batch.phone AND contacts.xmin::text::bigint = batch.version
+    WHERE contacts.account_id = $17::text AND contacts.phone = batch.phone
+      AND contacts.xmin::text::bigint = batch.version
     RETURNING contacts.phone
 )
 SELECT phone FROM created UNION ALL SELECT phone FROM updated";
@@ -140,6 +232,18 @@ pub enum PostgresError {
     /// A stored value could not be read back, or a value not written.
     #[error(transparent)]
     Data(#[from] DecodeError),
+    /// The connection's `search_path` starts with a schema that does not
+    /// exist. PostgreSQL would skip it and create or use the tables of the
+    /// next schema (often `public`): another business's contact book.
+    #[error(
+        "the search_path's first schema {schema:?} does not exist (search_path is {search_path:?}): create it (CREATE SCHEMA ...) or correct the search_path; the store does not fall back to a later schema"
+    )]
+    MissingSchema {
+        /// The first schema of the search_path.
+        schema: String,
+        /// The whole search_path, as `SHOW search_path` gives it.
+        search_path: String,
+    },
 }
 
 impl From<postgres::Error> for PostgresError {
@@ -173,9 +277,20 @@ fn is_transient(error: &postgres::Error) -> bool {
 /// A contact book in PostgreSQL, for services that outgrow one machine's
 /// file: the same tables and semantics as `SqliteStore`.
 ///
+/// One database (or schema) holds the books of many accounts (businesses,
+/// see [`Account`]): a store handle works for one account, and no method
+/// reads or writes another account's rows. [`connect`](Self::connect) and
+/// [`with_client`](Self::with_client) give the [`Account::DEFAULT`] account;
+/// [`connect_account`](Self::connect_account) and
+/// [`for_account`](Self::for_account) another. Every table has an
+/// `account_id` column, first in every primary key and unique constraint,
+/// so that Citus can distribute the tables by account (see the README's
+/// "Many businesses in one database").
+///
 /// The schema is created (or migrated) when the store is made, in the
-/// connection's current schema (`search_path`). Each batch is written by
-/// one `INSERT ... SELECT FROM UNNEST(...) ON CONFLICT (phone) DO UPDATE`
+/// connection's current schema (`search_path`; a `search_path` whose first
+/// schema is missing is refused with [`PostgresError::MissingSchema`]). Each batch is written by
+/// one `INSERT ... SELECT FROM UNNEST(...) ON CONFLICT (account_id, phone) DO UPDATE`
 /// statement: one round trip, and it lands whole or not at all. Times are
 /// kept to the microsecond; tags and attributes are `jsonb`.
 ///
@@ -195,13 +310,16 @@ fn is_transient(error: &postgres::Error) -> bool {
 /// ```
 pub struct PostgresStore {
     client: Client,
+    account: Account,
     fetch: Statement,
     write: Statement,
 }
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore").finish_non_exhaustive()
+        f.debug_struct("PostgresStore")
+            .field("account", &self.account.as_str())
+            .finish_non_exhaustive()
     }
 }
 
@@ -215,36 +333,167 @@ impl PostgresStore {
         PostgresStore::with_client(Client::connect(params, NoTls)?)
     }
 
+    /// Connects as [`connect`](Self::connect) does, for `account`.
+    pub fn connect_account(params: &str, account: Account) -> Result<PostgresStore, PostgresError> {
+        Ok(PostgresStore::connect(params)?.for_account(account))
+    }
+
     /// A store on a client you connected, creating or migrating the schema
-    /// in the client's current schema.
+    /// in the client's current schema, for the [`Account::DEFAULT`] account.
+    ///
+    /// A schema per business (the client's `search_path` set to it) works
+    /// as before; the schema must exist (see [`PostgresError::MissingSchema`]).
     pub fn with_client(mut client: Client) -> Result<PostgresStore, PostgresError> {
+        check_search_path(&mut client)?;
         migrate(&mut client)?;
         let fetch = client.prepare(FETCH)?;
         let write = client.prepare(WRITE)?;
         Ok(PostgresStore {
             client,
+            account: Account::default(),
             fetch,
             write,
         })
     }
 
-    /// The client, for your own queries.
+    /// The same connection, working for `account` instead: its contacts,
+    /// catalog and import history only.
+    ///
+    /// ```no_run
+    /// use contact_import::PostgresStore;
+    /// let url = "postgresql://app@localhost/crm";
+    /// let mut acme = PostgresStore::connect(url)?.for_account("acme".parse()?);
+    /// let mut globex = PostgresStore::connect_account(url, "globex".parse()?)?;
+    /// println!("{} and {} contacts", acme.len()?, globex.len()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn for_account(self, account: Account) -> PostgresStore {
+        PostgresStore { account, ..self }
+    }
+
+    /// The account this handle works for.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Creates the store's tables in the client's current schema, each one
+    /// `PARTITION BY HASH (account_id)` into `partitions` partitions
+    /// (`contacts_p0`, ...), for a PostgreSQL server that partitions a large
+    /// database by account itself. Call it once, on a schema without the
+    /// store's tables, before [`with_client`](Self::with_client) (which then
+    /// finds the schema up to date). PostgreSQL refuses a primary key or
+    /// unique constraint without the partition key, as Citus refuses one
+    /// without the distribution column: the store's tests run on these
+    /// tables for that reason.
+    ///
+    /// For Citus, do not call this: let the store create plain tables and
+    /// distribute them (the README gives the DDL).
+    pub fn create_partitioned_schema(
+        client: &mut Client,
+        partitions: u32,
+    ) -> Result<(), PostgresError> {
+        check_search_path(client)?;
+        let partitions = partitions.max(1);
+        let mut sql = ACCOUNT_TABLES.replace("{partition}", "PARTITION BY HASH (account_id)");
+        for table in PARTITIONED_TABLES {
+            for n in 0..partitions {
+                sql.push_str(&format!(
+                    "CREATE TABLE {table}_p{n} PARTITION OF {table} \
+                     FOR VALUES WITH (MODULUS {partitions}, REMAINDER {n});\n"
+                ));
+            }
+        }
+        let mut transaction = client.transaction()?;
+        transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        transaction.batch_execute(&format!(
+            "CREATE TABLE contact_import_schema (version bigint PRIMARY KEY);\n{sql}"
+        ))?;
+        transaction.execute(
+            "INSERT INTO contact_import_schema (version) SELECT generate_series(1, $1::bigint)",
+            &[&ACCOUNT_TABLES_VERSION],
+        )?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The client, for your own queries. Every table has an `account_id`
+    /// column: name the account in your queries.
     pub fn client(&mut self) -> &mut Client {
         &mut self.client
     }
 
-    /// How many contacts are stored.
+    /// How many contacts the account holds.
     pub fn len(&mut self) -> Result<u64, PostgresError> {
         let count: i64 = self
             .client
-            .query_one("SELECT count(*) FROM contacts", &[])?
+            .query_one(
+                "SELECT count(*) FROM contacts WHERE account_id = $1",
+                &[&self.account.as_str()],
+            )?
             .get(0);
         Ok(unsigned("contact count", count)?)
     }
 
-    /// True when no contact is stored.
+    /// True when the account holds no contact.
     pub fn is_empty(&mut self) -> Result<bool, PostgresError> {
         Ok(self.len()? == 0)
+    }
+}
+
+/// Refuses a `search_path` whose first schema does not exist (`"$user"`
+/// first is PostgreSQL's default, and skipping it is what it means).
+fn check_search_path(client: &mut Client) -> Result<(), PostgresError> {
+    let search_path: String = client.query_one("SHOW search_path", &[])?.try_get(0)?;
+    let Some(first) = search_path_schemas(&search_path).into_iter().next() else {
+        return Ok(());
+    };
+    if first == "$user" {
+        return Ok(());
+    }
+    let exists: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+            &[&first],
+        )?
+        .try_get(0)?;
+    if exists {
+        return Ok(());
+    }
+    Err(PostgresError::MissingSchema {
+        schema: first,
+        search_path,
+    })
+}
+
+/// The schema names of a `search_path` as PostgreSQL reads them: split at
+/// commas outside double quotes, unquoted names folded to lower case.
+fn search_path_schemas(search_path: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut chars = search_path.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut name = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' if chars.next_if_eq(&'"').is_some() => name.push('"'),
+                    '"' => break,
+                    c => name.push(c),
+                }
+            }
+            while chars.next_if(|&c| c != ',').is_some() {}
+        } else {
+            while let Some(c) = chars.next_if(|&c| c != ',') {
+                name.push(c.to_ascii_lowercase());
+            }
+            name.truncate(name.trim_end().len());
+        }
+        if !name.is_empty() {
+            names.push(name);
+        }
+        if chars.next().is_none() {
+            return names;
+        }
     }
 }
 
@@ -334,8 +583,15 @@ impl ColumnArrays {
     }
 }
 
-fn load_names(client: &mut Client, table: &str) -> Result<Vec<String>, PostgresError> {
-    let rows = client.query(&format!("SELECT name FROM {table} ORDER BY seq"), &[])?;
+fn load_names(
+    client: &mut Client,
+    account: &Account,
+    table: &str,
+) -> Result<Vec<String>, PostgresError> {
+    let rows = client.query(
+        &format!("SELECT name FROM {table} WHERE account_id = $1 ORDER BY seq"),
+        &[&account.as_str()],
+    )?;
     Ok(rows
         .iter()
         .map(|r| r.try_get(0))
@@ -344,15 +600,16 @@ fn load_names(client: &mut Client, table: &str) -> Result<Vec<String>, PostgresE
 
 fn add_names(
     transaction: &mut postgres::Transaction<'_>,
+    account: &Account,
     table: &str,
     names: &[&str],
 ) -> Result<(), PostgresError> {
     let sql = format!(
-        "INSERT INTO {table} (name)
-         SELECT name FROM UNNEST($1::text[]) WITH ORDINALITY AS added (name, n) ORDER BY n
-         ON CONFLICT (name) DO NOTHING"
+        "INSERT INTO {table} (account_id, name)
+         SELECT $2::text, name FROM UNNEST($1::text[]) WITH ORDINALITY AS added (name, n) ORDER BY n
+         ON CONFLICT (account_id, name) DO NOTHING"
     );
-    transaction.execute(&sql, &[&names])?;
+    transaction.execute(&sql, &[&names, &account.as_str()])?;
     Ok(())
 }
 
@@ -374,7 +631,10 @@ impl ContactStore for PostgresStore {
 
     fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), PostgresError> {
         let phones: Vec<&str> = phones.iter().map(Phone::as_str).collect();
-        for row in self.client.query(&self.fetch, &[&phones])? {
+        for row in self
+            .client
+            .query(&self.fetch, &[&phones, &self.account.as_str()])?
+        {
             let contact = contact_from_row(&row)?;
             let version = unsigned("version", row.try_get(9)?)?;
             found.push(Stored {
@@ -418,6 +678,7 @@ impl ContactStore for PostgresStore {
                 &old.first_message,
                 &old.attributes,
                 &versions,
+                &self.account.as_str(),
             ],
         );
         let written = match written {
@@ -443,8 +704,8 @@ impl ContactStore for PostgresStore {
     }
 
     fn load_catalog(&mut self) -> Result<Catalog, PostgresError> {
-        let tags = load_names(&mut self.client, "catalog_tags")?;
-        let attributes = load_names(&mut self.client, "catalog_attributes")?;
+        let tags = load_names(&mut self.client, &self.account, "catalog_tags")?;
+        let attributes = load_names(&mut self.client, &self.account, "catalog_attributes")?;
         Ok(Catalog::new().with_tags(tags).with_attributes(attributes))
     }
 
@@ -452,8 +713,13 @@ impl ContactStore for PostgresStore {
         let tags: Vec<&str> = catalog.tags().iter().map(|t| t.as_str()).collect();
         let attributes: Vec<&str> = catalog.attributes().iter().map(|a| a.as_str()).collect();
         let mut transaction = self.client.transaction()?;
-        add_names(&mut transaction, "catalog_tags", &tags)?;
-        add_names(&mut transaction, "catalog_attributes", &attributes)?;
+        add_names(&mut transaction, &self.account, "catalog_tags", &tags)?;
+        add_names(
+            &mut transaction,
+            &self.account,
+            "catalog_attributes",
+            &attributes,
+        )?;
         transaction.commit()?;
         Ok(())
     }
@@ -461,8 +727,8 @@ impl ContactStore for PostgresStore {
     fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, PostgresError> {
         let report = &record.report;
         let row = self.client.query_one(
-            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb) RETURNING id",
+            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report, account_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11) RETURNING id",
             &[
                 &record.file_name,
                 &system_time(record.started_at)?,
@@ -474,6 +740,7 @@ impl ContactStore for PostgresStore {
                 &signed("failed", report.failed)?,
                 &record.error,
                 &report_to_json(report)?,
+                &self.account.as_str(),
             ],
         )?;
         let id: i64 = row.try_get(0)?;
@@ -481,8 +748,9 @@ impl ContactStore for PostgresStore {
     }
 
     fn imports(&mut self) -> Result<Vec<ImportSummary>, PostgresError> {
-        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM imports ORDER BY id DESC");
-        let rows = self.client.query(&sql, &[])?;
+        let sql =
+            format!("SELECT {SUMMARY_COLUMNS} FROM imports WHERE account_id = $1 ORDER BY id DESC");
+        let rows = self.client.query(&sql, &[&self.account.as_str()])?;
         rows.iter().map(summary_from_row).collect()
     }
 
@@ -490,8 +758,13 @@ impl ContactStore for PostgresStore {
         let Ok(id) = i64::try_from(id) else {
             return Ok(None);
         };
-        let sql = format!("SELECT {SUMMARY_COLUMNS}, report::text FROM imports WHERE id = $1");
-        let Some(row) = self.client.query_opt(&sql, &[&id])? else {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}, report::text FROM imports WHERE account_id = $1 AND id = $2"
+        );
+        let Some(row) = self
+            .client
+            .query_opt(&sql, &[&self.account.as_str(), &id])?
+        else {
             return Ok(None);
         };
         let json: String = row.try_get(10)?;
@@ -506,8 +779,10 @@ impl ContactScan for PostgresStore {
         &mut self,
         visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
     ) -> Result<(), PostgresError> {
-        let sql = format!("{SELECT_CONTACTS} ORDER BY phone");
-        let mut rows = self.client.query_raw(&sql, std::iter::empty::<&str>())?;
+        let sql = format!("{SELECT_CONTACTS} WHERE account_id = $1 ORDER BY phone");
+        let mut rows = self
+            .client
+            .query_raw(&sql, std::iter::once(self.account.as_str()))?;
         while let Some(row) = rows.next()? {
             if visit(&contact_from_row(&row)?).is_break() {
                 break;
@@ -525,8 +800,12 @@ impl ContactScan for PostgresStore {
         visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
     ) -> Result<(), PostgresError> {
         let condition = pushdown::condition(filter, &PostgresDialect);
-        let sql = format!("{SELECT_CONTACTS} WHERE {} ORDER BY phone", condition.sql);
-        let params = postgres_params(&condition.params)?;
+        let sql = format!(
+            "{SELECT_CONTACTS} WHERE {} AND ({}) ORDER BY phone",
+            account_condition(&condition),
+            condition.sql
+        );
+        let params = self.params_with_account(&condition)?;
         let mut rows = self
             .client
             .query_raw(&sql, params.iter().map(|p| p.as_ref()))?;
@@ -544,11 +823,32 @@ impl ContactScan for PostgresStore {
         if !condition.exact {
             return count_visits(|visit| self.scan_filtered(filter, visit));
         }
-        let sql = format!("SELECT count(*) FROM contacts WHERE {}", condition.sql);
-        let params = postgres_params(&condition.params)?;
+        let sql = format!(
+            "SELECT count(*) FROM contacts WHERE {} AND ({})",
+            account_condition(&condition),
+            condition.sql
+        );
+        let params = self.params_with_account(&condition)?;
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
         let count: i64 = self.client.query_one(&sql, &params)?.get(0);
         Ok(unsigned("contact count", count)?)
+    }
+}
+
+/// The account's condition, bound after the filter's parameters.
+fn account_condition(condition: &pushdown::Condition) -> String {
+    format!("account_id = ${}::text", condition.params.len() + 1)
+}
+
+impl PostgresStore {
+    /// The filter's parameters, then the account (see [`account_condition`]).
+    fn params_with_account(
+        &self,
+        condition: &pushdown::Condition,
+    ) -> Result<Vec<Box<dyn ToSql + Sync>>, DecodeError> {
+        let mut params = postgres_params(&condition.params)?;
+        params.push(Box::new(self.account.as_str().to_owned()));
+        Ok(params)
     }
 }
 
@@ -592,4 +892,24 @@ fn postgres_params(params: &[Param]) -> Result<Vec<Box<dyn ToSql + Sync>>, Decod
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_path_schemas;
+
+    #[test]
+    fn search_paths_are_split_as_postgresql_splits_them() {
+        assert_eq!(
+            search_path_schemas(r#""$user", public"#),
+            ["$user", "public"]
+        );
+        assert_eq!(search_path_schemas("Acme ,public"), ["acme", "public"]);
+        assert_eq!(
+            search_path_schemas(r#""Big, ""Co""", public"#),
+            [r#"Big, "Co""#, "public"]
+        );
+        assert!(search_path_schemas("").is_empty());
+        assert_eq!(search_path_schemas(r#""""#), Vec::<String>::new());
+    }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
+use crate::account::Account;
 use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::filter::Filter;
@@ -94,7 +95,59 @@ CREATE INDEX contacts_state ON contacts (state);
 CREATE INDEX contacts_created_at ON contacts (created_at);
 CREATE INDEX contacts_last_active ON contacts (last_active);
 ",
-    // v4: each contact's version, so that a write lands only on the version
+    // v4: accounts. Every table gains `account_id`, and every key and
+    // unique constraint starts with it; the rows of a v3 file go to the
+    // `default` account. The tables are rebuilt: SQLite cannot drop the
+    // UNIQUE of v3's phone column.
+    "
+CREATE TABLE contacts_v4 (
+    id            INTEGER PRIMARY KEY,
+    account_id    TEXT NOT NULL,
+    phone         TEXT NOT NULL,
+    name          TEXT NOT NULL CHECK (name <> ''),
+    tags          TEXT NOT NULL DEFAULT '[]',
+    source        TEXT,
+    first_message TEXT,
+    attributes    TEXT NOT NULL DEFAULT '{}',
+    created_at    INTEGER NOT NULL,
+    last_active   INTEGER,
+    state         TEXT,
+    UNIQUE (account_id, phone)
+);
+INSERT INTO contacts_v4 (id, account_id, phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+    SELECT id, 'default', phone, name, tags, source, first_message, attributes, created_at, last_active, state
+    FROM contacts ORDER BY id;
+DROP TABLE contacts;
+ALTER TABLE contacts_v4 RENAME TO contacts;
+CREATE INDEX contacts_source ON contacts (account_id, source);
+CREATE INDEX contacts_first_message ON contacts (account_id, first_message);
+CREATE INDEX contacts_state ON contacts (account_id, state);
+CREATE INDEX contacts_created_at ON contacts (account_id, created_at);
+CREATE INDEX contacts_last_active ON contacts (account_id, last_active);
+CREATE TABLE catalog_tags_v4 (
+    seq        INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    UNIQUE (account_id, name)
+);
+INSERT INTO catalog_tags_v4 (seq, account_id, name)
+    SELECT seq, 'default', name FROM catalog_tags ORDER BY seq;
+DROP TABLE catalog_tags;
+ALTER TABLE catalog_tags_v4 RENAME TO catalog_tags;
+CREATE TABLE catalog_attributes_v4 (
+    seq        INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    UNIQUE (account_id, name)
+);
+INSERT INTO catalog_attributes_v4 (seq, account_id, name)
+    SELECT seq, 'default', name FROM catalog_attributes ORDER BY seq;
+DROP TABLE catalog_attributes;
+ALTER TABLE catalog_attributes_v4 RENAME TO catalog_attributes;
+ALTER TABLE imports ADD COLUMN account_id TEXT NOT NULL DEFAULT 'default';
+CREATE INDEX imports_account ON imports (account_id, id);
+",
+    // v5: each contact's version, so that a write lands only on the version
     // it merged into (many writers). The trigger gives a new version to
     // every update of an imported field that does not set one itself: your
     // service's own SQL needs nothing. `last_active` and `state` are not
@@ -102,7 +155,7 @@ CREATE INDEX contacts_last_active ON contacts (last_active);
     "
 ALTER TABLE contacts ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 CREATE TRIGGER contacts_version
-AFTER UPDATE OF phone, name, tags, source, first_message, attributes ON contacts
+AFTER UPDATE OF account_id, phone, name, tags, source, first_message, attributes ON contacts
 FOR EACH ROW WHEN NEW.version = OLD.version
 BEGIN
     UPDATE contacts SET version = OLD.version + 1 WHERE id = NEW.id;
@@ -113,20 +166,22 @@ END;
 const CONTACT_COLUMNS: &str =
     "phone, name, tags, source, first_message, attributes, created_at, last_active, state";
 
-/// A new contact lands only if its phone is still absent.
+/// A new contact lands only if its phone is still absent from the
+/// account (`?10`).
 const CREATE: &str = "
-INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-ON CONFLICT (phone) DO NOTHING";
+INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state, account_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+ON CONFLICT (account_id, phone) DO NOTHING";
 
 /// An update lands only on the version it merged into, and leaves
 /// created_at, last_active and state as they are: a live service may have
-/// changed them since the engine fetched the contact.
+/// changed them since the engine fetched the contact. `?8` is the
+/// handle's account.
 const UPDATE: &str = "
 UPDATE contacts SET
     name = ?2, tags = ?3, source = ?4, first_message = ?5, attributes = ?6,
     version = version + 1
-WHERE phone = ?1 AND version = ?7";
+WHERE account_id = ?8 AND phone = ?1 AND version = ?7";
 
 /// How long a statement waits for another connection's lock: long enough
 /// for several imports and a busy service to take turns on one file.
@@ -192,6 +247,13 @@ fn sqlite_message(error: &rusqlite::Error) -> String {
 /// A contact book in a SQLite file: contacts keyed by E.164 phone with their
 /// tags and attributes, the catalog, and the import history.
 ///
+/// One file holds the books of many accounts (businesses, see [`Account`]):
+/// a store handle works for one account, and no method reads or writes
+/// another account's rows. [`open`](Self::open) and the other constructors
+/// give the [`Account::DEFAULT`] account; [`for_account`](Self::for_account)
+/// (or [`open_account`](Self::open_account)) gives another. The same phone
+/// in two accounts is two contacts.
+///
 /// The store creates its schema and migrates older files itself (versioned
 /// with `PRAGMA user_version`), and runs in WAL mode, so readers (e.g. your
 /// service) are not blocked by an import. Each batch is written in one
@@ -217,21 +279,60 @@ fn sqlite_message(error: &rusqlite::Error) -> String {
 /// ```
 pub struct SqliteStore {
     connection: Connection,
+    account: Account,
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore")
             .field("path", &self.connection.path())
+            .field("account", &self.account.as_str())
             .finish()
     }
 }
 
 impl SqliteStore {
-    /// Opens the contact book in the file at `path`, creating the file and
-    /// its schema if missing and migrating an older schema.
+    /// Opens the contact book of the [`Account::DEFAULT`] account in the file
+    /// at `path`, creating the file and its schema if missing and migrating
+    /// an older schema.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, SqliteError> {
         SqliteStore::with_connection(Connection::open(path)?)
+    }
+
+    /// Opens the contact book of `account` in the file at `path`, as
+    /// [`open`](Self::open) then [`for_account`](Self::for_account).
+    ///
+    /// ```
+    /// use contact_import::{Account, ContactStore, ImportEngine, Catalog, SqliteStore};
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("crm.db");
+    /// let engine = ImportEngine::new(Catalog::new(), jiff::Timestamp::UNIX_EPOCH);
+    /// let file = b"Name,Phone\nMohit Dua,9876543452\n";
+    ///
+    /// let mut acme = SqliteStore::open_account(&path, "acme".parse()?)?;
+    /// let mut globex = SqliteStore::open_account(&path, "globex".parse()?)?;
+    /// assert_eq!(engine.import_bytes(file, &mut acme)?.added, 1);
+    /// // The same phone in another account is another contact.
+    /// assert_eq!(engine.import_bytes(file, &mut globex)?.added, 1);
+    /// assert_eq!((acme.len()?, globex.len()?), (1, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_account(
+        path: impl AsRef<Path>,
+        account: Account,
+    ) -> Result<SqliteStore, SqliteError> {
+        Ok(SqliteStore::open(path)?.for_account(account))
+    }
+
+    /// The same connection, working for `account` instead: its contacts,
+    /// catalog and import history only.
+    pub fn for_account(self, account: Account) -> SqliteStore {
+        SqliteStore { account, ..self }
+    }
+
+    /// The account this handle works for.
+    pub fn account(&self) -> &Account {
+        &self.account
     }
 
     /// A contact book in memory, gone when the store is dropped.
@@ -256,26 +357,34 @@ impl SqliteStore {
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
                 Err(error) => return Err(error),
-                Ok(()) => return Ok(SqliteStore { connection }),
+                Ok(()) => {
+                    return Ok(SqliteStore {
+                        connection,
+                        account: Account::default(),
+                    });
+                }
             }
         }
     }
 
     /// The connection, for your own queries (e.g. your service setting
-    /// `last_active` when a message arrives).
+    /// `last_active` when a message arrives). Every table has an
+    /// `account_id` column: name the account in your queries.
     pub fn connection(&self) -> &Connection {
         &self.connection
     }
 
-    /// How many contacts are stored.
+    /// How many contacts the account holds.
     pub fn len(&self) -> Result<u64, SqliteError> {
-        let count: i64 = self
-            .connection
-            .query_row("SELECT count(*) FROM contacts", [], |row| row.get(0))?;
+        let count: i64 = self.connection.query_row(
+            "SELECT count(*) FROM contacts WHERE account_id = ?1",
+            [self.account.as_str()],
+            |row| row.get(0),
+        )?;
         Ok(unsigned("contact count", count)?)
     }
 
-    /// True when no contact is stored.
+    /// True when the account holds no contact.
     pub fn is_empty(&self) -> Result<bool, SqliteError> {
         Ok(self.len()? == 0)
     }
@@ -337,10 +446,11 @@ fn contact_from_row(row: &Row<'_>) -> Result<Contact, SqliteError> {
     Ok(columns.decode(from_micros)?)
 }
 
-/// Writes the batch's contacts whose precondition holds; pushes the phones
-/// of the others to `conflicts`.
+/// Writes the batch's contacts whose precondition holds, in `account`;
+/// pushes the phones of the others to `conflicts`.
 fn write(
     transaction: &Transaction<'_>,
+    account: &Account,
     batch: &WriteBatch,
     conflicts: &mut Vec<Phone>,
 ) -> Result<(), SqliteError> {
@@ -356,7 +466,8 @@ fn write(
             c.attributes,
             c.created_at,
             c.last_active,
-            c.state
+            c.state,
+            account.as_str()
         ])?;
         if created == 0 {
             conflicts.push(contact.phone);
@@ -373,7 +484,8 @@ fn write(
             c.source,
             c.first_message,
             c.attributes,
-            version
+            version,
+            account.as_str()
         ])?;
         if updated == 0 {
             conflicts.push(contact.phone);
@@ -384,21 +496,28 @@ fn write(
 
 fn add_names(
     transaction: &Transaction<'_>,
+    account: &Account,
     table: &str,
     names: &[&str],
 ) -> Result<(), SqliteError> {
-    let sql = format!("INSERT INTO {table} (name) VALUES (?1) ON CONFLICT (name) DO NOTHING");
+    let sql = format!(
+        "INSERT INTO {table} (account_id, name) VALUES (?1, ?2) ON CONFLICT (account_id, name) DO NOTHING"
+    );
     let mut statement = transaction.prepare_cached(&sql)?;
     for name in names {
-        statement.execute([name])?;
+        statement.execute([account.as_str(), name])?;
     }
     Ok(())
 }
 
-fn load_names(connection: &Connection, table: &str) -> Result<Vec<String>, SqliteError> {
-    let sql = format!("SELECT name FROM {table} ORDER BY seq");
+fn load_names(
+    connection: &Connection,
+    account: &Account,
+    table: &str,
+) -> Result<Vec<String>, SqliteError> {
+    let sql = format!("SELECT name FROM {table} WHERE account_id = ?1 ORDER BY seq");
     let mut statement = connection.prepare_cached(&sql)?;
-    let names = statement.query_map([], |row| row.get(0))?;
+    let names = statement.query_map([account.as_str()], |row| row.get(0))?;
     Ok(names.collect::<Result<_, _>>()?)
 }
 
@@ -419,10 +538,12 @@ impl ContactStore for SqliteStore {
     type Error = SqliteError;
 
     fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), SqliteError> {
-        let sql = format!("SELECT {CONTACT_COLUMNS}, version FROM contacts WHERE phone = ?1");
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS}, version FROM contacts WHERE phone = ?1 AND account_id = ?2"
+        );
         let mut statement = self.connection.prepare_cached(&sql)?;
         for phone in phones {
-            let mut rows = statement.query([phone.as_str()])?;
+            let mut rows = statement.query([phone.as_str(), self.account.as_str()])?;
             if let Some(row) = rows.next()? {
                 let contact = contact_from_row(row)?;
                 let version = unsigned("version", row.get(9)?)?;
@@ -443,14 +564,14 @@ impl ContactStore for SqliteStore {
         let transaction = self
             .connection
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        write(&transaction, &batch, &mut conflicts)?;
+        write(&transaction, &self.account, &batch, &mut conflicts)?;
         transaction.commit()?;
         Ok(conflicts)
     }
 
     fn load_catalog(&mut self) -> Result<Catalog, SqliteError> {
-        let tags = load_names(&self.connection, "catalog_tags")?;
-        let attributes = load_names(&self.connection, "catalog_attributes")?;
+        let tags = load_names(&self.connection, &self.account, "catalog_tags")?;
+        let attributes = load_names(&self.connection, &self.account, "catalog_attributes")?;
         Ok(Catalog::new().with_tags(tags).with_attributes(attributes))
     }
 
@@ -458,8 +579,13 @@ impl ContactStore for SqliteStore {
         let tags: Vec<&str> = catalog.tags().iter().map(|t| t.as_str()).collect();
         let attributes: Vec<&str> = catalog.attributes().iter().map(|a| a.as_str()).collect();
         let transaction = self.connection.transaction()?;
-        add_names(&transaction, "catalog_tags", &tags)?;
-        add_names(&transaction, "catalog_attributes", &attributes)?;
+        add_names(&transaction, &self.account, "catalog_tags", &tags)?;
+        add_names(
+            &transaction,
+            &self.account,
+            "catalog_attributes",
+            &attributes,
+        )?;
         transaction.commit()?;
         Ok(())
     }
@@ -467,8 +593,8 @@ impl ContactStore for SqliteStore {
     fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, SqliteError> {
         let report = &record.report;
         self.connection.execute(
-            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO imports (file_name, started_at, finished_at, rows_read, rows_added, rows_updated, rows_unchanged, rows_failed, error, report, account_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 record.file_name,
                 micros(record.started_at),
@@ -480,6 +606,7 @@ impl ContactStore for SqliteStore {
                 signed("failed", report.failed)?,
                 record.error,
                 report_to_json(report)?,
+                self.account.as_str(),
             ],
         )?;
         let id = self.connection.last_insert_rowid();
@@ -487,9 +614,10 @@ impl ContactStore for SqliteStore {
     }
 
     fn imports(&mut self) -> Result<Vec<ImportSummary>, SqliteError> {
-        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM imports ORDER BY id DESC");
+        let sql =
+            format!("SELECT {SUMMARY_COLUMNS} FROM imports WHERE account_id = ?1 ORDER BY id DESC");
         let mut statement = self.connection.prepare_cached(&sql)?;
-        let mut rows = statement.query([])?;
+        let mut rows = statement.query([self.account.as_str()])?;
         let mut summaries = Vec::new();
         while let Some(row) = rows.next()? {
             summaries.push(summary_from_row(row)?);
@@ -501,10 +629,12 @@ impl ContactStore for SqliteStore {
         let Ok(id) = i64::try_from(id) else {
             return Ok(None);
         };
-        let sql = format!("SELECT {SUMMARY_COLUMNS}, report FROM imports WHERE id = ?1");
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}, report FROM imports WHERE id = ?1 AND account_id = ?2"
+        );
         let mut statement = self.connection.prepare_cached(&sql)?;
         let found = statement
-            .query_row([id], |row| {
+            .query_row(params![id, self.account.as_str()], |row| {
                 Ok((summary_from_row(row), row.get::<_, String>(10)?))
             })
             .optional()?;
@@ -520,9 +650,10 @@ impl ContactScan for SqliteStore {
         &mut self,
         visit: &mut dyn FnMut(&Contact) -> ControlFlow<()>,
     ) -> Result<(), SqliteError> {
-        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY phone");
+        let sql =
+            format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE account_id = ?1 ORDER BY phone");
         let mut statement = self.connection.prepare_cached(&sql)?;
-        let mut rows = statement.query([])?;
+        let mut rows = statement.query([self.account.as_str()])?;
         while let Some(row) = rows.next()? {
             if visit(&contact_from_row(row)?).is_break() {
                 break;
@@ -541,11 +672,12 @@ impl ContactScan for SqliteStore {
     ) -> Result<(), SqliteError> {
         let condition = pushdown::condition(filter, &SqliteDialect);
         let sql = format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {} ORDER BY phone",
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {} AND ({}) ORDER BY phone",
+            account_condition(&condition),
             condition.sql
         );
         let mut statement = self.connection.prepare_cached(&sql)?;
-        let params = sqlite_params(&condition.params);
+        let params = self.params_with_account(&condition);
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
         while let Some(row) = rows.next()? {
             let contact = contact_from_row(row)?;
@@ -561,12 +693,32 @@ impl ContactScan for SqliteStore {
         if !condition.exact {
             return count_visits(|visit| self.scan_filtered(filter, visit));
         }
-        let sql = format!("SELECT count(*) FROM contacts WHERE {}", condition.sql);
+        let sql = format!(
+            "SELECT count(*) FROM contacts WHERE {} AND ({})",
+            account_condition(&condition),
+            condition.sql
+        );
         let mut statement = self.connection.prepare_cached(&sql)?;
-        let params = sqlite_params(&condition.params);
+        let params = self.params_with_account(&condition);
         let count: i64 =
             statement.query_row(rusqlite::params_from_iter(params), |row| row.get(0))?;
         Ok(unsigned("contact count", count)?)
+    }
+}
+
+/// The account's condition, bound after the filter's parameters.
+fn account_condition(condition: &pushdown::Condition) -> String {
+    format!("account_id = ?{}", condition.params.len() + 1)
+}
+
+impl SqliteStore {
+    /// The filter's parameters, then the account (see [`account_condition`]).
+    fn params_with_account(&self, condition: &pushdown::Condition) -> Vec<rusqlite::types::Value> {
+        let mut params = sqlite_params(&condition.params);
+        params.push(rusqlite::types::Value::Text(
+            self.account.as_str().to_owned(),
+        ));
+        params
     }
 }
 
