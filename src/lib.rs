@@ -72,6 +72,9 @@
 //! - `postgres`: `PostgresStore`, a contact book in PostgreSQL.
 //! - `testkit`: `contact_import::testkit`, the conformance checks for your
 //!   own store.
+//! - `spreadsheet`: [`ImportEngine::import_spreadsheet`] and
+//!   [`ImportEngine::plan_spreadsheet`] read `.xlsx`, `.xls` and `.ods`
+//!   uploads directly (with calamine).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -95,6 +98,7 @@ mod plan_metadata;
 mod reader;
 pub mod report;
 mod session;
+pub mod spreadsheet;
 pub mod store;
 pub mod suggest;
 pub mod template;
@@ -104,7 +108,7 @@ pub mod testkit;
 pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Status, Tag, Tags};
 pub use encoding_rs;
-pub use engine::{Clock, DuplicatePolicy, ImportEngine, ImportOptions, Progress};
+pub use engine::{Clock, DuplicatePolicy, ImportEngine, ImportMode, ImportOptions, Progress};
 pub use error::{FileError, FileErrorKind, ImportError, Position};
 pub use export::{ExportError, export, export_headers};
 pub use filter::{Filter, TimeRange};
@@ -115,8 +119,13 @@ pub use mapping::{ColumnMapping, Field};
 pub use merge::{FieldPolicy, NamePolicy, TagPolicy, UpdatePolicy};
 pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
 pub use plan::{FieldChange, PlannedRow, RowOutcome};
-pub use report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode};
+pub use report::{
+    DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode, WarningGroup,
+};
 pub use session::{Batch, Import};
+pub use spreadsheet::Sheet;
+#[cfg(feature = "spreadsheet")]
+pub use spreadsheet::SpreadsheetFormat;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use store::DecodeError;
 pub use store::{ContactScan, ContactStore, MemoryStore};
