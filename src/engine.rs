@@ -610,7 +610,11 @@ impl ImportEngine {
             // The rows up to the header and one row more than the limit
             // tell it is too many.
             let above = self.options.header_row.unwrap_or(HEADER_SEARCH_ROWS);
-            let limit = self.options.max_rows.saturating_add(above).saturating_add(1);
+            let limit = self
+                .options
+                .max_rows
+                .saturating_add(above)
+                .saturating_add(1);
             let records = source.skip_records(&mut record, limit)?;
             return Ok(Scan {
                 records,
@@ -665,7 +669,12 @@ fn rows_above_warning(above: &[(u64, String)], header_row: u64) -> Option<Warnin
     }
     let named: Vec<String> = above
         .iter()
-        .map(|(row, text)| format!("row {row} ({:?})", text.chars().take(60).collect::<String>()))
+        .map(|(row, text)| {
+            format!(
+                "row {row} ({:?})",
+                text.chars().take(60).collect::<String>()
+            )
+        })
         .collect();
     Some(Warning {
         row: None,

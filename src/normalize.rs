@@ -432,7 +432,11 @@ pub(crate) fn country_region(text: &str) -> Result<Option<Region>, String> {
         return unknown();
     }
     match key.parse::<celes::Country>() {
-        Ok(country) => country.alpha2.parse::<Region>().map(Some).or_else(|_| unknown()),
+        Ok(country) => country
+            .alpha2
+            .parse::<Region>()
+            .map(Some)
+            .or_else(|_| unknown()),
         Err(_) => unknown(),
     }
 }

@@ -174,8 +174,16 @@ impl fmt::Display for WarningGroup {
         };
         let examples = || {
             let list: Vec<String> = self.rows.iter().map(u64::to_string).collect();
-            let more = if self.count as usize > self.rows.len() { ", …" } else { "" };
-            format!("(e.g. row{} {}{more})", if list.len() == 1 { "" } else { "s" }, list.join(", "))
+            let more = if self.count as usize > self.rows.len() {
+                ", …"
+            } else {
+                ""
+            };
+            format!(
+                "(e.g. row{} {}{more})",
+                if list.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            )
         };
         let value = self.value.as_deref().unwrap_or_default();
         let column = self.column.as_deref().unwrap_or_default();

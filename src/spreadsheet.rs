@@ -364,7 +364,11 @@ mod reading {
         }
     }
 
-    fn rows<'s>(job: &'s SheetJob, sender: &'s SyncSender<Message>, width: Option<usize>) -> Rows<'s> {
+    fn rows<'s>(
+        job: &'s SheetJob,
+        sender: &'s SyncSender<Message>,
+        width: Option<usize>,
+    ) -> Rows<'s> {
         Rows {
             job,
             sender,
