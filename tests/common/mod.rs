@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+#[cfg(feature = "spreadsheet")]
+pub mod sheets;
+
 use std::io::Cursor;
 
 use proptest::prelude::*;
