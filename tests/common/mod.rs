@@ -20,6 +20,16 @@ pub fn guide_catalog() -> Catalog {
         .with_attributes(["City", "email", "State"])
 }
 
+/// Any import mode.
+pub fn import_mode() -> impl Strategy<Value = contact_import::ImportMode> {
+    use contact_import::ImportMode;
+    proptest::sample::select(vec![
+        ImportMode::AddAndUpdate,
+        ImportMode::AddOnly,
+        ImportMode::UpdateOnly,
+    ])
+}
+
 /// The import's clock in tests: a fixed instant.
 pub fn t0() -> Timestamp {
     "2026-01-01T00:00:00Z".parse().unwrap()
