@@ -69,7 +69,12 @@ fn spreadsheet(c: &mut Criterion) {
             MemoryStore::new,
             |mut store| {
                 let report = engine
-                    .import_spreadsheet(Cursor::new(&bytes), SpreadsheetFormat::Xlsx, &mut store, |_| {})
+                    .import_spreadsheet(
+                        Cursor::new(&bytes),
+                        SpreadsheetFormat::Xlsx,
+                        &mut store,
+                        |_| {},
+                    )
                     .unwrap();
                 black_box(report.added);
                 store

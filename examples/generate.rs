@@ -44,7 +44,8 @@ fn write_xlsx(csv: &[u8], path: &std::path::Path) -> Result<(), Box<dyn std::err
     for (r, record) in reader.records().enumerate() {
         for (c, cell) in record?.iter().enumerate() {
             let (r, c) = (u32::try_from(r)?, u16::try_from(c)?);
-            let number = !cell.is_empty() && cell.len() <= 15 && cell.bytes().all(|b| b.is_ascii_digit());
+            let number =
+                !cell.is_empty() && cell.len() <= 15 && cell.bytes().all(|b| b.is_ascii_digit());
             match cell.parse::<f64>() {
                 Ok(value) if number => sheet.write_number(r, c, value)?,
                 _ => sheet.write_string(r, c, cell)?,
@@ -58,7 +59,9 @@ fn write_xlsx(csv: &[u8], path: &std::path::Path) -> Result<(), Box<dyn std::err
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(path) = &args.xlsx {
-        let bytes = RealisticFile::new(args.rows).with_seed(args.seed).to_bytes();
+        let bytes = RealisticFile::new(args.rows)
+            .with_seed(args.seed)
+            .to_bytes();
         return match write_xlsx(&bytes, path) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -197,7 +197,9 @@ pub(crate) struct RowSource<'e, R: Read> {
     total_rows: u64,
 }
 
-/// Where an import's records come from.
+/// Where an import's records come from (one per import: the size of the
+/// CSV reader's state does not matter).
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum RowRecords<R: Read> {
     /// A CSV file.
     Csv(RecordReader<Input<R>>),

@@ -20,7 +20,11 @@ fn the_header_is_found_below_a_title() {
         .filter(|w| w.code == WarningCode::RowsAboveHeader)
         .collect();
     assert_eq!(above.len(), 1, "named once");
-    assert!(above[0].message.contains("row 1 (\"Leads export\")"), "{}", above[0].message);
+    assert!(
+        above[0].message.contains("row 1 (\"Leads export\")"),
+        "{}",
+        above[0].message
+    );
     assert!(above[0].message.contains("row 2 (\"Generated on 1 Dec\")"));
     // A failed row is numbered as the file shows it.
     let (report, _) = import("Title\nName,Phone\nAsha,12\n");
@@ -45,7 +49,10 @@ fn the_header_row_can_be_named() {
     let refused = engine_with(options).import(std::io::Cursor::new(csv), &mut MemoryStore::new());
     match refused {
         Err(contact_import::ImportError::File(e)) => {
-            assert!(matches!(e.kind(), FileErrorKind::MissingColumn { .. }), "{e}")
+            assert!(
+                matches!(e.kind(), FileErrorKind::MissingColumn { .. }),
+                "{e}"
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -59,7 +66,10 @@ fn no_header_in_the_first_rows_is_the_first_rows_error() {
     }
     csv.push_str("Name,Phone\nAsha,9876543210\n");
     let error = refused(&csv);
-    assert!(matches!(error.kind(), FileErrorKind::MissingColumn { .. }), "{error}");
+    assert!(
+        matches!(error.kind(), FileErrorKind::MissingColumn { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("\"Title\""), "{error}");
 }
 
@@ -92,13 +102,17 @@ fn a_country_column_sets_each_rows_region() {
         .filter(|w| w.code == WarningCode::UnknownCountry)
         .collect();
     assert_eq!(unknown.len(), 1);
-    assert_eq!((unknown[0].row, unknown[0].value.as_deref()), (Some(7), Some("Atlantis")));
+    assert_eq!(
+        (unknown[0].row, unknown[0].value.as_deref()),
+        (Some(7), Some("Atlantis"))
+    );
 }
 
 #[test]
 fn modes_skip_rows_by_whether_their_phone_is_stored() {
     // The seeded store holds +919876543203.
-    let csv = "Name,Phone\nAsha New,9876543203\nNew Person,9876500001\nNew Person,9876500001\nBad,12\n";
+    let csv =
+        "Name,Phone\nAsha New,9876543203\nNew Person,9876500001\nNew Person,9876500001\nBad,12\n";
     let run = |mode| {
         let mut store = seeded_store();
         let options = ImportOptions {
@@ -106,20 +120,40 @@ fn modes_skip_rows_by_whether_their_phone_is_stored() {
             ..ImportOptions::default()
         };
         let report = import_into(&engine_with(options), &mut store, csv);
-        let counts = (report.added, report.updated, report.unchanged, report.skipped, report.failed);
-        assert_eq!(report.rows, counts.0 + counts.1 + counts.2 + counts.3 + counts.4);
+        let counts = (
+            report.added,
+            report.updated,
+            report.unchanged,
+            report.skipped,
+            report.failed,
+        );
+        assert_eq!(
+            report.rows,
+            counts.0 + counts.1 + counts.2 + counts.3 + counts.4
+        );
         (counts, store)
     };
     let before = seeded_store();
-    let stored = before.contact(&phone("+919876543203")).unwrap().name().to_owned();
+    let stored = before
+        .contact(&phone("+919876543203"))
+        .unwrap()
+        .name()
+        .to_owned();
 
     let ((added, updated, unchanged, skipped, failed), store) = run(ImportMode::AddAndUpdate);
-    assert_eq!((added, updated, unchanged, skipped, failed), (1, 1, 1, 0, 1));
+    assert_eq!(
+        (added, updated, unchanged, skipped, failed),
+        (1, 1, 1, 0, 1)
+    );
     assert_eq!(contact(&store, "+919876543203").name(), "Asha New");
 
     let ((added, updated, unchanged, skipped, _), store) = run(ImportMode::AddOnly);
     assert_eq!((added, updated, unchanged, skipped), (1, 0, 0, 2));
-    assert_eq!(contact(&store, "+919876543203").name(), stored, "not written");
+    assert_eq!(
+        contact(&store, "+919876543203").name(),
+        stored,
+        "not written"
+    );
     contact(&store, "+919876500001");
 
     let ((added, updated, _, skipped, _), store) = run(ImportMode::UpdateOnly);
@@ -140,7 +174,12 @@ fn modes_skip_rows_by_whether_their_phone_is_stored() {
         .unwrap();
     assert_eq!(
         outcomes,
-        [RowOutcome::Updated, RowOutcome::Skipped, RowOutcome::Skipped, RowOutcome::Failed]
+        [
+            RowOutcome::Updated,
+            RowOutcome::Skipped,
+            RowOutcome::Skipped,
+            RowOutcome::Failed
+        ]
     );
 }
 
@@ -156,12 +195,19 @@ fn warnings_are_grouped_by_kind_and_value_most_frequent_first() {
     let lines: Vec<String> = groups.iter().map(ToString::to_string).collect();
     assert_eq!(groups[0].value.as_deref(), Some("NEET"));
     assert_eq!((groups[0].count, groups[1].count), (20, 10));
-    assert_eq!(groups[0].rows, [3, 4, 6, 7, 9], "the first rows as examples");
+    assert_eq!(
+        groups[0].rows,
+        [3, 4, 6, 7, 9],
+        "the first rows as examples"
+    );
     assert_eq!(
         lines[0],
         "unknown tag \"NEET\" in 20 rows (e.g. rows 3, 4, 6, 7, 9, …): add it to the catalog or correct the cells"
     );
-    assert!(lines.contains(&"column \"Pincode\" matches no field: ignored".to_owned()), "{lines:?}");
+    assert!(
+        lines.contains(&"column \"Pincode\" matches no field: ignored".to_owned()),
+        "{lines:?}"
+    );
     // Every warning is still in the report.
     assert_eq!(report.warnings.len(), 31);
 }
