@@ -217,7 +217,7 @@ fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
     let segment = args.segment.prepare(&catalog)?;
     let engine = ImportEngine::new(catalog, jiff::Timestamp::now).with_options(options(args)?);
     if args.suggest {
-        return suggest(path, engine.catalog());
+        return suggest(path, engine.catalog(), &engine.options().sheet);
     }
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     if args.dry_run {
@@ -412,6 +412,24 @@ fn spreadsheet_format(path: &Path) -> Result<Option<std::convert::Infallible>> {
     Ok(None)
 }
 
+/// The first rows of a spreadsheet (the header and 20 rows), or `None` for CSV.
+#[cfg(feature = "spreadsheet")]
+fn spreadsheet_rows(path: &Path, sheet: &Sheet) -> Result<Option<Vec<Vec<String>>>> {
+    let Some(format) = spreadsheet_format(path)? else {
+        return Ok(None);
+    };
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let rows =
+        contact_import::spreadsheet::read_rows(std::io::BufReader::new(file), format, sheet, 21)?;
+    Ok(Some(rows))
+}
+
+#[cfg(not(feature = "spreadsheet"))]
+fn spreadsheet_rows(path: &Path, _: &Sheet) -> Result<Option<Vec<Vec<String>>>> {
+    spreadsheet_format(path)?;
+    Ok(None)
+}
+
 /// Imports a spreadsheet and records it in the store's history, as
 /// `import_recorded` does a CSV file.
 #[cfg(feature = "spreadsheet")]
@@ -554,7 +572,15 @@ fn summary(report: &ImportReport, file_name: &str, args: &Args) -> Result<()> {
     Ok(())
 }
 
-fn suggest(path: &Path, catalog: &Catalog) -> Result<()> {
+fn suggest(path: &Path, catalog: &Catalog, sheet: &Sheet) -> Result<()> {
+    if let Some(rows) = spreadsheet_rows(path, sheet)? {
+        let mut rows = rows
+            .into_iter()
+            .skip_while(|r| r.iter().all(|c| c.trim().is_empty()));
+        let headers = rows.next().unwrap_or_default();
+        let samples: Vec<Vec<String>> = rows.collect();
+        return print_suggestions(&headers, &samples, catalog);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -566,7 +592,11 @@ fn suggest(path: &Path, catalog: &Catalog) -> Result<()> {
         .filter_map(Result::ok)
         .map(|r| r.iter().map(str::to_owned).collect())
         .collect();
-    for s in ColumnMapping::suggest(&headers, &samples, catalog) {
+    print_suggestions(&headers, &samples, catalog)
+}
+
+fn print_suggestions(headers: &[String], samples: &[Vec<String>], catalog: &Catalog) -> Result<()> {
+    for s in ColumnMapping::suggest(headers, samples, catalog) {
         out!(
             "{:?} -> {} ({:.0}% sure: {:?})",
             s.header,

@@ -32,9 +32,9 @@ pub enum Sheet {
 }
 
 #[cfg(feature = "spreadsheet")]
-pub use reading::SpreadsheetFormat;
-#[cfg(feature = "spreadsheet")]
 pub(crate) use reading::{SheetJob, SheetRecords, channel, produce};
+#[cfg(feature = "spreadsheet")]
+pub use reading::{SpreadsheetFormat, read_rows};
 
 #[cfg(feature = "spreadsheet")]
 mod reading {
@@ -138,6 +138,38 @@ mod reading {
                 .recv()
                 .map_err(|_| io::Error::other("the spreadsheet's reading thread stopped"))
         }
+    }
+
+    /// The first `limit` rows of a sheet as text, as an import reads them
+    /// (empty rows included, every row as wide as the sheet): for showing
+    /// a sheet, or for [`ColumnMapping::suggest`](crate::ColumnMapping::suggest).
+    pub fn read_rows<R: Read + Seek + Send>(
+        source: R,
+        format: SpreadsheetFormat,
+        sheet: &Sheet,
+        limit: usize,
+    ) -> io::Result<Vec<Vec<String>>> {
+        let job = SheetJob {
+            format,
+            sheet: sheet.clone(),
+            full_first_pass: true,
+            count_limit: 0,
+            max_row_bytes: 1 << 20,
+            max_fields: 10_000,
+        };
+        let (sender, receiver) = channel();
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("contact-import sheet".to_owned())
+                .spawn_scoped(scope, move || produce(source, &job, &sender))?;
+            let mut records = SheetRecords::new(receiver);
+            let mut record = Record::default();
+            let mut rows = Vec::new();
+            while rows.len() < limit && records.read(&mut record)? {
+                rows.push(record.lossy());
+            }
+            Ok(rows)
+        })
     }
 
     /// A channel for [`produce`] and [`SheetRecords`].

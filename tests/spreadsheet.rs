@@ -287,3 +287,22 @@ fn plan_predicts_the_spreadsheet_import() {
         1
     );
 }
+
+#[test]
+fn suggestions_read_the_sheets_first_rows() {
+    let sheets = [second()];
+    let bytes = xlsx(&sheets);
+    let rows = contact_import::spreadsheet::read_rows(
+        Cursor::new(&bytes),
+        SpreadsheetFormat::Xlsx,
+        &Sheet::First,
+        2,
+    )
+    .unwrap();
+    assert_eq!(
+        rows,
+        [vec!["Name", "Phone"], vec!["Asha Rao", "9876500001"]]
+    );
+    let suggested = contact_import::ColumnMapping::suggest(&rows[0], &rows[1..], &guide_catalog());
+    assert_eq!(suggested[1].field, contact_import::Field::Phone);
+}
