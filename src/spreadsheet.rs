@@ -299,8 +299,10 @@ mod reading {
         // A sheet without a dimension declares (0, 0) to (0, 0).
         let declared = (dimensions.end != (0, 0)).then(|| u64::from(dimensions.end.0) + 1);
         let width = declared.map(|_| dimensions.end.1 as usize + 1);
+        // The rows the import may read: those the count pass counted.
+        let mut counted = None;
         if job.full_first_pass {
-            if !stream_xlsx(&mut cells, width, job, sender).map_err(xml)? {
+            if !stream_xlsx(&mut cells, width, None, job, sender)? {
                 return Ok(());
             }
         } else {
@@ -308,13 +310,14 @@ mod reading {
                 Some(records) => records,
                 None => count_xlsx(&mut cells, job.count_limit).map_err(xml)?,
             };
+            counted = Some(records);
             if sender.send(Message::Count(records)).is_err() {
                 return Ok(());
             }
         }
         drop(cells);
         let mut cells = workbook.worksheet_cells_reader(&name).map_err(xml)?;
-        stream_xlsx(&mut cells, width, job, sender).map_err(xml)?;
+        stream_xlsx(&mut cells, width, counted, job, sender)?;
         Ok(())
     }
 
@@ -384,6 +387,12 @@ mod reading {
             true
         }
 
+        /// Sends the rows ended so far.
+        fn flush(&mut self) -> bool {
+            let chunk = std::mem::take(&mut self.chunk);
+            chunk.is_empty() || self.sender.send(Message::Rows(chunk)).is_ok()
+        }
+
         /// Ends the pass after its last row. False when the receiver is gone.
         fn finish(mut self, any: bool) -> bool {
             if any && !self.end_row() {
@@ -413,18 +422,40 @@ mod reading {
     }
 
     /// Sends every row of the sheet, then the end of the pass; false when
-    /// the receiver is gone.
+    /// the receiver is gone. A row past `counted` (a sheet that holds more
+    /// rows than its dimension declares) fails the pass: those rows were
+    /// never held against the row limit.
     fn stream_xlsx<R: Read + Seek>(
         cells: &mut calamine::XlsxCellReader<'_, R>,
         width: Option<usize>,
+        counted: Option<u64>,
         job: &SheetJob,
         sender: &SyncSender<Message>,
-    ) -> Result<bool, calamine::XlsxError> {
+    ) -> io::Result<bool> {
         let mut rows = rows(job, sender, width);
         let mut text = String::new();
         let mut any = false;
-        while let Some(cell) = cells.next_cell()? {
+        let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidData, message);
+        loop {
+            // The rows before a failure go first, so that it stops the
+            // import where it is.
+            let cell = match cells.next_cell() {
+                Ok(Some(cell)) => cell,
+                Ok(None) => break,
+                Err(e) => {
+                    rows.flush();
+                    return Err(invalid(format!("the sheet could not be read: {e}")));
+                }
+            };
             let (row, column) = cell.get_position();
+            if counted.is_some_and(|counted| u64::from(row) >= counted) {
+                rows.flush();
+                return Err(invalid(format!(
+                    "row {} is past the {} rows the sheet declares (its dimension); save the file again from the spreadsheet program",
+                    u64::from(row) + 1,
+                    counted.unwrap_or_default()
+                )));
+            }
             let date = data_ref_text(cell.get_value(), &mut text);
             any = true;
             if !rows.cell(u64::from(row), column as usize, &text, date) {

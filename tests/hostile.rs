@@ -555,7 +555,7 @@ mod spreadsheets {
     /// An .xlsx of one sheet whose XML is `rows` rows of one name and one
     /// phone, with or without its dimension: streamed into the zip, never
     /// held whole.
-    fn tall_xlsx(rows: u32, dimension: bool) -> Vec<u8> {
+    fn tall_xlsx(rows: u32, dimension: Option<u32>) -> Vec<u8> {
         use zip::write::SimpleFileOptions;
         let files: [(&str, &str); 4] = [
             (
@@ -588,8 +588,8 @@ mod spreadsheets {
         let mut xml = String::from(
             r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#,
         );
-        if dimension {
-            xml.push_str(&format!(r#"<dimension ref="A1:B{rows}"/>"#));
+        if let Some(declared) = dimension {
+            xml.push_str(&format!(r#"<dimension ref="A1:B{declared}"/>"#));
         }
         xml.push_str(r#"<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c><c r="B1" t="inlineStr"><is><t>Phone</t></is></c></row>"#);
         for r in 2..=rows {
@@ -617,7 +617,7 @@ mod spreadsheets {
         // With its dimension, the count pass reads only that; without, it
         // streams the rows and stops one past the limit (a small one here,
         // to keep the test quick).
-        for (dimension, max) in [(true, 200_000), (false, 1_000)] {
+        for (dimension, max) in [(Some(1_048_576), 200_000), (None, 1_000)] {
             let bytes = tall_xlsx(1_048_576, dimension);
             let options = ImportOptions {
                 max_rows: max,
@@ -630,7 +630,7 @@ mod spreadsheets {
                     matches!(e.kind(), FileErrorKind::TooManyRows { max: m } if *m == max),
                     "{e}"
                 ),
-                other => panic!("dimension {dimension}: expected a refusal, got {other:?}"),
+                other => panic!("dimension {dimension:?}: expected a refusal, got {other:?}"),
             }
         }
         // The same sheet within the limit imports every row.
@@ -638,9 +638,36 @@ mod spreadsheets {
             max_rows: 1_048_575,
             ..ImportOptions::default()
         };
-        let bytes = tall_xlsx(3_000, false);
+        let bytes = tall_xlsx(3_000, None);
         let (result, _) = import(&bytes, SpreadsheetFormat::Xlsx, options);
         assert_eq!(result.unwrap().added, 2_999);
+    }
+
+    #[test]
+    fn a_sheet_that_declares_fewer_rows_than_it_holds_stops_at_the_declared_end() {
+        // Declares 100 rows (99 data rows, within the limit), holds 3,000.
+        let bytes = tall_xlsx(3_000, Some(100));
+        let options = ImportOptions {
+            max_rows: 1_000,
+            batch_size: 10,
+            ..ImportOptions::default()
+        };
+        let (result, store) = import(&bytes, SpreadsheetFormat::Xlsx, options);
+        match result {
+            Err(ImportError::Read { error, report }) => {
+                assert!(
+                    error.to_string().contains("row 101 is past the 100 rows"),
+                    "{error}"
+                );
+                assert!(
+                    report.rows <= 99,
+                    "no row past the declared ones: {}",
+                    report.rows
+                );
+                assert!(store.len() <= 99);
+            }
+            other => panic!("expected a read error, got {other:?}"),
+        }
     }
 
     #[test]
