@@ -61,8 +61,9 @@
 //! options), [`plan`] (dry runs), [`report`] (the outcome), [`history`] (past
 //! imports), [`store`] (the traits, [`MemoryStore`] and the database stores),
 //! [`filter`] (segments), [`export`](mod@export) (a segment as CSV),
-//! [`template`] (personalised messages), [`error`], and [`generate`]
-//! (realistic files for benchmarks and tests).
+//! [`template`] (personalised messages), [`error`], [`generate`]
+//! (realistic files for benchmarks and tests), and [`spreadsheet`]
+//! (`.xlsx`, `.xls` and `.ods` uploads, with the `spreadsheet` feature).
 //!
 //! # Cargo features
 //!
