@@ -87,6 +87,7 @@ impl Record {
     }
 
     /// Empties the record, to fill it with cells.
+    #[cfg(feature = "spreadsheet")]
     pub fn clear_cells(&mut self) {
         self.data.clear();
         self.ends.clear();
@@ -98,6 +99,7 @@ impl Record {
 
     /// Appends a cell (a date or time cell when `date`), within the limits:
     /// past them the record is too large and keeps no field.
+    #[cfg(feature = "spreadsheet")]
     pub fn push_cell(&mut self, text: &str, date: bool, max_row_bytes: usize, max_fields: usize) {
         self.len += 1;
         if self.too_large {
