@@ -188,11 +188,19 @@ impl fmt::Display for WarningGroup {
         let value = self.value.as_deref().unwrap_or_default();
         let column = self.column.as_deref().unwrap_or_default();
         match self.code {
-            WarningCode::UnknownTag => write!(
-                f,
-                "unknown tag {value:?} in {rows} {}: add it to the catalog or correct the cells",
-                examples()
-            ),
+            WarningCode::UnknownTag => match self.message.split_once("did you mean ") {
+                // The catalog has a tag that differs only in case or spacing.
+                Some((_, suggestion)) => write!(
+                    f,
+                    "unknown tag {value:?} in {rows} {}: did you mean {suggestion} correct the cells, or add the tag to the catalog",
+                    examples()
+                ),
+                None => write!(
+                    f,
+                    "unknown tag {value:?} in {rows} {}: add it to the catalog or correct the cells",
+                    examples()
+                ),
+            },
             WarningCode::InvalidFirstMessage => write!(
                 f,
                 "first message {value:?} is not one catalog tag in {rows} {}: add the tag or correct the cells",

@@ -210,4 +210,10 @@ fn warnings_are_grouped_by_kind_and_value_most_frequent_first() {
     );
     // Every warning is still in the report.
     assert_eq!(report.warnings.len(), 31);
+    // A tag the catalog has in another case is suggested.
+    let (report, _) = import("Name,Phone,Tags\nAsha,9876543210,mba\n");
+    assert_eq!(
+        report.warning_groups()[0].to_string(),
+        "unknown tag \"mba\" in 1 row (e.g. row 2): did you mean \"MBA\"? correct the cells, or add the tag to the catalog"
+    );
 }
