@@ -12,6 +12,10 @@
 //! book, catalog and history every other flag works on, in a database that
 //! holds many.
 //!
+//! A `.xlsx`, `.xls` or `.ods` file is read as a spreadsheet (feature
+//! `spreadsheet`: add `--features sqlite,spreadsheet`), its first sheet or
+//! the one `--sheet NAME` names; any other file as CSV.
+//!
 //! `--db` needs the `sqlite` feature and `--pg` the `postgres` feature;
 //! without either flag the contacts go to a `MemoryStore` and are gone at exit.
 //!
@@ -28,8 +32,9 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use contact_import::{
     Account, Catalog, ColumnMapping, ContactScan, ContactStore, DuplicatePolicy, Field,
-    FieldPolicy, Filter, ImportEngine, ImportError, ImportOptions, ImportRecord, ImportReport,
-    MemoryStore, PlannedRow, Region, State, Status, TagPolicy, Template, TimeRange, UpdatePolicy,
+    FieldPolicy, Filter, ImportEngine, ImportError, ImportMode, ImportOptions, ImportRecord,
+    ImportReport, MemoryStore, PlannedRow, Progress, Region, Sheet, State, Status, TagPolicy,
+    Template, TimeRange, UpdatePolicy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -108,6 +113,16 @@ struct Args {
     /// Print the suggested mapping of the file's columns and exit.
     #[arg(long)]
     suggest: bool,
+    /// The sheet of a spreadsheet to import (default the first).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
+    /// The header's row number (default: the first of the first 10 rows
+    /// that has a name and a phone column).
+    #[arg(long, value_name = "N")]
+    header_row: Option<u64>,
+    /// Which rows are written, by whether their phone is stored.
+    #[arg(long, value_enum, default_value_t = Mode::AddAndUpdate)]
+    mode: Mode,
     #[command(flatten)]
     segment: SegmentArgs,
 }
@@ -118,6 +133,13 @@ enum Duplicates {
     FirstWins,
     LastWins,
     Reject,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Mode {
+    AddAndUpdate,
+    AddOnly,
+    UpdateOnly,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -228,7 +250,7 @@ fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
     let segment = args.segment.prepare(&catalog)?;
     let engine = ImportEngine::new(catalog, jiff::Timestamp::now).with_options(options(args)?);
     if args.suggest {
-        return suggest(path, engine.catalog());
+        return suggest(path, engine.catalog(), &engine.options().sheet);
     }
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     if args.dry_run {
@@ -237,12 +259,16 @@ fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
     store.add_to_catalog(&added)?;
     let bar = progress_bar(args.json);
     let name = path.display().to_string();
-    let record = engine.import_recorded(&name, std::io::BufReader::new(file), store, |p| {
+    let progress = |p: Progress| {
         if let Some(total) = p.total_rows {
             bar.set_length(total);
         }
         bar.set_position(p.rows_done);
-    });
+    };
+    let record = match spreadsheet_format(path)? {
+        Some(format) => import_spreadsheet(&engine, &name, file, format, store, progress),
+        None => engine.import_recorded(&name, std::io::BufReader::new(file), store, progress),
+    };
     bar.finish_and_clear();
     let record = match record {
         Ok(record) => record,
@@ -455,13 +481,121 @@ fn options(args: &Args) -> Result<ImportOptions> {
         Duplicates::LastWins => DuplicatePolicy::LastWins,
         Duplicates::Reject => DuplicatePolicy::Reject,
     };
+    let mode = match args.mode {
+        Mode::AddAndUpdate => ImportMode::AddAndUpdate,
+        Mode::AddOnly => ImportMode::AddOnly,
+        Mode::UpdateOnly => ImportMode::UpdateOnly,
+    };
+    let sheet = args.sheet.clone().map_or(Sheet::First, Sheet::Name);
     Ok(ImportOptions {
         region,
         mapping,
         update,
         duplicates,
+        mode,
+        sheet,
+        header_row: args.header_row,
         ..ImportOptions::default()
     })
+}
+
+/// The spreadsheet format of `path` by its extension; `None` for CSV.
+#[cfg(feature = "spreadsheet")]
+fn spreadsheet_format(path: &Path) -> Result<Option<contact_import::SpreadsheetFormat>> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    Ok(contact_import::SpreadsheetFormat::from_extension(extension))
+}
+
+#[cfg(not(feature = "spreadsheet"))]
+fn spreadsheet_format(path: &Path) -> Result<Option<std::convert::Infallible>> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ["xlsx", "xlsm", "xls", "ods"].contains(&extension.to_ascii_lowercase().as_str()) {
+        bail!(
+            "{} is a spreadsheet: add the spreadsheet feature (cargo run --release --example import --features sqlite,spreadsheet -- ...)",
+            path.display()
+        );
+    }
+    Ok(None)
+}
+
+/// The first rows of a spreadsheet (the header and 20 rows), or `None` for CSV.
+#[cfg(feature = "spreadsheet")]
+fn spreadsheet_rows(path: &Path, sheet: &Sheet) -> Result<Option<Vec<Vec<String>>>> {
+    let Some(format) = spreadsheet_format(path)? else {
+        return Ok(None);
+    };
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let rows =
+        contact_import::spreadsheet::read_rows(std::io::BufReader::new(file), format, sheet, 21)?;
+    Ok(Some(rows))
+}
+
+#[cfg(not(feature = "spreadsheet"))]
+fn spreadsheet_rows(path: &Path, _: &Sheet) -> Result<Option<Vec<Vec<String>>>> {
+    spreadsheet_format(path)?;
+    Ok(None)
+}
+
+/// Imports a spreadsheet and records it in the store's history, as
+/// `import_recorded` does a CSV file.
+#[cfg(feature = "spreadsheet")]
+fn import_spreadsheet<S: ContactStore>(
+    engine: &ImportEngine,
+    name: &str,
+    file: File,
+    format: contact_import::SpreadsheetFormat,
+    store: &mut S,
+    progress: impl FnMut(Progress),
+) -> Result<ImportRecord, ImportError<S::Error>> {
+    let started_at = jiff::Timestamp::now();
+    let file = std::io::BufReader::new(file);
+    let report = engine.import_spreadsheet(file, format, store, progress)?;
+    let mut record = ImportRecord::new(name, started_at, jiff::Timestamp::now(), report);
+    match store.record_import(&record) {
+        Ok(id) => record.id = id.unwrap_or(0),
+        Err(error) => {
+            let report = Box::new(record.report);
+            return Err(ImportError::Store { error, report });
+        }
+    }
+    Ok(record)
+}
+
+#[cfg(not(feature = "spreadsheet"))]
+fn import_spreadsheet<S: ContactStore>(
+    _: &ImportEngine,
+    _: &str,
+    _: File,
+    format: std::convert::Infallible,
+    _: &mut S,
+    _: impl FnMut(Progress),
+) -> Result<ImportRecord, ImportError<S::Error>> {
+    match format {}
+}
+
+#[cfg(feature = "spreadsheet")]
+fn plan_spreadsheet<S: ContactStore>(
+    engine: &ImportEngine,
+    file: std::io::BufReader<File>,
+    format: contact_import::SpreadsheetFormat,
+    store: &mut S,
+    each: impl FnMut(PlannedRow),
+) -> Result<ImportReport>
+where
+    S::Error: std::error::Error + Send + Sync + 'static,
+{
+    Ok(engine.plan_spreadsheet(file, format, store, each)?)
+}
+
+#[cfg(not(feature = "spreadsheet"))]
+fn plan_spreadsheet<S: ContactStore>(
+    _: &ImportEngine,
+    _: std::io::BufReader<File>,
+    format: std::convert::Infallible,
+    _: &mut S,
+    _: impl FnMut(PlannedRow),
+) -> Result<ImportReport> {
+    match format {}
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {
@@ -470,8 +604,15 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(0);
     if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} rows ({per_sec}, {eta} left)")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows ({rate} rows/s, {eta} left)")
     {
+        // A whole number of rows a second, not indicatif's fractions.
+        let style = style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}", state.per_sec());
+            },
+        );
         bar.set_style(style);
     }
     bar
@@ -502,24 +643,29 @@ fn dump<S: ContactScan>(store: &mut S, path: &Path) -> Result<()> {
 
 fn summary(report: &ImportReport, file_name: &str, args: &Args) -> Result<()> {
     out!(
-        "{}: {} rows, {} added, {} updated, {} unchanged, {} failed",
+        "{}: {} rows, {} added, {} updated, {} unchanged, {} skipped, {} failed",
         file_name,
         report.rows,
         report.added,
         report.updated,
         report.unchanged,
+        report.skipped,
         report.failed
     );
     for dup in report.duplicates.iter().take(5) {
         let rows: Vec<String> = dup.rows.iter().map(u64::to_string).collect();
         out!("rows {} share the phone {}", rows.join(", "), dup.phone);
     }
-    for warning in report.warnings.iter().filter(|w| w.row.is_none()) {
-        out!("warning: {}", warning.message);
+    // Grouped by kind and value, most frequent first (every one is in --json).
+    let groups = report.warning_groups();
+    for group in groups.iter().take(20) {
+        out!("warning: {group}");
     }
-    let row_warnings = report.warnings.iter().filter(|w| w.row.is_some()).count();
-    if row_warnings > 0 {
-        out!("{row_warnings} row warnings (see --json)");
+    if groups.len() > 20 {
+        out!(
+            "... and {} more kinds of warning (see --json)",
+            groups.len() - 20
+        );
     }
     for failure in report.failures.iter().take(10) {
         out!("row {}: {}: {}", failure.row, failure.code, failure.message);
@@ -535,7 +681,15 @@ fn summary(report: &ImportReport, file_name: &str, args: &Args) -> Result<()> {
     Ok(())
 }
 
-fn suggest(path: &Path, catalog: &Catalog) -> Result<()> {
+fn suggest(path: &Path, catalog: &Catalog, sheet: &Sheet) -> Result<()> {
+    if let Some(rows) = spreadsheet_rows(path, sheet)? {
+        let mut rows = rows
+            .into_iter()
+            .skip_while(|r| r.iter().all(|c| c.trim().is_empty()));
+        let headers = rows.next().unwrap_or_default();
+        let samples: Vec<Vec<String>> = rows.collect();
+        return print_suggestions(&headers, &samples, catalog);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -547,7 +701,11 @@ fn suggest(path: &Path, catalog: &Catalog) -> Result<()> {
         .filter_map(Result::ok)
         .map(|r| r.iter().map(str::to_owned).collect())
         .collect();
-    for s in ColumnMapping::suggest(&headers, &samples, catalog) {
+    print_suggestions(&headers, &samples, catalog)
+}
+
+fn print_suggestions(headers: &[String], samples: &[Vec<String>], catalog: &Catalog) -> Result<()> {
+    for s in ColumnMapping::suggest(headers, samples, catalog) {
         out!(
             "{:?} -> {} ({:.0}% sure: {:?})",
             s.header,
@@ -573,7 +731,7 @@ fn dry_run(
     };
     let mut shown = Vec::new();
     let mut write_error = None;
-    let report = engine.plan(std::io::BufReader::new(file), store, |row| {
+    let each = |row: PlannedRow| {
         if shown.len() < SHOWN && !row.changes.is_empty() {
             shown.push(format!(
                 "row {} ({:?}): {}",
@@ -585,7 +743,12 @@ fn dry_run(
         if let Some(Err(e)) = out.as_mut().map(|out| out.write(&row)) {
             write_error.get_or_insert(e);
         }
-    });
+    };
+    let file = std::io::BufReader::new(file);
+    let report = match spreadsheet_format(path)? {
+        Some(format) => plan_spreadsheet(engine, file, format, store, each),
+        None => engine.plan(file, store, each).map_err(anyhow::Error::from),
+    };
     if let Some(e) = write_error {
         return Err(e);
     }

@@ -15,9 +15,10 @@ use crate::merge::UpdatePolicy;
 use crate::normalize::{RowNormalizer, unquote};
 use crate::phone::{PhoneMap, PhoneNormalizer, Region, phone_map};
 use crate::plan::PlannedRow;
-use crate::reader::{Input, Record, RecordReader, sniff_delimiter};
+use crate::reader::{Input, Record, RecordReader, Records, sniff_delimiter};
 use crate::report::{ImportReport, Warning, WarningCode};
-use crate::session::Import;
+use crate::session::{Import, RowRecords};
+use crate::spreadsheet::Sheet;
 use crate::store::{ContactStore, Stored, Version};
 
 /// Where the engine gets the time from. The engine never reads the system
@@ -56,6 +57,25 @@ pub enum DuplicatePolicy {
     /// `duplicate_in_file`, naming the other rows.
     Reject,
 }
+
+/// Which rows an import writes, by whether their phone is stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// New phones are added, stored ones updated (the default).
+    #[default]
+    AddAndUpdate,
+    /// Only new phones are added: a row whose phone is stored (or was added
+    /// by an earlier row of the file) is counted as `skipped`.
+    AddOnly,
+    /// Only stored phones are updated: a row whose phone is not stored is
+    /// counted as `skipped`.
+    UpdateOnly,
+}
+
+/// How many rows from the top the header is looked for in, when
+/// [`ImportOptions::header_row`] does not name it.
+pub const HEADER_SEARCH_ROWS: u64 = 10;
 
 /// How an import reads, normalizes and merges. `Default` gives the product's
 /// rules: India for numbers without a country code, source `IMPORT`, blank
@@ -97,6 +117,17 @@ pub struct ImportOptions {
     /// `None` (the default) reads UTF-8, and UTF-16 when the file starts with
     /// a UTF-16 byte order mark (Excel's "Unicode Text").
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Which rows are written: add and update (the default), add only, or
+    /// update only.
+    pub mode: ImportMode,
+    /// The header's row number (1 for the first row). `None` (the default)
+    /// takes the first of the first [`HEADER_SEARCH_ROWS`] rows that maps
+    /// to both a name and a phone; the rows above it (a title, notes) are
+    /// skipped and named in one warning.
+    pub header_row: Option<u64>,
+    /// The sheet a spreadsheet import reads (default the first); CSV
+    /// imports ignore it.
+    pub sheet: Sheet,
 }
 
 impl Default for ImportOptions {
@@ -114,6 +145,9 @@ impl Default for ImportOptions {
             delimiter: None,
             resume_after_row: None,
             encoding: None,
+            mode: ImportMode::AddAndUpdate,
+            header_row: None,
+            sheet: Sheet::First,
         }
     }
 }
@@ -367,41 +401,96 @@ impl ImportEngine {
         R: Read + Seek,
         S: ContactStore + ?Sized,
     {
-        let mut import = self.open(source, true)?;
-        let mut overlay: PhoneMap<Contact> = phone_map(0);
-        let mut to_fetch = Vec::new();
-        loop {
-            let mut batch = match import.next_batch() {
-                Ok(Some(batch)) => batch,
-                Ok(None) => break,
-                Err(error) => return Err(import.read_failed(error)),
-            };
-            let mut existing = Vec::new();
-            to_fetch.clear();
-            for phone in batch.phones() {
-                match overlay.remove(phone) {
-                    // Never written: the plan writes nothing.
-                    Some(contact) => existing.push(Stored {
-                        contact,
-                        version: Version::new(0),
-                    }),
-                    None => to_fetch.push(*phone),
-                }
-            }
-            if let Err(error) = store.fetch(&to_fetch, &mut existing) {
-                return Err(import.store_failed(error));
-            }
-            let (contacts, rows) = import.plan_batch(&mut batch, existing);
-            overlay.extend(
-                contacts
-                    .into_iter()
-                    .filter(|c| import.state.repeated.contains_key(&c.phone))
-                    .map(|c| (c.phone, c)),
-            );
-            import.commit(batch);
-            rows.into_iter().for_each(&mut each);
-        }
-        Ok(import.finish())
+        plan_import(self.open(source, true)?, store, &mut each)
+    }
+
+    /// Imports a spreadsheet (`.xlsx`, `.xls` or `.ods`, as `format` says)
+    /// into `store`, like [`import_with_progress`](Self::import_with_progress)
+    /// a CSV file: the sheet [`ImportOptions::sheet`] names, with the same
+    /// limits, rows numbered as the sheet shows them, and the same report
+    /// and failure file. Feature `spreadsheet`.
+    ///
+    /// The sheet is read on a thread of its own; an `.xlsx` sheet is
+    /// streamed (memory bounded by the batches in flight, and the count
+    /// pass reads the sheet's declared dimension), while calamine reads
+    /// `.xls` and `.ods` sheets whole. A file that is no workbook of that
+    /// format, a protected workbook, or a missing sheet is refused before
+    /// anything is written.
+    #[cfg(feature = "spreadsheet")]
+    pub fn import_spreadsheet<R, S>(
+        &self,
+        source: R,
+        format: crate::spreadsheet::SpreadsheetFormat,
+        store: &mut S,
+        progress: impl FnMut(Progress),
+    ) -> Result<ImportReport, ImportError<S::Error>>
+    where
+        R: Read + Seek + Send,
+        S: ContactStore + ?Sized,
+    {
+        let index = self.options.duplicates != DuplicatePolicy::Merge;
+        self.with_sheet(source, format, index, |import| {
+            crate::pipeline::run(import, store, progress)
+        })
+    }
+
+    /// A dry run of [`import_spreadsheet`](Self::import_spreadsheet), as
+    /// [`plan`](Self::plan) is of [`import`](Self::import). Feature `spreadsheet`.
+    #[cfg(feature = "spreadsheet")]
+    pub fn plan_spreadsheet<R, S>(
+        &self,
+        source: R,
+        format: crate::spreadsheet::SpreadsheetFormat,
+        store: &mut S,
+        mut each: impl FnMut(PlannedRow),
+    ) -> Result<ImportReport, ImportError<S::Error>>
+    where
+        R: Read + Seek + Send,
+        S: ContactStore + ?Sized,
+    {
+        self.with_sheet(source, format, true, |import| {
+            plan_import(import, store, &mut each)
+        })
+    }
+
+    /// Runs `run` on an import of the sheet, read on a scoped thread.
+    #[cfg(feature = "spreadsheet")]
+    fn with_sheet<R, T, E>(
+        &self,
+        source: R,
+        format: crate::spreadsheet::SpreadsheetFormat,
+        index: bool,
+        run: impl FnOnce(Import<'_, std::io::Empty>) -> Result<T, ImportError<E>>,
+    ) -> Result<T, ImportError<E>>
+    where
+        R: Read + Seek + Send,
+    {
+        use crate::spreadsheet::{SheetJob, SheetRecords, channel, produce};
+        let o = &self.options;
+        let job = SheetJob {
+            format,
+            sheet: o.sheet.clone(),
+            full_first_pass: index,
+            count_limit: o
+                .max_rows
+                .saturating_add(o.header_row.unwrap_or(HEADER_SEARCH_ROWS))
+                .saturating_add(1),
+            max_row_bytes: o.max_row_bytes,
+            max_fields: o.max_fields,
+        };
+        let (sender, receiver) = channel();
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("contact-import sheet".to_owned())
+                .spawn_scoped(scope, move || produce(source, &job, &sender))
+                .map_err(FileError::from)?;
+            // Dropped on every way out, which stops the reading thread.
+            let mut records = SheetRecords::new(receiver);
+            let scan = self.scan(&mut records, index)?;
+            records.next_pass();
+            let import = self.open_records(RowRecords::Sheet(records), scan)?;
+            run(import)
+        })
     }
 
     /// Starts an import whose batches the caller drives: for a store the
@@ -452,23 +541,41 @@ impl ImportEngine {
                 delimiter
             }
         };
-        let scan = self.scan(Input::open(&mut source, encoding)?, delimiter, index)?;
+        let mut first = self.reader(Input::open(&mut source, encoding)?, delimiter);
+        let scan = self.scan(&mut first, index)?;
+        drop(first);
         source.seek(SeekFrom::Start(origin))?;
-        let (reader, headers, columns) = self.header(Input::open(source, encoding)?, delimiter)?;
+        let reader = self.reader(Input::open(source, encoding)?, delimiter);
+        self.open_records(RowRecords::Csv(reader), scan)
+    }
+
+    /// The second pass's header, once the first pass found `scan`.
+    pub(crate) fn open_records<R: Read>(
+        &self,
+        mut records: RowRecords<R>,
+        scan: Scan,
+    ) -> Result<Import<'_, R>, FileError> {
+        let header = self.header(&mut records)?;
+        let rows = scan.records.saturating_sub(header.row);
+        if rows > self.options.max_rows {
+            return Err(self.too_many_rows());
+        }
         let mut report = ImportReport {
-            headers,
+            headers: header.headers,
             ..ImportReport::default()
         };
+        report.warnings.extend(header.skipped);
         report
             .warnings
-            .extend(column_warnings(&report.headers, &columns));
+            .extend(column_warnings(&report.headers, &header.columns));
         Ok(Import::new(
             self,
-            reader,
-            columns,
+            records,
+            header.columns,
             report,
-            scan.rows,
+            rows,
             scan.repeated,
+            header.row + 1,
         ))
     }
 
@@ -477,89 +584,205 @@ impl ImportEngine {
         RecordReader::new(source, delimiter, o.max_row_bytes, o.max_fields)
     }
 
-    /// Reads the header row and maps its columns.
-    fn header<R: Read>(
-        &self,
-        source: R,
-        delimiter: u8,
-    ) -> Result<(RecordReader<R>, Vec<String>, Columns), FileError> {
-        let mut reader = self.reader(source, delimiter);
-        let mut record = Record::default();
-        if !reader.read(&mut record)? {
-            return Err(FileError::new(FileErrorKind::Empty));
-        }
-        let headers = read_headers(&record)?;
-        let columns = self.options.mapping.resolve(&headers, &self.catalog)?;
-        Ok((reader, headers, columns))
+    fn too_many_rows(&self) -> FileError {
+        FileError::new(FileErrorKind::TooManyRows {
+            max: self.options.max_rows,
+        })
     }
 
-    /// Counts data rows, refusing the file when there are too many; with
-    /// `index`, also finds the phones that several valid rows share.
-    fn scan<R: Read>(&self, source: R, delimiter: u8, index: bool) -> Result<Scan, FileError> {
-        let too_many = || {
-            FileError::new(FileErrorKind::TooManyRows {
-                max: self.options.max_rows,
-            })
-        };
+    /// Reads up to the header row and maps its columns: the row
+    /// [`ImportOptions::header_row`] names, or the first of the first rows
+    /// that maps to both a name and a phone (when none does, the first
+    /// row's error).
+    fn header<S: Records>(&self, records: &mut S) -> Result<Header, FileError> {
+        let explicit = self.options.header_row.map(|row| row.max(1));
+        let last = explicit.unwrap_or(HEADER_SEARCH_ROWS);
         let mut record = Record::default();
-        let mut rows = 0u64;
-        if !index {
-            let mut reader = self.reader(source, delimiter);
-            // The header and one row more than the limit tell it is too many.
-            let limit = self.options.max_rows.saturating_add(2);
-            rows = reader.skip_records(&mut record, limit)?;
-            if rows > self.options.max_rows.saturating_add(1) {
-                return Err(too_many());
+        let mut above: Vec<(u64, String)> = Vec::new();
+        let mut first_error = None;
+        let mut row = 0;
+        while records.read(&mut record)? {
+            row += 1;
+            let blank = record.is_blank();
+            let candidate = match explicit {
+                Some(at) => row == at,
+                None => !blank,
+            };
+            if candidate {
+                let mapped = read_headers(&record, row).and_then(|headers| {
+                    let columns = self.options.mapping.resolve(&headers, &self.catalog)?;
+                    Ok((headers, columns))
+                });
+                match mapped {
+                    Ok((headers, columns)) => {
+                        return Ok(Header {
+                            row,
+                            headers,
+                            columns,
+                            skipped: rows_above_warning(&above, row),
+                        });
+                    }
+                    Err(error) if explicit.is_some() => return Err(error),
+                    Err(error) => {
+                        first_error.get_or_insert(error);
+                    }
+                }
             }
+            if !blank {
+                let first_cell = record.lossy().into_iter().find(|c| !c.trim().is_empty());
+                above.push((row, first_cell.unwrap_or_default()));
+            }
+            if row >= last {
+                break;
+            }
+        }
+        Err(first_error.unwrap_or_else(|| FileError::new(FileErrorKind::Empty)))
+    }
+
+    /// Counts records (the header and any rows above it included), refusing
+    /// the file when there are too many; with `index`, also finds the phones
+    /// that several valid rows share.
+    fn scan<S: Records>(&self, source: &mut S, index: bool) -> Result<Scan, FileError> {
+        let mut record = Record::default();
+        if !index {
+            if let Some(records) = source.declared_records()? {
+                return Ok(Scan {
+                    records,
+                    repeated: phone_map(0),
+                });
+            }
+            // The rows up to the header and one row more than the limit
+            // tell it is too many.
+            let above = self.options.header_row.unwrap_or(HEADER_SEARCH_ROWS);
+            let limit = self
+                .options
+                .max_rows
+                .saturating_add(above)
+                .saturating_add(1);
+            let records = source.skip_records(&mut record, limit)?;
             return Ok(Scan {
-                rows: rows.saturating_sub(1),
+                records,
                 repeated: phone_map(0),
             });
         }
-        let (mut reader, headers, columns) = self.header(source, delimiter)?;
+        let header = self.header(source)?;
         let normalizer = RowNormalizer::new(
             &self.catalog,
-            &columns,
-            &headers,
+            &header.columns,
+            &header.headers,
             PhoneNormalizer::new(self.options.region),
             &self.options.update,
         );
         let mut phones: PhoneMap<Vec<u64>> = phone_map(0);
         let mut ignored = Vec::new();
-        while reader.read(&mut record)? {
+        let mut rows = 0u64;
+        while source.read(&mut record)? {
             rows += 1;
             if rows > self.options.max_rows {
-                return Err(too_many());
+                return Err(self.too_many_rows());
             }
             if record.is_blank() {
                 continue;
             }
-            if let Ok(update) = normalizer.normalize(rows + 1, &record, &mut ignored) {
-                phones.entry(update.phone).or_default().push(rows + 1);
+            let row = header.row + rows;
+            if let Ok(update) = normalizer.normalize(row, &record, &mut ignored) {
+                phones.entry(update.phone).or_default().push(row);
             }
             ignored.clear();
         }
         phones.retain(|_, rows| rows.len() > 1);
         Ok(Scan {
-            rows,
+            records: header.row + rows,
             repeated: phones,
         })
     }
 }
 
-/// What the first pass found.
-struct Scan {
-    rows: u64,
-    repeated: PhoneMap<Vec<u64>>,
+/// The header row found, and the warning naming the rows above it.
+struct Header {
+    row: u64,
+    headers: Vec<String>,
+    columns: Columns,
+    skipped: Option<Warning>,
 }
 
-fn read_headers(record: &Record) -> Result<Vec<String>, FileError> {
-    let header_error = |kind| {
-        FileError::new(kind).at(Position {
-            row: 1,
-            column: None,
+/// One warning naming the rows skipped above the header, by their first cell.
+fn rows_above_warning(above: &[(u64, String)], header_row: u64) -> Option<Warning> {
+    if above.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = above
+        .iter()
+        .map(|(row, text)| {
+            format!(
+                "row {row} ({:?})",
+                text.chars().take(60).collect::<String>()
+            )
         })
-    };
+        .collect();
+    Some(Warning {
+        row: None,
+        column: None,
+        code: WarningCode::RowsAboveHeader,
+        message: format!(
+            "the header is row {header_row}; the rows above it were skipped: {}; set the header row if this is not the header",
+            named.join(", ")
+        ),
+        value: None,
+    })
+}
+
+/// Plans `import` against `store`, handing every row to `each`.
+fn plan_import<R: Read, S: ContactStore + ?Sized>(
+    mut import: Import<'_, R>,
+    store: &mut S,
+    each: &mut impl FnMut(PlannedRow),
+) -> Result<ImportReport, ImportError<S::Error>> {
+    let mut overlay: PhoneMap<Contact> = phone_map(0);
+    let mut to_fetch = Vec::new();
+    loop {
+        let mut batch = match import.next_batch() {
+            Ok(Some(batch)) => batch,
+            Ok(None) => break,
+            Err(error) => return Err(import.read_failed(error)),
+        };
+        let mut existing = Vec::new();
+        to_fetch.clear();
+        for phone in batch.phones() {
+            match overlay.remove(phone) {
+                // Never written: the plan writes nothing.
+                Some(contact) => existing.push(Stored {
+                    contact,
+                    version: Version::new(0),
+                }),
+                None => to_fetch.push(*phone),
+            }
+        }
+        if let Err(error) = store.fetch(&to_fetch, &mut existing) {
+            return Err(import.store_failed(error));
+        }
+        let (contacts, rows) = import.plan_batch(&mut batch, existing);
+        overlay.extend(
+            contacts
+                .into_iter()
+                .filter(|c| import.state.repeated.contains_key(&c.phone))
+                .map(|c| (c.phone, c)),
+        );
+        import.commit(batch);
+        rows.into_iter().for_each(&mut *each);
+    }
+    Ok(import.finish())
+}
+
+/// What the first pass found.
+pub(crate) struct Scan {
+    /// Records up to the last, the header and the rows above it included.
+    pub records: u64,
+    pub repeated: PhoneMap<Vec<u64>>,
+}
+
+fn read_headers(record: &Record, row: u64) -> Result<Vec<String>, FileError> {
+    let header_error = |kind| FileError::new(kind).at(Position { row, column: None });
     if record.too_large() {
         return Err(header_error(FileErrorKind::HeaderTooLarge));
     }
@@ -587,6 +810,7 @@ fn column_warnings(headers: &[String], columns: &Columns) -> Vec<Warning> {
                 "column {:?} matches no contact field and no attribute of the catalog, so it was ignored; create the attribute or map the column",
                 headers[i]
             ),
+            value: None,
         });
     let superseded = columns.superseded.iter().map(|&i| Warning {
         row: None,
@@ -596,6 +820,7 @@ fn column_warnings(headers: &[String], columns: &Columns) -> Vec<Warning> {
             "column {:?} was ignored because the file has a Name column; map Name to ignore to build the name from first and last names",
             headers[i]
         ),
+        value: None,
     });
     unknown.chain(superseded).collect()
 }

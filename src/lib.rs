@@ -61,8 +61,9 @@
 //! options), [`plan`] (dry runs), [`report`] (the outcome), [`history`] (past
 //! imports), [`store`] (the traits, [`MemoryStore`] and the database stores),
 //! [`filter`] (segments), [`export`](mod@export) (a segment as CSV),
-//! [`template`] (personalised messages), [`error`], and [`generate`]
-//! (realistic files for benchmarks and tests).
+//! [`template`] (personalised messages), [`error`], [`generate`]
+//! (realistic files for benchmarks and tests), and [`spreadsheet`]
+//! (`.xlsx`, `.xls` and `.ods` uploads, with the `spreadsheet` feature).
 //!
 //! # Cargo features
 //!
@@ -72,6 +73,9 @@
 //! - `postgres`: `PostgresStore`, a contact book in PostgreSQL.
 //! - `testkit`: `contact_import::testkit`, the conformance checks for your
 //!   own store.
+//! - `spreadsheet`: [`ImportEngine::import_spreadsheet`] and
+//!   [`ImportEngine::plan_spreadsheet`] read `.xlsx`, `.xls` and `.ods`
+//!   uploads directly (with calamine).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -96,6 +100,7 @@ mod plan_metadata;
 mod reader;
 pub mod report;
 mod session;
+pub mod spreadsheet;
 pub mod store;
 pub mod suggest;
 pub mod template;
@@ -107,7 +112,7 @@ pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Status, Tag, Tags};
 pub use encoding_rs;
 pub use engine::{
-    Clock, DuplicatePolicy, ImportEngine, ImportOptions, MAX_CONFLICT_ROUNDS, Progress,
+    Clock, DuplicatePolicy, ImportEngine, ImportMode, ImportOptions, MAX_CONFLICT_ROUNDS, Progress,
 };
 pub use error::{Contended, FileError, FileErrorKind, ImportError, Position};
 pub use export::{ExportError, export, export_headers, export_phones};
@@ -119,8 +124,13 @@ pub use mapping::{ColumnMapping, Field};
 pub use merge::{FieldPolicy, NamePolicy, TagPolicy, UpdatePolicy};
 pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
 pub use plan::{FieldChange, PlannedRow, RowOutcome};
-pub use report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode};
+pub use report::{
+    DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode, WarningGroup,
+};
 pub use session::{Batch, Import};
+pub use spreadsheet::Sheet;
+#[cfg(feature = "spreadsheet")]
+pub use spreadsheet::SpreadsheetFormat;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use store::DecodeError;
 pub use store::{

@@ -29,6 +29,9 @@ pub enum Field {
     Source,
     /// The first-message tag.
     FirstMessage,
+    /// The country of the row's phone (ISO code, English name or calling
+    /// code), instead of the import's region.
+    Country,
     /// A custom attribute of the catalog, by name.
     Attribute(String),
     /// The column is not imported.
@@ -45,6 +48,7 @@ impl fmt::Display for Field {
             Field::Tags => f.write_str("tags"),
             Field::Source => f.write_str("source"),
             Field::FirstMessage => f.write_str("first_message"),
+            Field::Country => f.write_str("country"),
             Field::Attribute(name) => write!(f, "attr:{name}"),
             Field::Ignore => f.write_str("ignore"),
         }
@@ -55,7 +59,7 @@ impl FromStr for Field {
     type Err = String;
 
     /// Parses `name`, `first_name`, `last_name`, `phone`, `tags`, `source`, `first_message`,
-    /// `attr:NAME` or `ignore` (the form the example's `--map` takes).
+    /// `country`, `attr:NAME` or `ignore` (the form the example's `--map` takes).
     fn from_str(text: &str) -> Result<Field, String> {
         if let Some(name) = text.strip_prefix("attr:") {
             return Ok(Field::Attribute(name.to_owned()));
@@ -68,10 +72,11 @@ impl FromStr for Field {
             "tags" => Field::Tags,
             "source" => Field::Source,
             "first_message" => Field::FirstMessage,
+            "country" => Field::Country,
             "ignore" => Field::Ignore,
             _ => {
                 return Err(format!(
-                    "unknown field {text:?}: expected name, first_name, last_name, phone, tags, source, first_message, attr:NAME or ignore"
+                    "unknown field {text:?}: expected name, first_name, last_name, phone, tags, source, first_message, country, attr:NAME or ignore"
                 ));
             }
         })
@@ -164,6 +169,7 @@ pub(crate) struct Columns {
     pub tags: Option<usize>,
     pub source: Option<usize>,
     pub first_message: Option<usize>,
+    pub country: Option<usize>,
     pub attributes: Vec<(usize, Attribute)>,
     /// Headers that matched nothing: ignored, with one warning each.
     pub unknown: Vec<usize>,
@@ -187,6 +193,7 @@ impl Columns {
             Field::Tags => self.tags = Some(index),
             Field::Source => self.source = Some(index),
             Field::FirstMessage => self.first_message = Some(index),
+            Field::Country => self.country = Some(index),
             Field::Attribute(name) => {
                 let attribute = catalog.attribute(&name).cloned().ok_or_else(|| {
                     FileError::new(FileErrorKind::UnknownAttribute {
@@ -269,6 +276,10 @@ pub(crate) const ALIASES: &[(&str, Field)] = &[
     ("स्रोत", Field::Source),
     ("firstmessage", Field::FirstMessage),
     ("firstmessagetag", Field::FirstMessage),
+    ("country", Field::Country),
+    ("countrycode", Field::Country),
+    ("countryname", Field::Country),
+    ("देश", Field::Country),
 ];
 
 /// The key headers are compared by: lowercase, without spaces, `_`, `-` and a

@@ -9,7 +9,7 @@ use crate::catalog::Catalog;
 use crate::contact::{Attribute, Attributes, Tag, Tags, normalize_name};
 use crate::mapping::Columns;
 use crate::merge::{FieldPolicy, UpdatePolicy};
-use crate::phone::{Phone, PhoneError, PhoneNormalizer};
+use crate::phone::{Phone, PhoneError, PhoneNormalizer, Region};
 use crate::reader::Record;
 use crate::report::{FailureCode, RowFailure, Warning, WarningCode};
 
@@ -186,7 +186,23 @@ impl<'a> RowNormalizer<'a> {
         }
         // Mapping guarantees a phone column.
         let phone_col = cols.phone.unwrap_or(0);
-        let phone = self.phones.normalize(cell(phone_col)?).map_err(|e| {
+        if record.is_date(phone_col) {
+            let message = format!(
+                "the {:?} cell holds a date or time ({}), not a phone number; format the column as Text, type the numbers again and upload the file again",
+                self.headers[phone_col],
+                cell(phone_col)?
+            );
+            return Err(fail(FailureCode::PhoneIsDate, message, Some(phone_col)));
+        }
+        let (phones, unknown_country) = match cols.country {
+            Some(col) => match country_region(cell(col)?) {
+                Ok(Some(region)) => (PhoneNormalizer::new(region), None),
+                Ok(None) => (self.phones, None),
+                Err(value) => (self.phones, Some((col, value))),
+            },
+            None => (self.phones, None),
+        };
+        let phone = phones.normalize(cell(phone_col)?).map_err(|e| {
             let code = match e {
                 PhoneError::Missing => FailureCode::MissingPhone,
                 PhoneError::ScientificNotation(_) => FailureCode::PhoneScientificNotation,
@@ -204,23 +220,33 @@ impl<'a> RowNormalizer<'a> {
             attributes: Attributes::new(),
             cleared: SmallVec::new(),
         };
-        let mut warn = |column: usize, code, message| {
+        let mut warn = |column: usize, code, message, value: &str| {
             warnings.push(Warning {
                 row: Some(row),
                 column: Some(self.headers[column].clone()),
                 code,
                 message,
+                value: Some(value.to_owned()),
             })
         };
+        if let Some((col, value)) = unknown_country {
+            let message = format!(
+                "country {value:?} is not a known country, so the phone was read as a number of {}; write an ISO code such as IN, a country name, or a calling code such as +971",
+                self.phones.region().id().as_ref()
+            );
+            warn(col, WarningCode::UnknownCountry, message, &value);
+        }
         if let Some(col) = cols.tags {
-            update.tags = self.tags(cell(col)?, |m| warn(col, WarningCode::UnknownTag, m));
+            update.tags = self.tags(cell(col)?, |m, name| {
+                warn(col, WarningCode::UnknownTag, m, name)
+            });
         }
         if let Some(col) = cols.source {
             update.source = self.text(cell(col)?, self.policy.source).map(str::to_owned);
         }
         if let Some(col) = cols.first_message {
-            update.first_message = self.first_message(cell(col)?, |m| {
-                warn(col, WarningCode::InvalidFirstMessage, m)
+            update.first_message = self.first_message(cell(col)?, |m, value| {
+                warn(col, WarningCode::InvalidFirstMessage, m, value)
             });
         }
         // The last column wins when two name the same attribute.
@@ -313,7 +339,7 @@ impl<'a> RowNormalizer<'a> {
 
     /// `MBA | Finance`: split on `|`, trimmed, empties and repeats dropped,
     /// order kept; tags not in the catalog are warned about and dropped.
-    fn tags(&self, text: &str, mut warn: impl FnMut(String)) -> Cell<Tags> {
+    fn tags(&self, text: &str, mut warn: impl FnMut(String, &str)) -> Cell<Tags> {
         let mut tags = Tags::new();
         let mut named = false;
         for name in text.split('|').map(str::trim).filter(|n| !n.is_empty()) {
@@ -321,7 +347,7 @@ impl<'a> RowNormalizer<'a> {
             match self.catalog.tag(name) {
                 Some(tag) if !tags.contains(tag) => tags.push(tag.clone()),
                 Some(_) => {}
-                None => warn(self.unknown_tag(name)),
+                None => warn(self.unknown_tag(name), name),
             }
         }
         match (named, tags.is_empty()) {
@@ -333,7 +359,7 @@ impl<'a> RowNormalizer<'a> {
         }
     }
 
-    fn first_message(&self, text: &str, mut warn: impl FnMut(String)) -> Cell<Tag> {
+    fn first_message(&self, text: &str, mut warn: impl FnMut(String, &str)) -> Cell<Tag> {
         if text.is_empty() {
             return Cell::Empty;
         }
@@ -342,15 +368,18 @@ impl<'a> RowNormalizer<'a> {
             return Cell::Clear;
         }
         if text.contains('|') {
-            warn(format!(
-                "first message {text:?} holds several tags; it takes exactly one, so it was not assigned"
-            ));
+            warn(
+                format!(
+                    "first message {text:?} holds several tags; it takes exactly one, so it was not assigned"
+                ),
+                text,
+            );
             return Cell::Absent;
         }
         match self.catalog.tag(text) {
             Some(tag) => Cell::Set(tag.clone()),
             None => {
-                warn(format!("first message {}", self.unknown_tag(text)));
+                warn(format!("first message {}", self.unknown_tag(text)), text);
                 Cell::Absent
             }
         }
@@ -366,6 +395,49 @@ impl<'a> RowNormalizer<'a> {
                 format!("tag {name:?} is not in the catalog and was not assigned; create it first")
             }
         }
+    }
+}
+
+/// The region a Country cell names: an ISO code (`AE`, `ARE`), an
+/// English name (`United Arab Emirates`, `UAE`) or a calling code (`+971`,
+/// `971`); `Ok(None)` for an empty cell, `Err` with the cell for anything else.
+pub(crate) fn country_region(text: &str) -> Result<Option<Region>, String> {
+    let unknown = || Err(text.to_owned());
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let digits = text.strip_prefix('+').unwrap_or(text).trim();
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let Ok(code) = digits.parse::<u16>() else {
+            return unknown();
+        };
+        let main = crate::plan_metadata::codes()
+            .iter()
+            .find(|(c, _)| *c == code)
+            .and_then(|(_, regions)| regions.main_id());
+        return match main.and_then(|id| id.parse::<Region>().ok()) {
+            Some(region) => Ok(Some(region)),
+            None => unknown(),
+        };
+    }
+    if let Ok(region) = text.parse::<Region>() {
+        return Ok(Some(region));
+    }
+    let key: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if key.is_empty() || key.bytes().all(|b| b.is_ascii_digit()) {
+        return unknown();
+    }
+    match key.parse::<celes::Country>() {
+        Ok(country) => country
+            .alpha2
+            .parse::<Region>()
+            .map(Some)
+            .or_else(|_| unknown()),
+        Err(_) => unknown(),
     }
 }
 

@@ -16,6 +16,8 @@ pub enum RowOutcome {
     Updated,
     /// The row's contact exists and the row changes nothing in it.
     Unchanged,
+    /// The import mode leaves the row out (see [`ImportMode`](crate::ImportMode)).
+    Skipped,
     /// The row is not imported.
     Failed,
 }

@@ -44,6 +44,11 @@ pub(crate) enum CodeRegions {
 }
 
 impl CodeRegions {
+    /// The id of the code's main region (`US` for 1), if it has one.
+    pub(crate) fn main_id(&self) -> Option<&'static str> {
+        self.regions().first().map(|region| region.id)
+    }
+
     fn regions(&self) -> &'static [RegionMeta] {
         match *self {
             CodeRegions::One(Some(region)) => std::slice::from_ref(region),

@@ -31,6 +31,8 @@ pub(crate) struct Record {
     gap: usize,
     len: usize,
     too_large: bool,
+    /// Fields a spreadsheet held as a date or time (none in a CSV record).
+    dates: Vec<usize>,
 }
 
 impl Record {
@@ -79,12 +81,81 @@ impl Record {
             && (0..self.len).all(|i| self.field(i).is_some_and(|f| f.trim_ascii().is_empty()))
     }
 
+    /// True when field `i` was a date or time cell of a spreadsheet.
+    pub fn is_date(&self, i: usize) -> bool {
+        self.dates.contains(&i)
+    }
+
+    /// Empties the record, to fill it with cells.
+    #[cfg(feature = "spreadsheet")]
+    pub fn clear_cells(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+        self.dates.clear();
+        self.gap = 0;
+        self.len = 0;
+        self.too_large = false;
+    }
+
+    /// Appends a cell (a date or time cell when `date`), within the limits:
+    /// past them the record is too large and keeps no field.
+    #[cfg(feature = "spreadsheet")]
+    pub fn push_cell(&mut self, text: &str, date: bool, max_row_bytes: usize, max_fields: usize) {
+        self.len += 1;
+        if self.too_large {
+            return;
+        }
+        if self.data.len() + text.len() > max_row_bytes || self.len > max_fields {
+            self.too_large = true;
+            self.data.clear();
+            self.ends.clear();
+            self.dates.clear();
+            return;
+        }
+        self.data.extend_from_slice(text.as_bytes());
+        self.ends.push(self.data.len());
+        if date {
+            self.dates.push(self.len - 1);
+        }
+    }
+
     /// Every field as text, invalid UTF-8 replaced.
     pub fn lossy(&self) -> Vec<String> {
         (0..self.len)
             .filter_map(|i| self.field(i))
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect()
+    }
+}
+
+/// Where an import's records come from: a CSV file, or a spreadsheet's rows.
+pub(crate) trait Records {
+    /// Reads the next record into `record`; false at the end.
+    fn read(&mut self, record: &mut Record) -> io::Result<bool>;
+
+    /// Skips up to `limit` records; returns how many it skipped.
+    fn skip_records(&mut self, scratch: &mut Record, limit: u64) -> io::Result<u64> {
+        let mut skipped = 0;
+        while skipped < limit && self.read(scratch)? {
+            skipped += 1;
+        }
+        Ok(skipped)
+    }
+
+    /// How many records there are, when the source declares it without
+    /// being read (a spreadsheet's dimension): for the count pass.
+    fn declared_records(&mut self) -> io::Result<Option<u64>> {
+        Ok(None)
+    }
+}
+
+impl<R: Read> Records for RecordReader<R> {
+    fn read(&mut self, record: &mut Record) -> io::Result<bool> {
+        RecordReader::read(self, record)
+    }
+
+    fn skip_records(&mut self, scratch: &mut Record, limit: u64) -> io::Result<u64> {
+        RecordReader::skip_records(self, scratch, limit)
     }
 }
 
@@ -153,6 +224,7 @@ impl<R: Read> RecordReader<R> {
         }
         record.too_large = false;
         record.gap = 0;
+        record.dates.clear();
         // A plain line may have left the buffers larger than the limits,
         // which csv-core's rows must meet.
         record.data.truncate(self.max_row_bytes.saturating_add(1));
@@ -294,6 +366,7 @@ impl<R: Read> RecordReader<R> {
         record.too_large = bytes > self.max_row_bytes || fields > self.max_fields;
         record.len = fields;
         record.gap = 1;
+        record.dates.clear();
         record.data.clear();
         if !record.too_large {
             // Room for longer lines than this one, so that a reused record

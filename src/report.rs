@@ -36,6 +36,8 @@ pub enum FailureCode {
     DuplicateInFile,
     /// A cell the import reads contains a control character such as NUL.
     ControlCharacter,
+    /// The phone cell of a spreadsheet holds a date or time, not a number.
+    PhoneIsDate,
 }
 
 impl FailureCode {
@@ -51,6 +53,7 @@ impl FailureCode {
             FailureCode::RowTooLarge => "row_too_large",
             FailureCode::DuplicateInFile => "duplicate_in_file",
             FailureCode::ControlCharacter => "control_character",
+            FailureCode::PhoneIsDate => "phone_is_date",
         }
     }
 }
@@ -92,6 +95,24 @@ pub enum WarningCode {
     InvalidFirstMessage,
     /// A First Name or Last Name column was ignored because the file has a Name column.
     SupersededColumn,
+    /// Rows above the header row (a title, notes) were skipped.
+    RowsAboveHeader,
+    /// The Country cell names no known country: the import's region applied.
+    UnknownCountry,
+}
+
+impl WarningCode {
+    /// The code as it appears in JSON, e.g. `unknown_tag`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningCode::UnknownColumn => "unknown_column",
+            WarningCode::UnknownTag => "unknown_tag",
+            WarningCode::InvalidFirstMessage => "invalid_first_message",
+            WarningCode::SupersededColumn => "superseded_column",
+            WarningCode::RowsAboveHeader => "rows_above_header",
+            WarningCode::UnknownCountry => "unknown_country",
+        }
+    }
 }
 
 /// Rows of one file that share a phone.
@@ -114,11 +135,143 @@ pub struct Warning {
     pub code: WarningCode,
     /// For a person.
     pub message: String,
+    /// The value the warning is about (the unknown tag, the unknown
+    /// country), which [`WarningGroup`]s group by; `None` when the warning
+    /// is about no one value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// Warnings of one kind about one value (or one column), for a person to act on once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarningGroup {
+    /// What kind of warning.
+    pub code: WarningCode,
+    /// The column concerned, when there is one.
+    pub column: Option<String>,
+    /// The value the warnings are about, when there is one.
+    pub value: Option<String>,
+    /// How many warnings the group holds.
+    pub count: u64,
+    /// The first rows of the group (at most [`WarningGroup::EXAMPLES`]), in file order.
+    pub rows: Vec<u64>,
+    /// The first warning's message.
+    pub message: String,
+}
+
+impl WarningGroup {
+    /// Example rows a group keeps.
+    pub const EXAMPLES: usize = 5;
+}
+
+impl fmt::Display for WarningGroup {
+    /// E.g. `unknown tag "NEET" in 14,812 rows (e.g. rows 2, 5, 9): add it
+    /// to the catalog or correct the cells`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows = match self.count {
+            1 => "1 row".to_owned(),
+            n => format!("{} rows", thousands(n)),
+        };
+        let examples = || {
+            let list: Vec<String> = self.rows.iter().map(u64::to_string).collect();
+            let more = if self.count as usize > self.rows.len() {
+                ", …"
+            } else {
+                ""
+            };
+            format!(
+                "(e.g. row{} {}{more})",
+                if list.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            )
+        };
+        let value = self.value.as_deref().unwrap_or_default();
+        let column = self.column.as_deref().unwrap_or_default();
+        match self.code {
+            WarningCode::UnknownTag => match self.message.split_once("did you mean ") {
+                // The catalog has a tag that differs only in case or spacing.
+                Some((_, suggestion)) => write!(
+                    f,
+                    "unknown tag {value:?} in {rows} {}: did you mean {suggestion} correct the cells, or add the tag to the catalog",
+                    examples()
+                ),
+                None => write!(
+                    f,
+                    "unknown tag {value:?} in {rows} {}: add it to the catalog or correct the cells",
+                    examples()
+                ),
+            },
+            WarningCode::InvalidFirstMessage => write!(
+                f,
+                "first message {value:?} is not one catalog tag in {rows} {}: add the tag or correct the cells",
+                examples()
+            ),
+            WarningCode::UnknownCountry => write!(
+                f,
+                "unknown country {value:?} in {rows} {}: the import's region was used; write an ISO code such as IN, a country name or a calling code such as +971",
+                examples()
+            ),
+            WarningCode::UnknownColumn => {
+                write!(f, "column {column:?} matches no field: ignored")
+            }
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// `14812` as `14,812`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The warnings grouped by kind, column and value, most frequent first
+/// (ties in the order of their first warning).
+pub fn group_warnings(warnings: &[Warning]) -> Vec<WarningGroup> {
+    let mut groups: Vec<WarningGroup> = Vec::new();
+    let mut index: std::collections::HashMap<(WarningCode, Option<&str>, Option<&str>), usize> =
+        std::collections::HashMap::new();
+    for warning in warnings {
+        // A row warning without a value (none so far) is a group of its own message.
+        let value = warning
+            .value
+            .as_deref()
+            .or(warning.row.map(|_| warning.message.as_str()));
+        let key = (warning.code, warning.column.as_deref(), value);
+        let at = *index.entry(key).or_insert_with(|| {
+            groups.push(WarningGroup {
+                code: warning.code,
+                column: warning.column.clone(),
+                value: warning.value.clone(),
+                count: 0,
+                rows: Vec::new(),
+                message: warning.message.clone(),
+            });
+            groups.len() - 1
+        });
+        let group = &mut groups[at];
+        group.count += 1;
+        if let Some(row) = warning.row
+            && group.rows.len() < WarningGroup::EXAMPLES
+        {
+            group.rows.push(row);
+        }
+    }
+    // Stable: equal counts keep the order of their first warning.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.count));
+    groups
 }
 
 /// The outcome of an import.
 ///
-/// `rows == added + updated + unchanged + failed` always holds. Every contact touched
+/// `rows == added + updated + unchanged + skipped + failed` always holds. Every contact touched
 /// appears in exactly one of `phones_added` (created by this import) or
 /// `phones_updated` (existed before it), once.
 ///
@@ -130,7 +283,7 @@ pub struct Warning {
 /// let csv = "Name,Mobile Number,Tags\nMohit Dua,9876543452,MBA\nNo Phone,,MBA\n";
 /// let report = engine.import_bytes(csv.as_bytes(), &mut store).unwrap();
 /// assert_eq!((report.rows, report.added, report.failed), (2, 1, 1));
-/// assert_eq!(report.rows, report.added + report.updated + report.unchanged + report.failed);
+/// assert_eq!(report.rows, report.added + report.updated + report.unchanged + report.skipped + report.failed);
 /// assert_eq!(report.failures[0].row, 3);
 /// assert_eq!(report.failures[0].code, FailureCode::MissingPhone);
 /// ```
@@ -146,6 +299,12 @@ pub struct ImportReport {
     /// Rows whose contact existed and that changed nothing in it.
     #[serde(default)]
     pub unchanged: u64,
+    /// Rows the import mode left out: under
+    /// [`ImportMode::AddOnly`](crate::ImportMode::AddOnly) rows whose phone
+    /// is stored, under [`ImportMode::UpdateOnly`](crate::ImportMode::UpdateOnly)
+    /// rows whose phone is not.
+    #[serde(default)]
+    pub skipped: u64,
     /// Rows that were not imported.
     pub failed: u64,
     /// Phones of the contacts this import created, in file order.
@@ -174,6 +333,13 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// The warnings grouped by kind and value, most frequent first, each
+    /// with a few example rows: what a person reads instead of every
+    /// warning ([`warnings`](Self::warnings) keeps them all).
+    pub fn warning_groups(&self) -> Vec<WarningGroup> {
+        group_warnings(&self.warnings)
+    }
+
     /// Writes the failure file: the file's own columns with each failed row's
     /// cells, plus `Row` and `Reason`, so that the user can fix the cells and
     /// upload the file again (the extra columns are ignored on import).

@@ -8,14 +8,14 @@ use jiff::Timestamp;
 use smallvec::SmallVec;
 
 use crate::contact::{Attribute, Contact, Tags};
-use crate::engine::{DuplicatePolicy, ImportEngine, Progress};
+use crate::engine::{DuplicatePolicy, ImportEngine, ImportMode, Progress};
 use crate::error::{Contended, ImportError};
 use crate::mapping::Columns;
 use crate::merge::{FieldPolicy, TagPolicy};
 use crate::normalize::{Cell, RowNormalizer, RowUpdate};
 use crate::phone::{Phone, PhoneIndex, PhoneMap, PhoneNormalizer, phone_map};
 use crate::plan::{self, PlannedRow, RowOutcome};
-use crate::reader::{Input, Record, RecordReader};
+use crate::reader::{Input, Record, RecordReader, Records};
 use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning};
 use crate::store::{Stored, Version, WriteBatch};
 
@@ -186,6 +186,20 @@ enum Target {
     New(usize),
     /// Stored: the how-manyth stored contact the batch updates.
     Stored(usize),
+    /// None: the import mode leaves the row out.
+    Skipped,
+}
+
+/// Whether the import mode leaves out row `own` (the how-manyth valid row
+/// of the batch) merging into `target`: add-only leaves out every row but
+/// one that creates its contact, update-only every row that would.
+fn skipped_by(mode: ImportMode, target: Target, own: usize) -> bool {
+    match (mode, target) {
+        (_, Target::Skipped) => true,
+        (ImportMode::AddAndUpdate, _) => false,
+        (ImportMode::AddOnly, target) => target != Target::New(own),
+        (ImportMode::UpdateOnly, target) => target == Target::New(own),
+    }
 }
 
 /// A cell of kind `kind` with `value` if it is set.
@@ -258,9 +272,32 @@ pub struct Import<'e, R: Read> {
 /// as spreadsheet rows. A pipelined import reads on its second thread.
 pub(crate) struct RowSource<'e, R: Read> {
     engine: &'e ImportEngine,
-    reader: RecordReader<Input<R>>,
+    reader: RowRecords<R>,
     next_row: u64,
+    /// The first data row (the row after the header).
+    first_row: u64,
     total_rows: u64,
+}
+
+/// Where an import's records come from (one per import: the size of the
+/// CSV reader's state does not matter).
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum RowRecords<R: Read> {
+    /// A CSV file.
+    Csv(RecordReader<Input<R>>),
+    /// A spreadsheet's rows, read on their own thread.
+    #[cfg(feature = "spreadsheet")]
+    Sheet(crate::spreadsheet::SheetRecords),
+}
+
+impl<R: Read> Records for RowRecords<R> {
+    fn read(&mut self, record: &mut Record) -> std::io::Result<bool> {
+        match self {
+            RowRecords::Csv(reader) => reader.read(record),
+            #[cfg(feature = "spreadsheet")]
+            RowRecords::Sheet(sheet) => sheet.read(record),
+        }
+    }
 }
 
 /// The merging half of an import: what its rows did so far.
@@ -280,11 +317,12 @@ pub(crate) struct ImportState<'e> {
 impl<'e, R: Read> Import<'e, R> {
     pub(crate) fn new(
         engine: &'e ImportEngine,
-        reader: RecordReader<Input<R>>,
+        reader: RowRecords<R>,
         columns: Columns,
         report: ImportReport,
         total_rows: u64,
         repeated: PhoneMap<Vec<u64>>,
+        first_row: u64,
     ) -> Import<'e, R> {
         let state = ImportState {
             engine,
@@ -304,7 +342,8 @@ impl<'e, R: Read> Import<'e, R> {
             source: RowSource {
                 engine,
                 reader,
-                next_row: 2,
+                next_row: first_row,
+                first_row,
                 total_rows,
             },
             state,
@@ -415,7 +454,7 @@ impl<R: Read> RowSource<'_, R> {
     /// Rows done and the total.
     pub fn progress(&self) -> Progress {
         Progress {
-            rows_done: self.next_row - 2,
+            rows_done: self.next_row - self.first_row,
             total_rows: Some(self.total_rows),
         }
     }
@@ -522,7 +561,19 @@ impl ImportState<'_> {
                 }
                 (None, None) => Target::New(i),
             };
+            let target = if skipped_by(self.engine.options.mode, target, i) {
+                Target::Skipped
+            } else {
+                target
+            };
             targets.push(target);
+            if target == Target::Skipped {
+                row.outcome = RowOutcome::Skipped;
+                if let Some(away) = merged_away.get_mut(i) {
+                    *away = true;
+                }
+                continue;
+            }
             // The row's own contact: its phone is new and first in the batch.
             if target == Target::New(i) {
                 row.outcome = RowOutcome::Added;
@@ -544,6 +595,7 @@ impl ImportState<'_> {
             let contact = match target {
                 Target::New(k) => contacts.get_mut(k),
                 Target::Stored(k) => updated.get_mut(k).map(|(c, _)| c),
+                Target::Skipped => None,
             };
             let Some(contact) = contact else { continue };
             let row_changed = self.update(contact, values, row.row, &mut observe);
@@ -771,6 +823,7 @@ fn count(report: &mut ImportReport, seen: &mut PhoneSeen, phone: Phone, outcome:
             }
         }
         RowOutcome::Unchanged => report.unchanged += 1,
+        RowOutcome::Skipped => report.skipped += 1,
         RowOutcome::Failed => report.failed += 1,
     }
 }

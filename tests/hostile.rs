@@ -86,7 +86,8 @@ fn cases() -> Vec<(&'static str, Vec<u8>, ImportOptions, Expect)> {
             "only whitespace",
             text("   \n \t \n"),
             d(),
-            Refused(|k| matches!(k, FileErrorKind::MissingColumn { .. })),
+            // Blank rows are no header: nothing but them is an empty file.
+            Refused(|k| matches!(k, FileErrorKind::Empty)),
         ),
         (
             "binary junk",
@@ -468,4 +469,250 @@ fn an_unclosed_quote_is_explained() {
         "{}",
         report.failures[0].message
     );
+}
+
+/// Spreadsheet uploads that are not what they claim, or are built to hurt.
+#[cfg(feature = "spreadsheet")]
+mod spreadsheets {
+    use std::io::{Cursor, Write};
+
+    use super::common::sheets::*;
+    use super::common::*;
+    use contact_import::{
+        FileErrorKind, ImportError, ImportOptions, ImportReport, MemoryStore, SpreadsheetFormat,
+    };
+
+    fn import(
+        bytes: &[u8],
+        format: SpreadsheetFormat,
+        options: ImportOptions,
+    ) -> (
+        Result<ImportReport, ImportError<std::convert::Infallible>>,
+        MemoryStore,
+    ) {
+        let mut store = MemoryStore::new();
+        let result =
+            engine_with(options).import_spreadsheet(Cursor::new(bytes), format, &mut store, |_| {});
+        (result, store)
+    }
+
+    /// Refused before anything is written, with a message holding `says`.
+    fn assert_refused(bytes: &[u8], format: SpreadsheetFormat, says: &str) -> String {
+        let (result, store) = import(bytes, format, ImportOptions::default());
+        assert!(store.contacts().is_empty());
+        match result {
+            Err(ImportError::File(e)) => {
+                let message = e.to_string();
+                assert!(message.contains(says), "{format:?}: {message}");
+                message
+            }
+            other => panic!("{format:?}: expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_zip_that_is_not_a_spreadsheet_is_refused() {
+        let zip = zip_of(&[("readme.txt", b"hello"), ("data.csv", b"Name,Phone\n")]);
+        for format in [SpreadsheetFormat::Xlsx, SpreadsheetFormat::Ods] {
+            let message = assert_refused(&zip, format, "not a readable");
+            assert!(message.contains("spreadsheet program"), "{message}");
+        }
+        // Nor is a CSV file, or nothing at all.
+        for format in [
+            SpreadsheetFormat::Xlsx,
+            SpreadsheetFormat::Xls,
+            SpreadsheetFormat::Ods,
+        ] {
+            assert_refused(b"Name,Phone\nAsha,9876543210\n", format, "not a readable");
+            assert_refused(b"", format, "not a readable");
+        }
+    }
+
+    #[test]
+    fn an_encrypted_workbook_is_refused_with_what_to_do() {
+        let content = "<office:document-content/>";
+        assert_refused(
+            &ods_zip(content, true),
+            SpreadsheetFormat::Ods,
+            "remove the password",
+        );
+        // A password-protected .xlsx is an OLE container holding the
+        // encrypted package, not a zip.
+        let mut ole = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        ole.create_stream("EncryptionInfo")
+            .unwrap()
+            .write_all(&[4, 0, 4, 0])
+            .unwrap();
+        ole.create_stream("EncryptedPackage")
+            .unwrap()
+            .write_all(&[0; 64])
+            .unwrap();
+        ole.flush().unwrap();
+        let bytes = ole.into_inner().into_inner();
+        assert_refused(&bytes, SpreadsheetFormat::Xlsx, "remove the password");
+    }
+
+    /// An .xlsx of one sheet whose XML is `rows` rows of one name and one
+    /// phone, with or without its dimension: streamed into the zip, never
+    /// held whole.
+    fn tall_xlsx(rows: u32, dimension: Option<u32>) -> Vec<u8> {
+        use zip::write::SimpleFileOptions;
+        let files: [(&str, &str); 4] = [
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+            ),
+            (
+                "_rels/.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Tall" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            ),
+        ];
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        // Stored, not deflated: deflating a million rows is most of a debug
+        // test's time.
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, text) in files {
+            out.start_file(name, options).unwrap();
+            out.write_all(text.as_bytes()).unwrap();
+        }
+        out.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+        let mut xml = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#,
+        );
+        if let Some(declared) = dimension {
+            xml.push_str(&format!(r#"<dimension ref="A1:B{declared}"/>"#));
+        }
+        xml.push_str(r#"<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c><c r="B1" t="inlineStr"><is><t>Phone</t></is></c></row>"#);
+        for r in 2..=rows {
+            if r <= 5_000 {
+                xml.push_str(&format!(
+                    r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>N</t></is></c><c r="B{r}"><v>{}</v></c></row>"#,
+                    9_800_000_000u64 + u64::from(r)
+                ));
+            } else {
+                // Past the rows any test imports, the shortest row that is one.
+                xml.push_str("<row><c><v>1</v></c></row>");
+            }
+            if xml.len() > 1 << 16 {
+                out.write_all(xml.as_bytes()).unwrap();
+                xml.clear();
+            }
+        }
+        xml.push_str("</sheetData></worksheet>");
+        out.write_all(xml.as_bytes()).unwrap();
+        out.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_sheet_of_1048576_rows_is_refused_by_max_rows_before_any_write() {
+        // With its dimension, the count pass reads only that; without, it
+        // streams the rows and stops one past the limit (a small one here,
+        // to keep the test quick).
+        for (dimension, max) in [(Some(1_048_576), 200_000), (None, 1_000)] {
+            let bytes = tall_xlsx(1_048_576, dimension);
+            let options = ImportOptions {
+                max_rows: max,
+                ..ImportOptions::default()
+            };
+            let (result, store) = import(&bytes, SpreadsheetFormat::Xlsx, options);
+            assert!(store.contacts().is_empty());
+            match result {
+                Err(ImportError::File(e)) => assert!(
+                    matches!(e.kind(), FileErrorKind::TooManyRows { max: m } if *m == max),
+                    "{e}"
+                ),
+                other => panic!("dimension {dimension:?}: expected a refusal, got {other:?}"),
+            }
+        }
+        // The same sheet within the limit imports every row.
+        let options = ImportOptions {
+            max_rows: 1_048_575,
+            ..ImportOptions::default()
+        };
+        let bytes = tall_xlsx(3_000, None);
+        let (result, _) = import(&bytes, SpreadsheetFormat::Xlsx, options);
+        assert_eq!(result.unwrap().added, 2_999);
+    }
+
+    #[test]
+    fn a_sheet_that_declares_fewer_rows_than_it_holds_stops_at_the_declared_end() {
+        // Declares 100 rows (99 data rows, within the limit), holds 3,000.
+        let bytes = tall_xlsx(3_000, Some(100));
+        let options = ImportOptions {
+            max_rows: 1_000,
+            batch_size: 10,
+            ..ImportOptions::default()
+        };
+        let (result, store) = import(&bytes, SpreadsheetFormat::Xlsx, options);
+        match result {
+            Err(ImportError::Read { error, report }) => {
+                assert!(
+                    error.to_string().contains("row 101 is past the 100 rows"),
+                    "{error}"
+                );
+                assert!(
+                    report.rows <= 99,
+                    "no row past the declared ones: {}",
+                    report.rows
+                );
+                assert!(store.len() <= 99);
+            }
+            other => panic!("expected a read error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cell_of_32767_characters_imports_as_its_csv_does() {
+        let long = "न".repeat(32_767);
+        let sheet = TestSheet {
+            name: "Long",
+            rows: vec![
+                vec![text("Name"), text("Phone"), text("City")],
+                vec![text("Asha"), text("9876543210"), text(&long)],
+                vec![text(&long), text("9876543211"), text("Pune")],
+            ],
+        };
+        let catalog_options = ImportOptions::default();
+        for (bytes, format) in [
+            (xlsx(std::slice::from_ref(&sheet)), SpreadsheetFormat::Xlsx),
+            (ods(std::slice::from_ref(&sheet)), SpreadsheetFormat::Ods),
+        ] {
+            let (result, store) = import(&bytes, format, catalog_options.clone());
+            let report = result.unwrap();
+            let mut csv_store = MemoryStore::new();
+            let csv = engine_with(catalog_options.clone())
+                .import(Cursor::new(sheet.csv()), &mut csv_store)
+                .unwrap();
+            assert_eq!(
+                (report.added, report.failed),
+                (csv.added, csv.failed),
+                "{format:?}"
+            );
+            assert_eq!(snapshot(&store), snapshot(&csv_store));
+            assert_eq!(
+                contact(&store, "+919876543210")
+                    .attributes
+                    .get("City")
+                    .map(str::len),
+                Some(long.len())
+            );
+            // Under a smaller row limit the row fails, as in CSV, unread.
+            let small = ImportOptions {
+                max_row_bytes: 50_000,
+                ..ImportOptions::default()
+            };
+            let (result, _) = import(&bytes, format, small);
+            let codes: Vec<_> = result.unwrap().failures.iter().map(|f| f.code).collect();
+            assert_eq!(codes, [contact_import::FailureCode::RowTooLarge; 2]);
+        }
+    }
 }

@@ -12,6 +12,7 @@ use contact_import::{
 };
 
 /// How many stored phones the racing imports and the editor share.
+#[cfg(feature = "testkit")]
 const RACE_PHONES: u32 = 50_000;
 
 fn engine() -> ImportEngine {
@@ -216,15 +217,19 @@ mod memory {
     }
 }
 
-#[cfg(all(feature = "sqlite", feature = "testkit"))]
+#[cfg(feature = "sqlite")]
 mod sqlite {
     use std::path::Path;
 
+    #[cfg(feature = "testkit")]
+    use contact_import::Phone;
+    use contact_import::SqliteStore;
+    #[cfg(feature = "testkit")]
     use contact_import::testkit::{self, Editor};
-    use contact_import::{Phone, SqliteStore};
 
     /// Adds VIP by plain SQL on the store's connection, as a host service
     /// that knows nothing of this crate would: one transaction per call.
+    #[cfg(feature = "testkit")]
     fn add_vip_by_sql(store: &mut SqliteStore, phones: &[Phone]) -> Result<(), String> {
         let connection = store.connection();
         let run = || -> contact_import::rusqlite::Result<()> {
@@ -245,6 +250,7 @@ mod sqlite {
         })
     }
 
+    #[cfg(feature = "testkit")]
     #[test]
     fn imports_and_a_plain_sql_editor_on_one_file_lose_nothing() {
         let dir = tempfile::tempdir().unwrap();
@@ -259,6 +265,7 @@ mod sqlite {
         assert!(race.conflicts() > 0, "the writers never raced");
     }
 
+    #[cfg(feature = "testkit")]
     #[test]
     fn imports_and_an_editor_through_the_store_lose_nothing() {
         let dir = tempfile::tempdir().unwrap();
@@ -368,13 +375,16 @@ fn run_children(name: &str, var: &str, value: &str) {
     }
 }
 
-#[cfg(all(feature = "postgres", feature = "testkit"))]
+#[cfg(feature = "postgres")]
 mod postgres {
     use std::io::Write;
 
+    #[cfg(feature = "testkit")]
+    use contact_import::Phone;
+    use contact_import::PostgresStore;
     use contact_import::postgres::{Client, NoTls};
+    #[cfg(feature = "testkit")]
     use contact_import::testkit::{self, Editor};
-    use contact_import::{Phone, PostgresStore};
 
     fn url() -> Option<String> {
         match std::env::var("CONTACT_IMPORT_PG_URL") {
@@ -431,6 +441,7 @@ mod postgres {
 
     /// Adds VIP by plain SQL in the store's session, one statement (and
     /// transaction) per phone, as a host service would.
+    #[cfg(feature = "testkit")]
     fn add_vip_by_sql(store: &mut PostgresStore, phones: &[Phone]) -> Result<(), String> {
         let client = store.client();
         for phone in phones {
@@ -445,6 +456,7 @@ mod postgres {
         Ok(())
     }
 
+    #[cfg(feature = "testkit")]
     #[test]
     fn imports_and_a_plain_sql_editor_in_other_sessions_lose_nothing() {
         let Some(url) = url() else { return };
@@ -459,6 +471,7 @@ mod postgres {
         assert!(race.conflicts() > 0, "the writers never raced");
     }
 
+    #[cfg(feature = "testkit")]
     #[test]
     fn imports_and_an_editor_through_the_store_lose_nothing() {
         let Some(url) = url() else { return };

@@ -79,8 +79,9 @@ proptest! {
             DuplicatePolicy::Merge, DuplicatePolicy::FirstWins, DuplicatePolicy::LastWins, DuplicatePolicy::Reject,
         ]),
         update in update_policy(),
+        mode in import_mode(),
     ) {
-        let engine = engine_with(ImportOptions { batch_size, duplicates: policy, update, ..ImportOptions::default() });
+        let engine = engine_with(ImportOptions { batch_size, duplicates: policy, update, mode, ..ImportOptions::default() });
         let csv = csv_text(&rows);
         let mut planned_store = seeded_store();
         let (planned, planned_rows) = plan(&engine, &mut planned_store, &csv);

@@ -28,9 +28,14 @@ fn csvish() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(piece, 0..60).prop_map(|pieces| pieces.concat())
 }
 
-fn check_any_input(bytes: &[u8], batch_size: usize) -> Result<(), TestCaseError> {
+fn check_any_input(
+    bytes: &[u8],
+    batch_size: usize,
+    mode: contact_import::ImportMode,
+) -> Result<(), TestCaseError> {
     let engine = engine_with(ImportOptions {
         batch_size,
+        mode,
         max_row_bytes: 256,
         ..ImportOptions::default()
     });
@@ -39,7 +44,7 @@ fn check_any_input(bytes: &[u8], batch_size: usize) -> Result<(), TestCaseError>
         Ok(report) => {
             prop_assert_eq!(
                 report.rows,
-                report.added + report.updated + report.unchanged + report.failed
+                report.added + report.updated + report.unchanged + report.skipped + report.failed
             );
             prop_assert_eq!(store.len(), report.phones_added.len());
             let mut failures = Vec::new();
@@ -57,13 +62,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
-    fn any_bytes_give_a_report_or_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..600), batch in 1usize..5) {
-        check_any_input(&bytes, batch)?;
+    fn any_bytes_give_a_report_or_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..600), batch in 1usize..5, mode in import_mode()) {
+        check_any_input(&bytes, batch, mode)?;
     }
 
     #[test]
-    fn any_csvish_bytes_give_a_report_or_an_error(bytes in csvish(), batch in 1usize..5) {
-        check_any_input(&bytes, batch)?;
+    fn any_csvish_bytes_give_a_report_or_an_error(bytes in csvish(), batch in 1usize..5, mode in import_mode()) {
+        check_any_input(&bytes, batch, mode)?;
     }
 
     #[test]

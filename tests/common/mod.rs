@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+#[cfg(feature = "spreadsheet")]
+pub mod sheets;
+
 use std::io::Cursor;
 
 use proptest::prelude::*;
@@ -16,6 +19,16 @@ pub fn guide_catalog() -> Catalog {
     Catalog::new()
         .with_tags(["MBA", "Finance", "Marketing"])
         .with_attributes(["City", "email", "State"])
+}
+
+/// Any import mode.
+pub fn import_mode() -> impl Strategy<Value = contact_import::ImportMode> {
+    use contact_import::ImportMode;
+    proptest::sample::select(vec![
+        ImportMode::AddAndUpdate,
+        ImportMode::AddOnly,
+        ImportMode::UpdateOnly,
+    ])
 }
 
 /// The import's clock in tests: a fixed instant.
