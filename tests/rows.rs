@@ -48,8 +48,8 @@ fn international_numbers_keep_their_country_code() {
     );
 }
 
-// phonenumber 0.3.10 takes the 91 of a bare national number for India's
-// country code (upstream issue 68).
+// libphonenumber keeps a bare 10-digit national number starting with 91
+// (phonenumber 0.3.10 took the 91 for the country code).
 #[test]
 fn ten_digits_starting_with_91_are_a_national_number() {
     assert_eq!(normalize("9105925395").as_deref(), Ok("+919105925395"));
