@@ -97,6 +97,10 @@ pub struct ImportOptions {
     /// `None` (the default) reads UTF-8, and UTF-16 when the file starts with
     /// a UTF-16 byte order mark (Excel's "Unicode Text").
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Rows whose number cannot be a WhatsApp mobile (a landline, toll-free,
+    /// premium-rate, ... number) fail with `not_mobile` instead of importing
+    /// with the warning `not_mobile` (default `false`).
+    pub reject_not_mobile: bool,
 }
 
 impl Default for ImportOptions {
@@ -114,6 +118,7 @@ impl Default for ImportOptions {
             delimiter: None,
             resume_after_row: None,
             encoding: None,
+            reject_not_mobile: false,
         }
     }
 }
@@ -475,7 +480,8 @@ impl ImportEngine {
             &headers,
             PhoneNormalizer::new(self.options.region),
             &self.options.update,
-        );
+        )
+        .reject_not_mobile(self.options.reject_not_mobile);
         let mut phones: PhoneMap<Vec<u64>> = phone_map(0);
         let mut ignored = Vec::new();
         while reader.read(&mut record)? {

@@ -108,6 +108,8 @@ pub(crate) struct Plan {
     /// Every type's pattern (and the general one last), each matched
     /// against the whole number, in one pass over it.
     types: OnceLock<RegexSet>,
+    /// The general pattern alone, for parsing.
+    general: OnceLock<Option<Regex>>,
 }
 
 struct Prefixes {
@@ -153,6 +155,7 @@ impl Plan {
             leading_digits: OnceLock::new(),
             prefixes: OnceLock::new(),
             types: OnceLock::new(),
+            general: OnceLock::new(),
         }
     }
 
@@ -194,7 +197,13 @@ impl Plan {
     /// libphonenumber's `matchNationalNumber` against the general
     /// descriptor: the whole number matches its pattern (lengths unchecked).
     fn general_matches(&self, national: &str) -> bool {
-        self.types().matches(national).matched(GENERAL)
+        let general = self.general.get_or_init(|| {
+            let pattern = self.meta.general.as_ref().and_then(|d| d.pattern);
+            pattern
+                .filter(|p| !p.is_empty())
+                .and_then(|p| compile(p, "$"))
+        });
+        general.as_ref().is_some_and(|re| re.is_match(national))
     }
 
     /// libphonenumber's `getNumberTypeHelper`: [`NumberType::Unknown`] when
@@ -328,11 +337,9 @@ impl NumberingPlans {
         self.codes.get(usize::from(code)).map_or(&[], Vec::as_slice)
     }
 
-    /// The plan of the region with this metadata.
-    pub fn plan(&self, region: &RegionMeta) -> Option<&Plan> {
-        self.plans(region.country_code)
-            .iter()
-            .find(|plan| plan.meta.id == region.id)
+    /// The plan of the region with this calling code and ISO 3166 id.
+    pub fn plan(&self, code: u16, id: &str) -> Option<&Plan> {
+        self.plans(code).iter().find(|plan| plan.meta.id == id)
     }
 
     /// libphonenumber's `extractCountryCode`: the first one to three digits
@@ -377,8 +384,17 @@ impl NumberingPlans {
         if digits.len() > MAX_DIGITS {
             return Err(Rejection::TooManyDigits);
         }
-        let own = region.meta.country_code.to_string();
-        let Some(rest) = digits.strip_prefix(own.as_str()) else {
+        let own = region.meta.country_code;
+        let own_len = if own >= 100 {
+            3
+        } else if own >= 10 {
+            2
+        } else {
+            1
+        };
+        let starts_with_own =
+            digits.get(..own_len).and_then(|d| d.parse::<u16>().ok()) == Some(own);
+        let Some(rest) = digits.get(own_len..).filter(|_| starts_with_own) else {
             return Ok(None);
         };
         let national = region.strip_national_prefix(Cow::Borrowed(rest));

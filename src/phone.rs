@@ -266,10 +266,6 @@ impl Region {
     pub fn id(self) -> &'static str {
         self.id
     }
-
-    fn meta(self) -> Option<&'static plan_metadata::RegionMeta> {
-        plan_metadata::region(self.id)
-    }
 }
 
 impl Default for Region {
@@ -376,7 +372,7 @@ impl PhoneNormalizer {
             true => format!("+{digits}"),
             false => digits.to_owned(),
         };
-        let region = self.region.meta().and_then(|meta| plans.plan(meta));
+        let region = plans.plan(self.region.code, self.region.id);
         let region = region.ok_or_else(|| {
             PhoneError::Invalid(format!("region {} has no numbering plan", self.region.id))
         })?;

@@ -36,6 +36,10 @@ pub enum FailureCode {
     DuplicateInFile,
     /// A cell the import reads contains a control character such as NUL.
     ControlCharacter,
+    /// The number cannot be a WhatsApp mobile (a landline, toll-free,
+    /// premium, ... number), and
+    /// [`ImportOptions::reject_not_mobile`](crate::ImportOptions::reject_not_mobile) is set.
+    NotMobile,
 }
 
 impl FailureCode {
@@ -51,6 +55,7 @@ impl FailureCode {
             FailureCode::RowTooLarge => "row_too_large",
             FailureCode::DuplicateInFile => "duplicate_in_file",
             FailureCode::ControlCharacter => "control_character",
+            FailureCode::NotMobile => "not_mobile",
         }
     }
 }
@@ -92,6 +97,11 @@ pub enum WarningCode {
     InvalidFirstMessage,
     /// A First Name or Last Name column was ignored because the file has a Name column.
     SupersededColumn,
+    /// The number is valid but cannot be a WhatsApp mobile: a landline,
+    /// toll-free, premium-rate, shared-cost, pager, UAN or voicemail number.
+    /// The row was imported (see
+    /// [`ImportOptions::reject_not_mobile`](crate::ImportOptions::reject_not_mobile)).
+    NotMobile,
 }
 
 /// Rows of one file that share a phone.
@@ -156,6 +166,10 @@ pub struct ImportReport {
     pub failures: Vec<RowFailure>,
     /// Warnings, in file order (file-wide ones first).
     pub warnings: Vec<Warning>,
+    /// Rows whose number cannot be a WhatsApp mobile (a landline, toll-free,
+    /// ... number): those warned `not_mobile`, or failed with it.
+    #[serde(default)]
+    pub not_mobile: u64,
     /// Phones that more than one row of the file has, with those rows,
     /// ordered by their first row; whatever the duplicate policy.
     #[serde(default)]

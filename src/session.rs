@@ -513,6 +513,8 @@ impl ImportState<'_> {
                 (_, None) => {}
             }
         }
+        self.report.not_mobile +=
+            crate::normalize::not_mobile_rows(&batch.warnings, &batch.failures);
         self.report.failures.append(&mut batch.failures);
         self.report.warnings.append(&mut batch.warnings);
         self.report.last_row = Some(batch.last_row);
@@ -702,7 +704,8 @@ impl BatchRows<'_> {
             self.headers,
             PhoneNormalizer::new(engine.options.region),
             &engine.options.update,
-        );
+        )
+        .reject_not_mobile(engine.options.reject_not_mobile);
         let rows = &records.rows[..records.len];
         batch.last_row = rows.last().map_or(0, |(row, _)| *row);
         batch.rows.reserve(rows.len());
