@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::OnceLock;
 
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use crate::phone::NumberType;
 use crate::plan_metadata::{self, Desc, RegionMeta};
@@ -106,10 +106,10 @@ pub(crate) struct Plan {
     /// input (and the main region of a `+` number's code) needs them.
     prefixes: OnceLock<Prefixes>,
     /// Every type's pattern (and the general one last), each matched
-    /// against the whole number, compiled when first needed. One regex
-    /// each rather than one `RegexSet`: most fail on the first digit or
-    /// two, where a set walks every pattern over the whole number.
-    descs: [OnceLock<Option<Regex>>; 11],
+    /// against the whole number, in one pass over it.
+    types: OnceLock<RegexSet>,
+    /// The general pattern alone, for parsing.
+    general: OnceLock<Option<Regex>>,
 }
 
 struct Prefixes {
@@ -129,6 +129,20 @@ fn compile(pattern: &str, suffix: &str) -> Option<Regex> {
     build(false).or_else(|_| build(true)).ok()
 }
 
+/// Matches nothing: for a type the region does not have.
+const NOTHING: &str = "[0-9&&a]";
+
+fn whole(desc: &Option<Desc>) -> String {
+    let pattern = desc
+        .as_ref()
+        .and_then(|d| d.pattern)
+        .filter(|p| !p.is_empty());
+    match pattern {
+        Some(p) if compile(p, "$").is_some() => format!("^(?:{p})$"),
+        _ => NOTHING.to_owned(),
+    }
+}
+
 /// `national.len()` is one of `desc`'s lengths (or `desc` lists none).
 fn length_fits(desc: &Desc, national: &str) -> bool {
     desc.lengths.is_empty() || i8::try_from(national.len()).is_ok_and(|n| desc.lengths.contains(&n))
@@ -140,7 +154,8 @@ impl Plan {
             meta,
             leading_digits: OnceLock::new(),
             prefixes: OnceLock::new(),
-            descs: Default::default(),
+            types: OnceLock::new(),
+            general: OnceLock::new(),
         }
     }
 
@@ -160,48 +175,48 @@ impl Plan {
         })
     }
 
-    /// The descriptor at `index` (the types in [`TYPE_ORDER`], fixed line,
-    /// mobile, then general).
-    fn desc(&self, index: usize) -> Option<&'static Desc> {
-        match index {
-            GENERAL => self.meta.general.as_ref(),
-            i => self.meta.types.get(i).and_then(Option::as_ref),
-        }
-    }
-
-    /// libphonenumber's `isNumberMatchingDesc`: one of the descriptor's
-    /// lengths, and its pattern matches the whole number.
-    fn matches(&self, index: usize, national: &str) -> bool {
-        let Some(desc) = self.desc(index) else {
-            return false;
-        };
-        length_fits(desc, national) && self.pattern_matches(index, desc, national)
-    }
-
-    /// The descriptor's pattern matches the whole number (lengths unchecked).
-    fn pattern_matches(&self, index: usize, desc: &Desc, national: &str) -> bool {
-        let Some(cell) = self.descs.get(index) else {
-            return false;
-        };
-        let regex = cell.get_or_init(|| {
-            desc.pattern
-                .filter(|p| !p.is_empty())
-                .and_then(|p| compile(p, "$"))
-        });
-        regex.as_ref().is_some_and(|re| re.is_match(national))
+    fn types(&self) -> &RegexSet {
+        self.types.get_or_init(|| {
+            let patterns = self
+                .meta
+                .types
+                .iter()
+                .chain([&self.meta.general])
+                .map(whole);
+            let build = |unicode| {
+                RegexSetBuilder::new(patterns.clone())
+                    .unicode(unicode)
+                    .build()
+            };
+            build(false)
+                .or_else(|_| build(true))
+                .unwrap_or_else(|_| RegexSet::empty())
+        })
     }
 
     /// libphonenumber's `matchNationalNumber` against the general
     /// descriptor: the whole number matches its pattern (lengths unchecked).
     fn general_matches(&self, national: &str) -> bool {
-        self.desc(GENERAL)
-            .is_some_and(|desc| self.pattern_matches(GENERAL, desc, national))
+        let general = self.general.get_or_init(|| {
+            let pattern = self.meta.general.as_ref().and_then(|d| d.pattern);
+            pattern
+                .filter(|p| !p.is_empty())
+                .and_then(|p| compile(p, "$"))
+        });
+        general.as_ref().is_some_and(|re| re.is_match(national))
     }
 
     /// libphonenumber's `getNumberTypeHelper`: [`NumberType::Unknown`] when
     /// the region has no such number.
     pub fn number_type(&self, national: &str) -> NumberType {
-        let is = |index: usize| self.matches(index, national);
+        let matched = self.types().matches(national);
+        let is = |index: usize| {
+            let desc = match index {
+                GENERAL => self.meta.general.as_ref(),
+                i => self.meta.types.get(i).and_then(Option::as_ref),
+            };
+            desc.is_some_and(|d| length_fits(d, national)) && matched.matched(index)
+        };
         if !is(GENERAL) {
             return NumberType::Unknown;
         }
