@@ -54,7 +54,7 @@ fn phones(c: &mut Criterion) {
         .filter_map(|r| Some(r.ok()?.get(1)?.to_owned()))
         .collect();
     let normalizer = PhoneNormalizer::default();
-    // Loads phonenumber's metadata (tens of milliseconds) outside the measurement.
+    // Compiles the patterns of the regions the file's numbers need outside the measurement.
     let _ = normalizer.normalize("+442079460958");
     let mut group = c.benchmark_group("phone_normalize");
     group.throughput(Throughput::Elements(cells.len() as u64));
@@ -65,6 +65,17 @@ fn phones(c: &mut Criterion) {
                 valid += usize::from(normalizer.normalize(black_box(cell)).is_ok());
             }
             valid
+        })
+    });
+    // What a row costs: the phone and its type (for the `not_mobile` warning).
+    group.bench_function("realistic_mix_typed", |b| {
+        b.iter(|| {
+            let mut mobile = 0usize;
+            for cell in &cells {
+                let typed = normalizer.normalize_typed(black_box(cell));
+                mobile += usize::from(typed.is_ok_and(|(_, kind)| kind.can_be_mobile()));
+            }
+            mobile
         })
     });
     group.finish();

@@ -38,9 +38,20 @@ use contact_import::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// `--version`: the crate's and the phone metadata's, e.g.
+/// `0.1.0 (libphonenumber metadata 9.0.43)`.
+fn version() -> &'static str {
+    let text = format!(
+        "{} (libphonenumber metadata {})",
+        env!("CARGO_PKG_VERSION"),
+        contact_import::LIBPHONENUMBER_VERSION
+    );
+    Box::leak(text.into_boxed_str())
+}
+
 /// Import contacts from a CSV file into a contact book.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version = version(), about)]
 struct Args {
     /// The CSV file to import.
     #[arg(required_unless_present_any = ["history", "history_failures", "history_added", "history_updated"])]

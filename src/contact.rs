@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 
-use crate::phone::Phone;
+use crate::phone::{NumberType, Phone};
 
 /// A tag that exists in the [`Catalog`](crate::Catalog), such as `MBA`.
 ///
@@ -375,7 +375,8 @@ impl fmt::Display for Status {
 ///
 /// `first_name` and `last_name` are not stored: they are derived from the
 /// normalized `name` (first word, and the remaining words), which is what the
-/// template variables `$FirstName` and `$LastName` show.
+/// template variables `$FirstName` and `$LastName` show. `number_type` is
+/// derived from the phone in the same way.
 ///
 /// # Serde form
 ///
@@ -388,6 +389,7 @@ impl fmt::Display for Status {
 /// assert_eq!(json["name"], "Mohit Dua");
 /// assert_eq!(json["first_name"], "Mohit");
 /// assert_eq!(json["last_name"], "Dua");
+/// assert_eq!(json["number_type"], "mobile");
 /// assert_eq!(json["attributes"]["City"], "Delhi");
 /// assert_eq!(json["last_active"], serde_json::Value::Null);
 /// ```
@@ -449,6 +451,13 @@ impl Contact {
     /// Takes the name out, leaving it empty.
     pub(crate) fn take_name(&mut self) -> String {
         std::mem::take(&mut self.name).into_string()
+    }
+
+    /// The type of the contact's number (mobile, fixed line, toll free,
+    /// ...), derived from the phone by libphonenumber's metadata
+    /// ([`Phone::number_type`]).
+    pub fn number_type(&self) -> NumberType {
+        self.phone.number_type()
     }
 
     /// The first word of the name (`$FirstName`).
@@ -544,6 +553,8 @@ struct ContactForm {
     first_name: String,
     #[serde(default, skip_deserializing)]
     last_name: String,
+    #[serde(default, skip_deserializing)]
+    number_type: Option<NumberType>,
     #[serde(default)]
     tags: Tags,
     #[serde(default)]
@@ -566,6 +577,7 @@ impl Serialize for Contact {
             name: self.name.to_string(),
             first_name: self.first_name().to_owned(),
             last_name: self.last_name().to_owned(),
+            number_type: Some(self.number_type()),
             tags: self.tags.clone(),
             source: self.source.clone(),
             first_message: self.first_message.clone(),

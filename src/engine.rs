@@ -128,6 +128,10 @@ pub struct ImportOptions {
     /// The sheet a spreadsheet import reads (default the first); CSV
     /// imports ignore it.
     pub sheet: Sheet,
+    /// Rows whose number cannot be a WhatsApp mobile (a landline, toll-free,
+    /// premium-rate, ... number) fail with `not_mobile` instead of importing
+    /// with the warning `not_mobile` (default `false`).
+    pub reject_not_mobile: bool,
 }
 
 impl Default for ImportOptions {
@@ -148,6 +152,7 @@ impl Default for ImportOptions {
             mode: ImportMode::AddAndUpdate,
             header_row: None,
             sheet: Sheet::First,
+            reject_not_mobile: false,
         }
     }
 }
@@ -672,7 +677,8 @@ impl ImportEngine {
             &header.headers,
             PhoneNormalizer::new(self.options.region),
             &self.options.update,
-        );
+        )
+        .reject_not_mobile(self.options.reject_not_mobile);
         let mut phones: PhoneMap<Vec<u64>> = phone_map(0);
         let mut ignored = Vec::new();
         let mut rows = 0u64;

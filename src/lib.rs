@@ -122,7 +122,7 @@ pub use history::{ImportId, ImportRecord, ImportSummary};
 pub use jiff::Timestamp;
 pub use mapping::{ColumnMapping, Field};
 pub use merge::{FieldPolicy, NamePolicy, TagPolicy, UpdatePolicy};
-pub use phone::{Phone, PhoneError, PhoneNormalizer, Region};
+pub use phone::{LIBPHONENUMBER_VERSION, NumberType, Phone, PhoneError, PhoneNormalizer, Region};
 pub use plan::{FieldChange, PlannedRow, RowOutcome};
 pub use report::{
     DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode, WarningGroup,

@@ -86,6 +86,8 @@ pub(crate) struct RowNormalizer<'a> {
     repeated_attribute: bool,
     /// The sets of attribute names rows have set so far, shared by their contacts.
     name_lists: RefCell<Vec<Arc<[Attribute]>>>,
+    /// Whether a number that cannot be a WhatsApp mobile fails its row.
+    reject_not_mobile: bool,
 }
 
 /// Distinct attribute name lists one normalizer shares; past it, a row's
@@ -117,7 +119,15 @@ impl<'a> RowNormalizer<'a> {
             repeated_attribute: attributes.windows(2).any(|w| w[0].1 == w[1].1),
             attributes,
             name_lists: RefCell::new(Vec::new()),
+            reject_not_mobile: false,
         }
+    }
+
+    /// Rows whose number cannot be a WhatsApp mobile fail with `not_mobile`
+    /// (`true`) or import with that warning (`false`, the default).
+    pub fn reject_not_mobile(mut self, reject: bool) -> RowNormalizer<'a> {
+        self.reject_not_mobile = reject;
+        self
     }
     /// Normalizes the record of spreadsheet row `row`, adding its warnings to `warnings`.
     pub fn normalize(
@@ -202,7 +212,7 @@ impl<'a> RowNormalizer<'a> {
             },
             None => (self.phones, None),
         };
-        let phone = phones.normalize(cell(phone_col)?).map_err(|e| {
+        let (phone, kind) = phones.normalize_typed(cell(phone_col)?).map_err(|e| {
             let code = match e {
                 PhoneError::Missing => FailureCode::MissingPhone,
                 PhoneError::ScientificNotation(_) => FailureCode::PhoneScientificNotation,
@@ -210,6 +220,16 @@ impl<'a> RowNormalizer<'a> {
             };
             fail(code, e.to_string(), Some(phone_col))
         })?;
+        let not_mobile = (!kind.can_be_mobile()).then(|| {
+            let kind = kind.as_str().replace('_', " ");
+            format!("{phone} is a {kind} number, which cannot be a WhatsApp mobile")
+        });
+        if let Some(message) = &not_mobile
+            && self.reject_not_mobile
+        {
+            let message = format!("{message}; give the contact's mobile number");
+            return Err(fail(FailureCode::NotMobile, message, Some(phone_col)));
+        }
         let mut update = RowUpdate {
             row,
             phone,
@@ -232,9 +252,12 @@ impl<'a> RowNormalizer<'a> {
         if let Some((col, value)) = unknown_country {
             let message = format!(
                 "country {value:?} is not a known country, so the phone was read as a number of {}; write an ISO code such as IN, a country name, or a calling code such as +971",
-                self.phones.region().id().as_ref()
+                self.phones.region().id()
             );
             warn(col, WarningCode::UnknownCountry, message, &value);
+        }
+        if let Some(message) = not_mobile {
+            warn(phone_col, WarningCode::NotMobile, message, kind.as_str());
         }
         if let Some(col) = cols.tags {
             update.tags = self.tags(cell(col)?, |m, name| {
@@ -414,7 +437,7 @@ pub(crate) fn country_region(text: &str) -> Result<Option<Region>, String> {
         let main = crate::plan_metadata::codes()
             .iter()
             .find(|(c, _)| *c == code)
-            .and_then(|(_, regions)| regions.main_id());
+            .and_then(|(_, regions)| regions.first().map(|region| region.id));
         return match main.and_then(|id| id.parse::<Region>().ok()) {
             Some(region) => Ok(Some(region)),
             None => unknown(),
@@ -500,4 +523,12 @@ pub(crate) fn read_cell(text: &str) -> &str {
 /// formula injection) puts before text.
 pub(crate) fn unquote(text: &str) -> &str {
     text.strip_prefix('\'').unwrap_or(text)
+}
+
+/// The rows of a batch whose number cannot be a WhatsApp mobile: warned
+/// `not_mobile`, or failed with it.
+pub(crate) fn not_mobile_rows(warnings: &[Warning], failures: &[RowFailure]) -> u64 {
+    let warned = warnings.iter().filter(|w| w.code == WarningCode::NotMobile);
+    let failed = failures.iter().filter(|f| f.code == FailureCode::NotMobile);
+    (warned.count() + failed.count()) as u64
 }

@@ -1,184 +1,151 @@
-//! Which numbers are valid, per the phonenumber crate's metadata, without the
-//! crate's parser.
+//! libphonenumber's parse, validity and number type, applied to the tables of
+//! [`plan_metadata`](crate::plan_metadata) with patterns compiled once.
 //!
-//! `phonenumber::parse` + `is_valid` cost about 10 µs a number in 0.3.10: every
-//! regex goes through a global, mutex-guarded cache that hashes the pattern
-//! text on each call. This module applies the same steps to `+` and digits
-//! (country code, national prefix, the region's number patterns) with the
-//! metadata's patterns compiled once per region into our own [`Regex`]es.
-//! The metadata stays the crate's (`phonenumber::metadata::DATABASE`), copied
-//! at build time into [`plan_metadata`](crate::plan_metadata)'s tables; only
-//! the matching is ours. The steps mirror phonenumber 0.3.10
-//! (`parser::parse_with` with no region, `validator::is_valid_with`), quirks
-//! included, so that both agree on every number: `tests/phone.rs` checks that
-//! with a property test.
+//! The steps are those of libphonenumber's `parse` (`PhoneNumberUtil.java`;
+//! Python's `phonenumbers.parse`) on a cell already reduced to digits and
+//! whether it began with `+`: the international prefix of the default
+//! region, the country code, the default region's code written without `+`,
+//! the national prefix (kept when removing it leaves a number the region
+//! cannot have), and then `is_valid_number` / `getNumberType`, where a type
+//! matches only the whole national number. `tests/phone_reference.rs` holds
+//! the result to the reference library on a corpus of about 50,000 cells.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
-use crate::plan_metadata::{self, CodeRegions, DescriptorMeta, RegionMeta};
+use crate::phone::NumberType;
+use crate::plan_metadata::{self, Desc, RegionMeta};
 
-/// phonenumber's bounds on a national significant number (its `consts`).
+/// libphonenumber's bounds on a national significant number.
 const MIN_NATIONAL_LEN: usize = 2;
 const MAX_NATIONAL_LEN: usize = 17;
-/// `NationalNumber` keeps the value in 56 bits.
-const MAX_NATIONAL_VALUE: u64 = 1 << 56;
+/// The import rules' own bound (stricter than libphonenumber's): E.164 has
+/// at most 15 digits, so a cell with more digits after its `+` or
+/// international prefix is refused rather than cut down to a number.
+pub(crate) const MAX_DIGITS: usize = 15;
 
-/// Why `+` and these digits are not a phone number at all.
+/// The types [`Plan::number_type`] tries before fixed line and mobile, in
+/// libphonenumber's order (that of [`RegionMeta::types`]).
+const TYPE_ORDER: [NumberType; 8] = [
+    NumberType::PremiumRate,
+    NumberType::TollFree,
+    NumberType::SharedCost,
+    NumberType::Voip,
+    NumberType::PersonalNumber,
+    NumberType::Pager,
+    NumberType::Uan,
+    NumberType::Voicemail,
+];
+const FIXED_LINE: usize = 8;
+const MOBILE: usize = 9;
+/// Index of the general descriptor in a [`Plan`]'s pattern set.
+const GENERAL: usize = 10;
+
+/// Why digits are not a phone number at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Rejection {
-    /// Fewer than three digits.
-    TooFewDigits,
-    /// No country calling code starts the digits.
+    /// Too few digits to be any number.
+    NotANumber,
+    /// Too few digits after the international prefix or `+`.
+    TooShortAfterPrefix,
+    /// No country calling code starts the digits after `+`.
     UnknownCountryCode,
+    /// More digits than E.164 allows.
+    TooManyDigits,
     /// Too few digits after the country code.
     TooShort { code: u16 },
     /// Too many digits after the country code.
     TooLong { code: u16 },
-    /// Nothing but zeros after the country code.
-    OnlyZeros { code: u16 },
 }
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejection::TooFewDigits => f.write_str("too few digits"),
+            Rejection::NotANumber => f.write_str("too few digits"),
+            Rejection::TooShortAfterPrefix => {
+                f.write_str("too few digits after the international prefix")
+            }
             Rejection::UnknownCountryCode => f.write_str("it starts with no known country code"),
+            Rejection::TooManyDigits => write!(
+                f,
+                "more than {MAX_DIGITS} digits after the country prefix; a phone number has at most {MAX_DIGITS}"
+            ),
             Rejection::TooShort { code } => write!(f, "too few digits after country code +{code}"),
             Rejection::TooLong { code } => write!(f, "too many digits after country code +{code}"),
-            Rejection::OnlyZeros { code } => {
-                write!(f, "only zeros after country code +{code}")
-            }
         }
     }
 }
 
-/// A number split as phonenumber splits it: the country code, and the
-/// national significant number (national prefix removed).
+/// A parsed number: country code and national significant number.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Split<'a> {
+pub(crate) struct Number<'a> {
     pub code: u16,
     pub national: Cow<'a, str>,
-    /// Whether the number is valid, when finding its region to parse it
-    /// told already.
-    valid: Option<bool>,
 }
 
-/// What looking for a number's region found.
-#[derive(Clone, Copy)]
-enum Found<'p> {
-    /// No region: the number is not valid.
-    Nothing,
-    /// The region (the code's only one, or the first whose leading digits
-    /// match): the number is valid if one of its types matches.
-    Region(&'p Plan),
-    /// A region without leading digits, found because one of its types
-    /// matches: the number is valid.
-    Valid(&'p Plan),
+/// libphonenumber's `ValidationResult` for a length (type unknown).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Length {
+    Possible,
+    LocalOnly,
+    TooShort,
+    TooLong,
+    Invalid,
 }
 
-impl<'p> Found<'p> {
-    fn plan(self) -> Option<&'p Plan> {
-        match self {
-            Found::Nothing => None,
-            Found::Region(plan) | Found::Valid(plan) => Some(plan),
-        }
-    }
-
-    /// phonenumber's `is_valid` for the number the region was looked up for.
-    fn is_valid(self, national: &str) -> bool {
-        match self {
-            Found::Nothing => false,
-            Found::Region(plan) => plan.has_type(national),
-            Found::Valid(_) => true,
-        }
-    }
-}
-
-/// The metadata of every country calling code, with patterns compiled on first use.
-pub(crate) struct NumberingPlans {
-    codes: HashMap<u16, Regions>,
-}
-
-/// The regions of one calling code, in phonenumber's order (main region first).
-enum Regions {
-    /// One region (or a non-geographic entity): numbers are checked against it.
-    /// `None` when phonenumber would find no metadata for it.
-    One(Option<Plan>),
-    /// Several: the first whose leading digits match (or, when it has none,
-    /// whose patterns match) is the number's.
-    Many(Vec<Plan>),
-}
-
-/// One region's metadata and its compiled patterns.
-struct Plan {
+/// One region's metadata and its patterns, compiled on first use.
+pub(crate) struct Plan {
     meta: &'static RegionMeta,
     /// Compiled on its own: finding the region of a number (+1 has 25)
     /// needs only the leading digits of the regions it is not in.
     leading_digits: OnceLock<Option<Regex>>,
-    patterns: OnceLock<Patterns>,
+    /// The international prefix and the national prefix: only national
+    /// input (and the main region of a `+` number's code) needs them.
+    prefixes: OnceLock<Prefixes>,
+    /// Every type's pattern (and the general one last), each matched
+    /// against the whole number, in one pass over it.
+    types: OnceLock<RegexSet>,
+    /// The general pattern alone, for parsing.
+    general: OnceLock<Option<Regex>>,
 }
 
-struct Patterns {
-    general: Pattern,
-    /// The number types `is_valid` accepts (every type but those that
-    /// phonenumber's `number_type` does not look at).
-    types: Vec<Pattern>,
-    /// `national_prefix_for_parsing`, unanchored, as phonenumber uses it.
-    prefix_for_parsing: Option<Regex>,
+struct Prefixes {
+    international: Option<Regex>,
+    national: Option<Regex>,
 }
 
-/// A descriptor: phonenumber's `Descriptor::is_match` is "one of the
-/// possible lengths, and the pattern matches at the start".
-struct Pattern {
-    at_start: Option<Regex>,
-    lengths: &'static [u16],
-}
-
-impl Pattern {
-    fn new(descriptor: &'static DescriptorMeta) -> Pattern {
-        Pattern {
-            at_start: anchored(descriptor.national_number),
-            lengths: descriptor.possible_length,
-        }
-    }
-
-    fn matches(&self, national: &str) -> bool {
-        let length_ok = self.lengths.is_empty()
-            || u16::try_from(national.len()).is_ok_and(|n| self.lengths.contains(&n));
-        length_ok
-            && self
-                .at_start
-                .as_ref()
-                .is_some_and(|re| re.is_match(national))
-    }
-}
-
-/// The metadata's patterns are written with insignificant whitespace. A
-/// pattern that does not compile matches nothing (phonenumber would panic).
+/// A pattern of the metadata, compiled as `^(?:pattern)` plus `suffix`.
 ///
-/// They only ever see ASCII digits, on which `\d` means the same with or
-/// without Unicode; without it, the compiled patterns are several times
-/// smaller and faster to build (Unicode `\d` is hundreds of code points).
-fn compile(pattern: &str) -> Option<Regex> {
-    let build = |unicode| {
-        RegexBuilder::new(pattern)
-            .ignore_whitespace(true)
-            .unicode(unicode)
-            .build()
-    };
+/// The patterns only ever see ASCII digits, on which `\d` means the same
+/// with or without Unicode; without it the compiled patterns are several
+/// times smaller and faster to build. A pattern that does not compile
+/// matches nothing (a test checks that every pattern compiles).
+fn compile(pattern: &str, suffix: &str) -> Option<Regex> {
+    let source = format!("^(?:{pattern}){suffix}");
+    let build = |unicode| RegexBuilder::new(&source).unicode(unicode).build();
     build(false).or_else(|_| build(true)).ok()
 }
 
-/// `pattern` matching only at the start of the text: phonenumber takes a
-/// match that starts at 0, and the leftmost match starts at 0 whenever any
-/// match does. The newline ends a `#` comment, should a pattern hold one.
-fn anchored(pattern: &str) -> Option<Regex> {
-    compile(&format!("^(?:{pattern}\n)"))
+/// Matches nothing: for a type the region does not have.
+const NOTHING: &str = "[0-9&&a]";
+
+fn whole(desc: &Option<Desc>) -> String {
+    let pattern = desc
+        .as_ref()
+        .and_then(|d| d.pattern)
+        .filter(|p| !p.is_empty());
+    match pattern {
+        Some(p) if compile(p, "$").is_some() => format!("^(?:{p})$"),
+        _ => NOTHING.to_owned(),
+    }
+}
+
+/// `national.len()` is one of `desc`'s lengths (or `desc` lists none).
+fn length_fits(desc: &Desc, national: &str) -> bool {
+    desc.lengths.is_empty() || i8::try_from(national.len()).is_ok_and(|n| desc.lengths.contains(&n))
 }
 
 impl Plan {
@@ -186,143 +153,163 @@ impl Plan {
         Plan {
             meta,
             leading_digits: OnceLock::new(),
-            patterns: OnceLock::new(),
+            prefixes: OnceLock::new(),
+            types: OnceLock::new(),
+            general: OnceLock::new(),
         }
-    }
-
-    fn patterns(&self) -> &Patterns {
-        self.patterns.get_or_init(|| Patterns {
-            general: Pattern::new(&self.meta.general),
-            types: self.meta.types.iter().map(Pattern::new).collect(),
-            prefix_for_parsing: self.meta.national_prefix_for_parsing.and_then(compile),
-        })
     }
 
     fn leading_digits(&self) -> Option<&Regex> {
         self.leading_digits
-            .get_or_init(|| self.meta.leading_digits.and_then(anchored))
+            .get_or_init(|| self.meta.leading_digits.and_then(|p| compile(p, "")))
             .as_ref()
     }
 
-    /// phonenumber's `number_type(..) != Type::Unknown`.
-    fn has_type(&self, national: &str) -> bool {
-        let p = self.patterns();
-        // Mobile and fixed line come last in the metadata's order and are
-        // what most numbers are: tried first (the answer is the same).
-        p.general.matches(national) && p.types.iter().rev().any(|t| t.matches(national))
-    }
-
-    /// phonenumber's `helper::national_number`: strips the national prefix
-    /// (or applies the region's transform rule).
-    fn strip_prefix_for_parsing<'a>(&self, national: Cow<'a, str>) -> Cow<'a, str> {
-        let patterns = self.patterns();
-        let Some(parsing) = &patterns.prefix_for_parsing else {
-            return match self.meta.national_prefix {
-                Some(prefix) => strip(national, prefix),
-                None => national,
-            };
-        };
-        // Most numbers do not start with the prefix: finding the leftmost
-        // match (the same as the captures' whole match) is much cheaper.
-        if parsing.find(&national).is_none_or(|m| m.start() != 0) {
-            return national;
-        }
-        let found = parsing.captures(&national).and_then(|captures| {
-            let whole = captures.get(0).filter(|m| m.start() == 0)?;
-            Some((whole.end(), captures.get(captures.len() - 1).is_some()))
-        });
-        let Some((end, has_last_group)) = found else {
-            return national;
-        };
-        match self.meta.national_prefix_transform_rule {
-            Some(rule) if has_last_group => {
-                let transformed = parsing.replace(&national, rule).into_owned();
-                // phonenumber keeps the number when it matched the general
-                // pattern before the transform and no longer does after it.
-                if patterns.general.matches(&national) && !patterns.general.matches(&transformed) {
-                    national
-                } else {
-                    Cow::Owned(transformed)
-                }
-            }
-            // phonenumber's viability check compares the number with itself
-            // here, so the prefix is always removed.
-            _ => cut(national, end),
-        }
-    }
-
-    /// phonenumber's `validator::length(.., Type::Unknown) == TooShort`.
-    /// (The general descriptors of phonenumber 0.3.10's data carry no
-    /// lengths, so this never holds today; it is kept so that newer data
-    /// cannot make the two disagree.)
-    fn too_short(&self, len: usize) -> bool {
-        let general = &self.meta.general;
-        let Some(&minimum) = general.possible_length.first() else {
-            return false;
-        };
-        let len = u16::try_from(len).unwrap_or(u16::MAX);
-        !general.possible_local_length.contains(&len) && len < minimum
-    }
-}
-
-fn strip<'a>(national: Cow<'a, str>, prefix: &str) -> Cow<'a, str> {
-    if national.starts_with(prefix) {
-        cut(national, prefix.len())
-    } else {
-        national
-    }
-}
-
-fn cut(text: Cow<'_, str>, start: usize) -> Cow<'_, str> {
-    match text {
-        Cow::Borrowed(s) => Cow::Borrowed(s.get(start..).unwrap_or("")),
-        Cow::Owned(s) => Cow::Owned(s.get(start..).unwrap_or("").to_owned()),
-    }
-}
-
-impl Regions {
-    /// The plans of the code's regions.
-    fn plans(&self) -> &[Plan] {
-        match self {
-            Regions::One(plan) => plan.as_slice(),
-            Regions::Many(plans) => plans,
-        }
-    }
-
-    /// True when no region's national prefix can be stripped from
-    /// `national`: it starts with none of them and no region has a parsing
-    /// rule. Finding the number's region is then not needed to parse it.
-    fn strips_nothing(&self, national: &str) -> bool {
-        self.plans().iter().all(|plan| {
-            plan.meta.national_prefix_for_parsing.is_none()
-                && plan
-                    .meta
-                    .national_prefix
-                    .is_none_or(|p| !national.starts_with(p))
+    fn prefixes(&self) -> &Prefixes {
+        self.prefixes.get_or_init(|| Prefixes {
+            international: self.meta.international_prefix.and_then(|p| compile(p, "")),
+            national: self
+                .meta
+                .national_prefix_for_parsing
+                .and_then(|p| compile(p, "")),
         })
     }
 
-    /// phonenumber's `validator::source_for`: the region whose metadata
-    /// applies to `national`, and how it was found.
-    fn source_for(&self, national: &str) -> Found<'_> {
-        match self {
-            Regions::One(plan) => plan.as_ref().map_or(Found::Nothing, Found::Region),
-            Regions::Many(plans) => {
-                for plan in plans {
-                    match plan.leading_digits() {
-                        Some(leading) if leading.is_match(national) => return Found::Region(plan),
-                        Some(_) => {}
-                        // A region whose leading-digits pattern does not
-                        // compile is skipped, as a mismatch would be.
-                        None if plan.meta.leading_digits.is_some() => {}
-                        None if plan.has_type(national) => return Found::Valid(plan),
-                        None => {}
-                    }
-                }
-                Found::Nothing
-            }
+    fn types(&self) -> &RegexSet {
+        self.types.get_or_init(|| {
+            let patterns = self
+                .meta
+                .types
+                .iter()
+                .chain([&self.meta.general])
+                .map(whole);
+            let build = |unicode| {
+                RegexSetBuilder::new(patterns.clone())
+                    .unicode(unicode)
+                    .build()
+            };
+            build(false)
+                .or_else(|_| build(true))
+                .unwrap_or_else(|_| RegexSet::empty())
+        })
+    }
+
+    /// libphonenumber's `matchNationalNumber` against the general
+    /// descriptor: the whole number matches its pattern (lengths unchecked).
+    fn general_matches(&self, national: &str) -> bool {
+        let general = self.general.get_or_init(|| {
+            let pattern = self.meta.general.as_ref().and_then(|d| d.pattern);
+            pattern
+                .filter(|p| !p.is_empty())
+                .and_then(|p| compile(p, "$"))
+        });
+        general.as_ref().is_some_and(|re| re.is_match(national))
+    }
+
+    /// libphonenumber's `getNumberTypeHelper`: [`NumberType::Unknown`] when
+    /// the region has no such number.
+    pub fn number_type(&self, national: &str) -> NumberType {
+        let matched = self.types().matches(national);
+        let is = |index: usize| {
+            let desc = match index {
+                GENERAL => self.meta.general.as_ref(),
+                i => self.meta.types.get(i).and_then(Option::as_ref),
+            };
+            desc.is_some_and(|d| length_fits(d, national)) && matched.matched(index)
+        };
+        if !is(GENERAL) {
+            return NumberType::Unknown;
+        }
+        if let Some(found) = (0..TYPE_ORDER.len()).find(|&i| is(i)) {
+            return TYPE_ORDER[found];
+        }
+        let same = self.meta.same_mobile_and_fixed_line_pattern;
+        if is(FIXED_LINE) {
+            return match same || is(MOBILE) {
+                true => NumberType::FixedLineOrMobile,
+                false => NumberType::FixedLine,
+            };
+        }
+        match !same && is(MOBILE) {
+            true => NumberType::Mobile,
+            false => NumberType::Unknown,
         }
     }
+
+    /// libphonenumber's `testNumberLength` for an unknown type.
+    fn length(&self, national: &str) -> Length {
+        let Some(general) = &self.meta.general else {
+            return Length::Invalid;
+        };
+        let (Some(&min), Some(&max)) = (general.lengths.first(), general.lengths.last()) else {
+            return Length::Invalid;
+        };
+        let Ok(len) = i8::try_from(national.len()) else {
+            return Length::TooLong;
+        };
+        if min == -1 {
+            Length::Invalid
+        } else if general.local_lengths.contains(&len) {
+            Length::LocalOnly
+        } else if len == min {
+            Length::Possible
+        } else if len < min {
+            Length::TooShort
+        } else if len > max {
+            Length::TooLong
+        } else if general.lengths.contains(&len) {
+            Length::Possible
+        } else {
+            Length::Invalid
+        }
+    }
+
+    /// libphonenumber's `maybeStripNationalPrefixAndCarrierCode`: removes
+    /// the national prefix (or applies the region's transform rule), unless
+    /// the number fits the region's general pattern and would no longer.
+    fn strip_national_prefix<'a>(&self, national: Cow<'a, str>) -> Cow<'a, str> {
+        let Some(prefix) = &self.prefixes().national else {
+            return national;
+        };
+        if national.is_empty() || !prefix.is_match(&national) {
+            return national;
+        }
+        let Some(captures) = prefix.captures(&national) else {
+            return national;
+        };
+        let end = captures.get(0).map_or(0, |m| m.end());
+        let last_group = captures.len() - 1;
+        let transformed = match self.meta.national_prefix_transform_rule {
+            Some(rule) if last_group > 0 && captures.get(last_group).is_some() => {
+                Cow::Owned(prefix.replacen(&national, 1, rule).into_owned())
+            }
+            _ => match &national {
+                Cow::Borrowed(s) => Cow::Borrowed(s.get(end..).unwrap_or("")),
+                Cow::Owned(s) => Cow::Owned(s.get(end..).unwrap_or("").to_owned()),
+            },
+        };
+        if self.general_matches(&national) && !self.general_matches(&transformed) {
+            national
+        } else {
+            transformed
+        }
+    }
+
+    /// The digits after the region's international prefix, if they start
+    /// with it (and not with a 0 after it: no country code starts with 0).
+    fn strip_international_prefix<'a>(&self, digits: &'a str) -> Option<&'a str> {
+        let prefix = self.prefixes().international.as_ref()?;
+        let rest = digits.get(prefix.find(digits)?.end()..)?;
+        (!rest.starts_with('0')).then_some(rest)
+    }
+}
+
+/// The metadata of every country calling code, with patterns compiled on
+/// first use.
+pub(crate) struct NumberingPlans {
+    /// Indexed by calling code (1 to 999): its regions, main region first.
+    codes: Vec<Vec<Plan>>,
+    known: Vec<bool>,
 }
 
 impl NumberingPlans {
@@ -334,86 +321,188 @@ impl NumberingPlans {
     }
 
     fn load() -> NumberingPlans {
-        let codes = plan_metadata::codes()
-            .iter()
-            .map(|(code, regions)| {
-                let regions = match regions {
-                    CodeRegions::One(region) => Regions::One(region.map(Plan::new)),
-                    CodeRegions::Many(regions) => {
-                        Regions::Many(regions.iter().map(Plan::new).collect())
-                    }
-                };
-                (*code, regions)
-            })
-            .collect();
-        NumberingPlans { codes }
-    }
-
-    /// Splits `digits` (what follows a `+`; ASCII digits only) into country
-    /// code and national number, as `phonenumber::parse(None, "+…")` does.
-    pub fn split<'a>(&self, digits: &'a str) -> Result<Split<'a>, Rejection> {
-        if digits.len() < 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Rejection::TooFewDigits);
-        }
-        if digits.starts_with('0') {
-            return Err(Rejection::UnknownCountryCode);
-        }
-        let (code, regions, rest) = (1..=3)
-            .find_map(|len| {
-                let code: u16 = digits.get(..len)?.parse().ok()?;
-                let regions = self.codes.get(&code)?;
-                Some((code, regions, digits.get(len..)?))
-            })
-            .ok_or(Rejection::UnknownCountryCode)?;
-        let mut national = Cow::Borrowed(rest);
-        let looked_up = rest.trim_start_matches('0');
-        let found = match regions.strips_nothing(rest) {
-            true => None,
-            false => Some(regions.source_for(looked_up)),
-        };
-        if let Some(plan) = found.and_then(Found::plan) {
-            let stripped = plan.strip_prefix_for_parsing(national.clone());
-            let stripped = match plan.meta.national_prefix {
-                Some(prefix) => strip(stripped, prefix),
-                None => stripped,
-            };
-            if !plan.too_short(stripped.len()) {
-                national = stripped;
+        let mut codes: Vec<Vec<Plan>> = (0..1000).map(|_| Vec::new()).collect();
+        let mut known = vec![false; 1000];
+        for (code, regions) in plan_metadata::codes() {
+            let code = usize::from(*code);
+            if let Some(slot) = codes.get_mut(code) {
+                *slot = regions.iter().map(Plan::new).collect();
+                known[code] = true;
             }
         }
+        NumberingPlans { codes, known }
+    }
+
+    fn plans(&self, code: u16) -> &[Plan] {
+        self.codes.get(usize::from(code)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The plan of the region with this calling code and ISO 3166 id.
+    pub fn plan(&self, code: u16, id: &str) -> Option<&Plan> {
+        self.plans(code).iter().find(|plan| plan.meta.id == id)
+    }
+
+    /// libphonenumber's `extractCountryCode`: the first one to three digits
+    /// that are a calling code, and what follows them.
+    fn country_code<'a>(&self, digits: &'a str) -> Option<(u16, &'a str)> {
+        if digits.starts_with('0') {
+            return None;
+        }
+        (1..=3).find_map(|len| {
+            let code: u16 = digits.get(..len)?.parse().ok()?;
+            let known = self.known.get(usize::from(code)).copied().unwrap_or(false);
+            known.then(|| (code, digits.get(len..).unwrap_or("")))
+        })
+    }
+
+    /// libphonenumber's `maybeExtractCountryCode`: the country code the
+    /// digits carry (after `+`, after the region's international prefix, or
+    /// as the region's own code written without `+`) and the rest;
+    /// `Ok(None)` for a national number.
+    fn extract<'a>(
+        &self,
+        digits: &'a str,
+        plus: bool,
+        region: &Plan,
+    ) -> Result<Option<(u16, Cow<'a, str>)>, Rejection> {
+        let after_prefix = match plus {
+            true => Some(digits),
+            false => region.strip_international_prefix(digits),
+        };
+        if let Some(full) = after_prefix {
+            if full.len() > MAX_DIGITS {
+                return Err(Rejection::TooManyDigits);
+            }
+            if full.len() <= MIN_NATIONAL_LEN {
+                return Err(Rejection::TooShortAfterPrefix);
+            }
+            let (code, rest) = self
+                .country_code(full)
+                .ok_or(Rejection::UnknownCountryCode)?;
+            return Ok(Some((code, Cow::Borrowed(rest))));
+        }
+        if digits.len() > MAX_DIGITS {
+            return Err(Rejection::TooManyDigits);
+        }
+        let own = region.meta.country_code;
+        let own_len = if own >= 100 {
+            3
+        } else if own >= 10 {
+            2
+        } else {
+            1
+        };
+        let starts_with_own =
+            digits.get(..own_len).and_then(|d| d.parse::<u16>().ok()) == Some(own);
+        let Some(rest) = digits.get(own_len..).filter(|_| starts_with_own) else {
+            return Ok(None);
+        };
+        let national = region.strip_national_prefix(Cow::Borrowed(rest));
+        let better = !region.general_matches(digits) && region.general_matches(&national);
+        if better || region.length(digits) == Length::TooLong {
+            return Ok(Some((region.meta.country_code, national)));
+        }
+        Ok(None)
+    }
+
+    /// libphonenumber's `parse`, for `digits` (ASCII digits only) that
+    /// followed a `+` or not, with `region` the default region.
+    pub fn parse<'a>(
+        &self,
+        digits: &'a str,
+        plus: bool,
+        region: &Plan,
+    ) -> Result<Number<'a>, Rejection> {
+        let viable = digits.len() >= if plus { 3 } else { MIN_NATIONAL_LEN };
+        if !viable {
+            return Err(Rejection::NotANumber);
+        }
+        let extracted = match self.extract(digits, plus, region) {
+            // A `+` before digits that start with no code: libphonenumber
+            // tries the digits again without it.
+            Err(Rejection::UnknownCountryCode) if plus => self
+                .extract(digits, false, region)?
+                .ok_or(Rejection::UnknownCountryCode)?,
+            found => found?.unwrap_or((region.meta.country_code, Cow::Borrowed(digits))),
+        };
+        let (code, national) = extracted;
+        // A number's prefixes are those of its code's main region.
+        let plan = match code == region.meta.country_code {
+            true => Some(region),
+            false => self.plans(code).first(),
+        };
+        if national.len() < MIN_NATIONAL_LEN {
+            return Err(Rejection::TooShort { code });
+        }
+        let national = match plan {
+            Some(plan) => {
+                let stripped = plan.strip_national_prefix(national.clone());
+                match plan.length(&stripped) {
+                    Length::TooShort | Length::LocalOnly | Length::Invalid => national,
+                    Length::Possible | Length::TooLong => stripped,
+                }
+            }
+            None => national,
+        };
         if national.len() < MIN_NATIONAL_LEN {
             return Err(Rejection::TooShort { code });
         }
         if national.len() > MAX_NATIONAL_LEN {
             return Err(Rejection::TooLong { code });
         }
-        match national.trim_start_matches('0').parse::<u64>() {
-            Ok(value) if value >= MAX_NATIONAL_VALUE => Err(Rejection::TooLong { code }),
-            Ok(_) => {
-                // The region found for parsing is the number's when the
-                // number is what it was looked up for.
-                let valid = found
-                    .filter(|_| national == looked_up)
-                    .map(|found| found.is_valid(&national));
-                Ok(Split {
-                    code,
-                    national,
-                    valid,
-                })
-            }
-            Err(_) => Err(Rejection::OnlyZeros { code }),
+        Ok(Number { code, national })
+    }
+
+    /// libphonenumber's `getNumberType` (after `getRegionCodeForNumber`):
+    /// [`NumberType::Unknown`] for a number that is not valid.
+    pub fn number_type(&self, code: u16, national: &str) -> NumberType {
+        match self.region_of(code, national) {
+            Some(plan) => plan.number_type(national),
+            None => NumberType::Unknown,
         }
     }
 
-    /// Whether the metadata knows a type for this number: phonenumber's `is_valid`.
-    pub fn is_valid(&self, split: &Split<'_>) -> bool {
-        if let Some(valid) = split.valid {
-            return valid;
+    /// libphonenumber's `getRegionCodeForNumber`: the code's only region,
+    /// or the first whose leading digits (or, without them, whose types)
+    /// match.
+    fn region_of(&self, code: u16, national: &str) -> Option<&Plan> {
+        match self.plans(code) {
+            [one] => Some(one),
+            plans => plans.iter().find(|plan| match plan.meta.leading_digits {
+                Some(_) => plan
+                    .leading_digits()
+                    .is_some_and(|re| re.is_match(national)),
+                None => plan.number_type(national) != NumberType::Unknown,
+            }),
         }
-        self.codes.get(&split.code).is_some_and(|regions| {
-            regions
-                .source_for(&split.national)
-                .is_valid(&split.national)
-        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_of_the_metadata_compiles() {
+        let mut checked = 0;
+        for (code, regions) in plan_metadata::codes() {
+            for region in regions.iter() {
+                let descs = region.types.iter().chain([&region.general]);
+                let patterns = descs
+                    .filter_map(|d| d.as_ref().and_then(|d| d.pattern))
+                    .chain(region.international_prefix)
+                    .chain(region.national_prefix_for_parsing)
+                    .chain(region.leading_digits);
+                for pattern in patterns {
+                    assert!(
+                        compile(pattern, "$").is_some(),
+                        "+{code} {}: {pattern}",
+                        region.id
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1500, "{checked} patterns");
     }
 }

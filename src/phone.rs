@@ -4,7 +4,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use phonenumber::country;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 
@@ -147,20 +146,116 @@ pub enum PhoneError {
     Invalid(String),
 }
 
+/// What kind of line a number is, per libphonenumber's metadata (its
+/// `PhoneNumberType`). Serialized in snake case: `"mobile"`,
+/// `"fixed_line_or_mobile"`, `"toll_free"`, ...
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberType {
+    /// A mobile number.
+    Mobile,
+    /// A landline.
+    FixedLine,
+    /// A number the metadata cannot tell apart (the US, Canada, ...).
+    FixedLineOrMobile,
+    /// Free to the caller, e.g. India's 1800 numbers.
+    TollFree,
+    /// Charged above the normal rate.
+    PremiumRate,
+    /// The cost is shared between caller and recipient (India's 1860).
+    SharedCost,
+    /// Voice over IP.
+    Voip,
+    /// A personal number that forwards to another.
+    PersonalNumber,
+    /// A pager.
+    Pager,
+    /// A company's universal access number.
+    Uan,
+    /// Voicemail access.
+    Voicemail,
+    /// A number the metadata gives no type: not valid.
+    Unknown,
+}
+
+impl NumberType {
+    /// Whether a number of this type can be a WhatsApp mobile: mobile,
+    /// fixed line or mobile, VoIP and personal numbers can; landlines,
+    /// toll-free, premium, shared-cost, pager, UAN and voicemail numbers
+    /// cannot (a row with one gets the warning `not_mobile`).
+    pub fn can_be_mobile(self) -> bool {
+        matches!(
+            self,
+            NumberType::Mobile
+                | NumberType::FixedLineOrMobile
+                | NumberType::Voip
+                | NumberType::PersonalNumber
+        )
+    }
+
+    /// The snake-case name of the serde form, e.g. `toll_free`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberType::Mobile => "mobile",
+            NumberType::FixedLine => "fixed_line",
+            NumberType::FixedLineOrMobile => "fixed_line_or_mobile",
+            NumberType::TollFree => "toll_free",
+            NumberType::PremiumRate => "premium_rate",
+            NumberType::SharedCost => "shared_cost",
+            NumberType::Voip => "voip",
+            NumberType::PersonalNumber => "personal_number",
+            NumberType::Pager => "pager",
+            NumberType::Uan => "uan",
+            NumberType::Voicemail => "voicemail",
+            NumberType::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for NumberType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Phone {
+    /// The number's type per the metadata, e.g. [`NumberType::Mobile`];
+    /// [`NumberType::Unknown`] for a phone built with
+    /// [`Phone::parse_e164`] that is not a valid number.
+    ///
+    /// ```
+    /// use contact_import::{NumberType, Phone};
+    /// let phone = |s| Phone::parse_e164(s).unwrap();
+    /// assert_eq!(phone("+919876543210").number_type(), NumberType::Mobile);
+    /// assert_eq!(phone("+9118001234567").number_type(), NumberType::TollFree);
+    /// ```
+    pub fn number_type(&self) -> NumberType {
+        let plans = NumberingPlans::get();
+        let digits = self.as_str().get(1..).unwrap_or("");
+        (1..=3)
+            .filter_map(|len| Some((digits.get(..len)?.parse::<u16>().ok()?, digits.get(len..)?)))
+            .map(|(code, national)| plans.number_type(code, national))
+            .find(|kind| *kind != NumberType::Unknown)
+            .unwrap_or(NumberType::Unknown)
+    }
+}
+
+/// The version of Google's libphonenumber whose metadata decides which
+/// numbers are valid and of what type, e.g. `"9.0.43"`
+/// (`scripts/update-phone-metadata` updates it; see DESIGN.md).
+pub const LIBPHONENUMBER_VERSION: &str = plan_metadata::LIBPHONENUMBER_VERSION;
+
 /// A region given by its ISO 3166 code, e.g. `IN`, for numbers written
 /// without a country code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
-    id: country::Id,
+    id: &'static str,
     code: u16,
 }
 
 impl Region {
     /// India, the default: numbers without a country code get +91.
-    pub const INDIA: Region = Region {
-        id: country::Id::IN,
-        code: 91,
-    };
+    pub const INDIA: Region = Region { id: "IN", code: 91 };
 
     /// The country calling code, e.g. 91.
     pub fn calling_code(self) -> u16 {
@@ -168,7 +263,7 @@ impl Region {
     }
 
     /// The ISO 3166 code, e.g. `IN`.
-    pub fn id(self) -> country::Id {
+    pub fn id(self) -> &'static str {
         self.id
     }
 }
@@ -184,30 +279,43 @@ impl FromStr for Region {
 
     fn from_str(code: &str) -> Result<Region, String> {
         let upper = code.trim().to_ascii_uppercase();
-        let unknown =
-            || format!("unknown region {code:?}: expected an ISO 3166 code such as IN or US");
-        let id: country::Id = upper.parse().map_err(|_| unknown())?;
-        let code = plan_metadata::country_code(id.as_ref()).ok_or_else(unknown)?;
-        Ok(Region { id, code })
+        let meta = plan_metadata::region(&upper).ok_or_else(|| {
+            format!("unknown region {code:?}: expected an ISO 3166 code such as IN or US")
+        })?;
+        Ok(Region {
+            id: meta.id,
+            code: meta.country_code,
+        })
     }
 }
 
 /// Turns phone cells into [`Phone`]s following the import rules.
 ///
-/// * A leading `'` (a spreadsheet's "text" marker), spaces, dashes, dots and
-///   parentheses are removed.
-/// * A leading `+` or `00` means the number carries its country code.
-/// * Otherwise the number belongs to the default region. For India (the
-///   default) a 10-digit number gets +91, `91` followed by 10 digits is +91,
-///   and `0` followed by 10 digits is the trunk prefix (+91).
-/// * The result must be a valid number per the phonenumber crate's metadata.
+/// * A leading `'` (a spreadsheet's "text" marker), spaces, dashes
+///   (Unicode ones too), dots, slashes, brackets and parentheses are removed.
+/// * Spreadsheet damage is repaired when no digit was lost: a float
+///   (`919876543452.0`, `9.876543452E9`) and a formula kept as text
+///   (`="9876543452"`).
+/// * The rest is libphonenumber's parse with the default region (India
+///   unless [`PhoneNormalizer::new`] says otherwise): a leading `+` or the
+///   region's international prefix (`00`) means the number carries its
+///   country code; the region's own code may be written without `+`
+///   (`919876543452`); the national prefix (`0`) is removed when the number
+///   is still one the country can have without it.
+/// * The result must be a valid number (its whole national number matches
+///   one of the country's number types) per libphonenumber's metadata
+///   ([`LIBPHONENUMBER_VERSION`]).
+/// * Stricter than libphonenumber: letters are refused (no keypad
+///   conversion), and so are cells with more than 15 digits after `+` or
+///   the international prefix.
 ///
 /// ```
 /// use contact_import::{PhoneNormalizer, PhoneError};
 /// let phones = PhoneNormalizer::default();
-/// for typed in ["9876543452", "919876543452", "+91 98765-43452", "098765 43452"] {
+/// for typed in ["9876543452", "919876543452", "+91 98765-43452", "098765 43452", "91 (0) 98765 43452"] {
 ///     assert_eq!(phones.normalize(typed).unwrap().as_str(), "+919876543452");
 /// }
+/// assert_eq!(phones.normalize("1800 123 4567").unwrap().as_str(), "+9118001234567");
 /// assert_eq!(phones.normalize("+1 (541) 754-3010").unwrap().as_str(), "+15417543010");
 /// assert!(matches!(phones.normalize("9.19876E+11"), Err(PhoneError::ScientificNotation(_))));
 /// ```
@@ -218,12 +326,6 @@ pub struct PhoneNormalizer {
 
 impl PhoneNormalizer {
     /// A normalizer for numbers that lack a country code in `region`.
-    ///
-    /// With a region other than India, such numbers go through the
-    /// phonenumber crate's parser (it knows every region's trunk and
-    /// international prefixes), which loads the crate's whole metadata
-    /// database the first time, once per process: tens of milliseconds and
-    /// a few MiB. India's numbers and `+` numbers never load it.
     pub fn new(region: Region) -> PhoneNormalizer {
         PhoneNormalizer { region }
     }
@@ -235,117 +337,127 @@ impl PhoneNormalizer {
 
     /// Normalizes one cell.
     ///
-    /// Indian mobile numbers (+91 and ten digits starting with 6 to 9, which
-    /// the metadata holds valid whatever follows) take a path without
-    /// regexes; every other number is checked against the phonenumber
-    /// crate's metadata, with its patterns compiled once (see DESIGN.md).
+    /// Indian mobile numbers (+91 and ten digits starting with 6 to 9, all
+    /// valid in the metadata: a test checks it) take a path without
+    /// regexes; every other number goes through libphonenumber's steps with
+    /// its patterns compiled once (see DESIGN.md).
     pub fn normalize(&self, cell: &str) -> Result<Phone, PhoneError> {
-        let trimmed = trim(cell);
-        let trimmed = trim(trimmed.strip_prefix('\'').unwrap_or(trimmed));
-        // Most cells are digits with a few separators: no repair, no folding.
-        let (international, digits) = match clean_plain(trimmed) {
-            Some(plain) => plain,
-            None => {
-                let folded = fold_digits(trimmed);
-                let trimmed = folded.as_ref();
-                let repaired = repair_spreadsheet_number(trimmed)?;
-                clean(repaired.as_deref().unwrap_or(trimmed))?
-            }
-        };
+        let (plus, digits) = cell_digits(cell)?;
         let digits = text(&digits);
-        if digits.is_empty() {
-            return Err(PhoneError::Missing);
-        }
-        if international {
-            return self.international(digits);
-        }
-        if let Some(rest) = digits.strip_prefix("00") {
-            return self.international(rest);
-        }
-        self.national(digits)
-    }
-
-    fn international(&self, digits: &str) -> Result<Phone, PhoneError> {
-        if digits.len() < 3 || digits.len() > 15 {
-            return Err(PhoneError::Invalid(format!(
-                "+{digits} has {} digits; an international number has 8 to 15 including the country code",
-                digits.len()
-            )));
-        }
-        if let Some(phone) = digits.strip_prefix("91").and_then(indian_mobile) {
+        if self.region == Region::INDIA
+            && let Some(phone) = indian_mobile(digits, plus)
+        {
             return Ok(phone);
         }
-        validate(digits)
+        self.general(digits, plus).map(|(phone, _)| phone)
     }
 
-    fn national(&self, digits: &str) -> Result<Phone, PhoneError> {
-        if self.region == Region::INDIA {
-            return indian(digits);
+    /// [`normalize`](Self::normalize), and the number's type.
+    pub fn normalize_typed(&self, cell: &str) -> Result<(Phone, NumberType), PhoneError> {
+        let (plus, digits) = cell_digits(cell)?;
+        let digits = text(&digits);
+        if self.region == Region::INDIA
+            && let Some(phone) = indian_mobile(digits, plus)
+        {
+            let national = phone.as_str().get(3..).unwrap_or("");
+            return Ok((phone, NumberingPlans::get().number_type(91, national)));
         }
-        // Other regions: the crate's parser knows their national and
-        // international prefixes. Letters were already refused, so its keypad
-        // mapping cannot bite here. (The one path that loads the crate's
-        // `DATABASE`: see `new`.)
-        let parsed = phonenumber::parse(Some(self.region.id), digits)
-            .map_err(|e| PhoneError::Invalid(format!("{digits} is not a phone number: {e}")))?;
-        let full = format!("{}{}", parsed.code().value(), parsed.national());
-        validate(&full)
+        self.general(digits, plus)
     }
-}
 
-fn indian(digits: &str) -> Result<Phone, PhoneError> {
-    let national = match digits.len() {
-        10 => digits,
-        11 if digits.starts_with('0') => &digits[1..],
-        12 if digits.starts_with("91") => &digits[2..],
-        n => {
+    /// libphonenumber's parse and `getNumberType`, for every number.
+    fn general(&self, digits: &str, plus: bool) -> Result<(Phone, NumberType), PhoneError> {
+        let plans = NumberingPlans::get();
+        let written = |digits: &str| match plus {
+            true => format!("+{digits}"),
+            false => digits.to_owned(),
+        };
+        let region = plans.plan(self.region.code, self.region.id);
+        let region = region.ok_or_else(|| {
+            PhoneError::Invalid(format!("region {} has no numbering plan", self.region.id))
+        })?;
+        let number = plans.parse(digits, plus, region).map_err(|why| {
+            PhoneError::Invalid(format!("{} is not a phone number: {why}", written(digits)))
+        })?;
+        let kind = plans.number_type(number.code, &number.national);
+        if kind == NumberType::Unknown {
+            let hint = match (
+                number.code == self.region.code,
+                self.region == Region::INDIA,
+            ) {
+                (true, true) => {
+                    "; an Indian mobile has 10 digits, a landline its area code and number, and a number from another country needs + and its country code"
+                }
+                (true, false) => "; a number from another country needs + and its country code",
+                (false, _) => "",
+            };
             return Err(PhoneError::Invalid(format!(
-                "{digits} has {n} digits; an Indian number has 10 (or 91 and 10 digits), and a number from another country needs + and its country code"
+                "{} ({} digits) is not a valid number for country code +{}{hint}",
+                written(digits),
+                digits.len(),
+                number.code
             )));
         }
-    };
-    if let Some(phone) = indian_mobile(national) {
-        return Ok(phone);
+        let code = number.code.to_string();
+        let phone = Phone::from_parts(code.as_bytes(), number.national.as_bytes())
+            .ok_or_else(|| PhoneError::Invalid(format!("{} is too long", written(digits))))?;
+        Ok((phone, kind))
     }
-    // Built by hand and checked as `+91…`: phonenumber 0.3.10 would otherwise
-    // take a national number starting with 91 (9105925395) for a country code.
-    let mut full = Digits::new();
-    full.extend_from_slice(b"91");
-    full.extend_from_slice(national.as_bytes());
-    validate(text(&full))
 }
 
-/// +91 and ten digits starting with 6, 7, 8 or 9: valid in phonenumber's
-/// metadata whatever the other nine digits are (`tests/phone.rs` checks the
-/// metadata for it), and the national number is kept as it is.
-fn indian_mobile(national: &str) -> Option<Phone> {
+/// Whether the cell began with `+`, and its digits.
+fn cell_digits(cell: &str) -> Result<(bool, Digits), PhoneError> {
+    let trimmed = trim(cell);
+    let trimmed = trim(trimmed.strip_prefix('\'').unwrap_or(trimmed));
+    // Most cells are digits with a few separators: no repair, no folding.
+    let (plus, digits) = match clean_plain(trimmed) {
+        Some(plain) => plain,
+        None => {
+            // libphonenumber drops what follows the last digit, a stray `+` too.
+            let trimmed = trimmed.trim_end_matches(|c: char| c == '+' || is_separator(c));
+            let trimmed = repair_formula(trimmed);
+            let folded = fold_digits(trimmed);
+            let trimmed = folded.as_ref();
+            let repaired = repair_spreadsheet_number(trimmed)?;
+            clean(repaired.as_deref().unwrap_or(trimmed))?
+        }
+    };
+    if digits.is_empty() {
+        return Err(PhoneError::Missing);
+    }
+    Ok((plus, digits))
+}
+
+/// India's mobiles without regexes: `+91`/`0091`/`91`/`0` or nothing, then
+/// ten digits starting with 6, 7, 8 or 9. libphonenumber's steps give each
+/// of these shapes +91 and those ten digits, which are all valid
+/// (`tests/phone.rs` checks both on the metadata, and a property test in
+/// this module that this path and the general one agree).
+fn indian_mobile(digits: &str, plus: bool) -> Option<Phone> {
+    let national = match plus {
+        true => digits.strip_prefix("91")?,
+        false => match digits.len() {
+            10 => digits,
+            11 => digits.strip_prefix('0')?,
+            12 => digits.strip_prefix("91")?,
+            14 => digits.strip_prefix("0091")?,
+            _ => return None,
+        },
+    };
     let bytes = national.as_bytes();
-    let mobile = bytes.len() == 10
-        && matches!(bytes.first(), Some(b'6'..=b'9'))
-        && bytes.iter().all(u8::is_ascii_digit);
+    let mobile = bytes.len() == 10 && matches!(bytes.first(), Some(b'6'..=b'9'));
     mobile.then(|| Phone::from_parts(b"91", bytes)).flatten()
 }
 
-/// Checks `digits` (country code first) against the phonenumber metadata and
-/// formats the number as E.164, `+{country code}{national number}`.
-///
-/// Checked as phonenumber parses a `+` number without a default region: with
-/// one, phonenumber 0.3.10 strips that region's national prefix from
-/// international numbers (`+39 02 …`).
-fn validate(digits: &str) -> Result<Phone, PhoneError> {
-    let plans = NumberingPlans::get();
-    let split = plans
-        .split(digits)
-        .map_err(|why| PhoneError::Invalid(format!("+{digits} is not a phone number: {why}")))?;
-    if !plans.is_valid(&split) {
-        return Err(PhoneError::Invalid(format!(
-            "+{digits} is not a valid number for country code +{}",
-            split.code
-        )));
-    }
-    let code = split.code.to_string();
-    Phone::from_parts(code.as_bytes(), split.national.as_bytes())
-        .ok_or_else(|| PhoneError::Invalid(format!("+{digits} is too long for a phone number")))
+/// `="9876543452"`: a formula a spreadsheet uses to keep a number as text;
+/// `=9876543452` is the same number.
+fn repair_formula(text: &str) -> &str {
+    let Some(formula) = text.strip_prefix('=') else {
+        return text;
+    };
+    let formula = trim(formula);
+    let quoted = formula.strip_prefix('"').and_then(|f| f.strip_suffix('"'));
+    trim(quoted.unwrap_or(formula))
 }
 
 /// The digits of a cell: on the stack for any real phone number.
@@ -379,7 +491,7 @@ fn clean_plain(text: &str) -> Option<(bool, Digits)> {
 }
 
 /// Removes separators. Returns whether the number started with `+`, and its
-/// digits. Letters are refused (no keypad conversion: phonenumber 0.3.10 would
+/// digits. Letters are refused (no keypad conversion: libphonenumber would
 /// turn `98765abcde` into digits).
 fn clean(text: &str) -> Result<(bool, Digits), PhoneError> {
     let mut digits = Digits::new();
@@ -387,9 +499,8 @@ fn clean(text: &str) -> Result<(bool, Digits), PhoneError> {
     for c in text.chars() {
         match c {
             '0'..='9' => digits.push(c as u8),
-            ' ' | '-' | '.' | '(' | ')' => {}
-            c if c.is_whitespace() || is_invisible(c) => {}
-            '+' if digits.is_empty() && !international => international = true,
+            c if is_separator(c) || c.is_whitespace() || is_invisible(c) => {}
+            '+' if digits.is_empty() => international = true,
             '+' => {
                 return Err(PhoneError::Invalid(format!(
                     "{text:?} has a '+' that is not at the start"
@@ -402,7 +513,7 @@ fn clean(text: &str) -> Result<(bool, Digits), PhoneError> {
             }
             c => {
                 return Err(PhoneError::Invalid(format!(
-                    "{text:?} contains {c:?}; a phone number has only digits, spaces, dashes, dots, parentheses and a leading +"
+                    "{text:?} contains {c:?}; a phone number has only digits, spaces, dashes, dots, slashes, brackets, parentheses and a leading +"
                 )));
             }
         }
@@ -473,4 +584,82 @@ fn is_invisible(c: char) -> bool {
         c,
         '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
     )
+}
+
+/// libphonenumber's punctuation (its `VALID_PUNCTUATION`, less `x`, which
+/// starts an extension): dashes of every kind, slashes, dots, brackets,
+/// tildes and their full-width forms.
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '-' | '.' | '(' | ')' | '/' | '[' | ']' | '~'
+            | '\u{2010}'..='\u{2015}'
+            | '\u{2212}'
+            | '\u{30FC}'
+            | '\u{FF0D}'..='\u{FF0F}'
+            | '\u{3000}'
+            | '\u{FF08}' | '\u{FF09}' | '\u{FF3B}' | '\u{FF3D}'
+            | '\u{2053}' | '\u{223C}' | '\u{FF5E}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The general path alone, for a cell's digits.
+    fn general(digits: &str, plus: bool) -> Option<(Phone, NumberType)> {
+        PhoneNormalizer::default().general(digits, plus).ok()
+    }
+
+    /// The fast path takes every +91 number whose ten national digits
+    /// start with 6 to 9 as valid, without the metadata. The patterns tell
+    /// ranges apart by the first six digits at most; every six digits are
+    /// tried with three different endings, in each shape the fast path takes.
+    #[test]
+    fn every_indian_ten_digit_number_from_6_to_9_is_valid_in_the_metadata() {
+        for first_six in 600_000u32..1_000_000 {
+            let mixed = first_six.wrapping_mul(2_654_435_761) % 10_000;
+            for last_four in [0, 9_999, mixed] {
+                let national = format!("{first_six}{last_four:04}");
+                let expected = Phone::from_parts(b"91", national.as_bytes());
+                let found = general(&format!("91{national}"), true).map(|(p, _)| p);
+                assert_eq!(found, expected, "+91{national}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Whatever digits a cell holds, the fast path answers only what
+        /// the general path answers.
+        #[test]
+        fn the_indian_fast_path_agrees_with_the_general_path(
+            prefix in prop::sample::select(vec!["", "0", "91", "0091", "00", "9", "1"]),
+            national in "[0-9]{8,11}",
+            plus in any::<bool>(),
+        ) {
+            let digits = format!("{prefix}{national}");
+            if let Some(fast) = indian_mobile(&digits, plus) {
+                prop_assert_eq!(Some(fast), general(&digits, plus).map(|(p, _)| p));
+            }
+        }
+
+        #[test]
+        fn indian_mobiles_in_every_shape_take_the_fast_path(national in "[6-9][0-9]{9}") {
+            for (digits, plus) in [
+                (national.clone(), false),
+                (format!("0{national}"), false),
+                (format!("91{national}"), false),
+                (format!("0091{national}"), false),
+                (format!("91{national}"), true),
+            ] {
+                let fast = indian_mobile(&digits, plus);
+                prop_assert!(fast.is_some());
+                prop_assert_eq!(fast, general(&digits, plus).map(|(p, _)| p));
+            }
+        }
+    }
 }

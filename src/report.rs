@@ -38,6 +38,10 @@ pub enum FailureCode {
     ControlCharacter,
     /// The phone cell of a spreadsheet holds a date or time, not a number.
     PhoneIsDate,
+    /// The number cannot be a WhatsApp mobile (a landline, toll-free,
+    /// premium, ... number), and
+    /// [`ImportOptions::reject_not_mobile`](crate::ImportOptions::reject_not_mobile) is set.
+    NotMobile,
 }
 
 impl FailureCode {
@@ -54,6 +58,7 @@ impl FailureCode {
             FailureCode::DuplicateInFile => "duplicate_in_file",
             FailureCode::ControlCharacter => "control_character",
             FailureCode::PhoneIsDate => "phone_is_date",
+            FailureCode::NotMobile => "not_mobile",
         }
     }
 }
@@ -95,6 +100,11 @@ pub enum WarningCode {
     InvalidFirstMessage,
     /// A First Name or Last Name column was ignored because the file has a Name column.
     SupersededColumn,
+    /// The number is valid but cannot be a WhatsApp mobile: a landline,
+    /// toll-free, premium-rate, shared-cost, pager, UAN or voicemail number.
+    /// The row was imported (see
+    /// [`ImportOptions::reject_not_mobile`](crate::ImportOptions::reject_not_mobile)).
+    NotMobile,
     /// Rows above the header row (a title, notes) were skipped.
     RowsAboveHeader,
     /// The Country cell names no known country: the import's region applied.
@@ -111,6 +121,7 @@ impl WarningCode {
             WarningCode::SupersededColumn => "superseded_column",
             WarningCode::RowsAboveHeader => "rows_above_header",
             WarningCode::UnknownCountry => "unknown_country",
+            WarningCode::NotMobile => "not_mobile",
         }
     }
 }
@@ -315,6 +326,10 @@ pub struct ImportReport {
     pub failures: Vec<RowFailure>,
     /// Warnings, in file order (file-wide ones first).
     pub warnings: Vec<Warning>,
+    /// Rows whose number cannot be a WhatsApp mobile (a landline, toll-free,
+    /// ... number): those warned `not_mobile`, or failed with it.
+    #[serde(default)]
+    pub not_mobile: u64,
     /// Phones that more than one row of the file has, with those rows,
     /// ordered by their first row; whatever the duplicate policy.
     #[serde(default)]

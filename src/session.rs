@@ -680,6 +680,8 @@ impl ImportState<'_> {
             }
         }
         self.report.conflicts += batch.conflicts;
+        self.report.not_mobile +=
+            crate::normalize::not_mobile_rows(&batch.warnings, &batch.failures);
         self.report.failures.append(&mut batch.failures);
         self.report.warnings.append(&mut batch.warnings);
         self.report.last_row = Some(batch.last_row);
@@ -900,7 +902,8 @@ impl BatchRows<'_> {
             self.headers,
             PhoneNormalizer::new(engine.options.region),
             &engine.options.update,
-        );
+        )
+        .reject_not_mobile(engine.options.reject_not_mobile);
         let rows = &records.rows[..records.len];
         batch.last_row = rows.last().map_or(0, |(row, _)| *row);
         batch.rows.reserve(rows.len());

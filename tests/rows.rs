@@ -48,15 +48,15 @@ fn international_numbers_keep_their_country_code() {
     );
 }
 
-// phonenumber 0.3.10 takes the 91 of a bare national number for India's
-// country code (upstream issue 68).
+// libphonenumber keeps a bare 10-digit national number starting with 91
+// (phonenumber 0.3.10 took the 91 for the country code).
 #[test]
 fn ten_digits_starting_with_91_are_a_national_number() {
     assert_eq!(normalize("9105925395").as_deref(), Ok("+919105925395"));
 }
 
-// phonenumber 0.3.10 strips the default region's national prefix from an
-// international number parsed with a region (upstream issue 30).
+// A national prefix is kept where the number needs it (phonenumber 0.3.10
+// stripped the default region's from international numbers).
 #[test]
 fn italian_leading_zero_survives() {
     assert_eq!(
@@ -65,7 +65,7 @@ fn italian_leading_zero_survives() {
     );
 }
 
-// phonenumber 0.3.10 reads letters as keypad digits (upstream issue 100).
+// libphonenumber reads letters as keypad digits; the rules refuse them.
 #[test]
 fn letters_make_a_number_invalid() {
     let error = normalize("98765abcde").unwrap_err();

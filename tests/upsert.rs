@@ -330,7 +330,7 @@ fn the_contact_serializes_in_the_documented_form() {
     let json = serde_json::to_value(contact(&store, "+919876543452")).unwrap();
     let expected = serde_json::json!({
         "phone": "+919876543452", "name": "Mohit Dua", "first_name": "Mohit", "last_name": "Dua",
-        "tags": ["MBA"], "source": "Website", "first_message": null,
+        "number_type": "mobile", "tags": ["MBA"], "source": "Website", "first_message": null,
         "attributes": {"City": "Delhi", "State": "Delhi", "email": "mohit@example.com"},
         "created_at": "2026-01-01T00:00:00Z", "last_active": null, "state": null
     });
