@@ -106,12 +106,7 @@ where
     S: ContactScan + ?Sized,
     W: io::Write,
 {
-    let mut csv = csv::Writer::from_writer(writer);
-    for header in export_headers(catalog) {
-        csv.write_field(guard_formula(&header).as_bytes())
-            .map_err(io::Error::from)?;
-    }
-    csv.write_record(None::<&[u8]>).map_err(io::Error::from)?;
+    let mut csv = csv_with_headers(writer, catalog)?;
     let mut row = RowWriter {
         csv: &mut csv,
         catalog,
@@ -185,12 +180,7 @@ where
     let mut phones = phones.to_vec();
     phones.sort_unstable();
     phones.dedup();
-    let mut csv = csv::Writer::from_writer(writer);
-    for header in export_headers(catalog) {
-        csv.write_field(guard_formula(&header).as_bytes())
-            .map_err(io::Error::from)?;
-    }
-    csv.write_record(None::<&[u8]>).map_err(io::Error::from)?;
+    let mut csv = csv_with_headers(writer, catalog)?;
     let mut row = RowWriter {
         csv: &mut csv,
         catalog,
@@ -261,4 +251,14 @@ impl<W: io::Write> RowWriter<'_, W> {
         }
         self.buffered()
     }
+}
+
+/// A CSV writer on `writer` that has written the export's header row.
+fn csv_with_headers<W: io::Write>(writer: W, catalog: &Catalog) -> io::Result<csv::Writer<W>> {
+    let mut csv = csv::Writer::from_writer(writer);
+    for header in export_headers(catalog) {
+        csv.write_field(guard_formula(&header).as_bytes())?;
+    }
+    csv.write_record(None::<&[u8]>)?;
+    Ok(csv)
 }
