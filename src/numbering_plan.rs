@@ -15,6 +15,9 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind};
 
 use crate::phone::NumberType;
 use crate::plan_metadata::{self, Desc, RegionMeta};
@@ -107,7 +110,7 @@ pub(crate) struct Plan {
     prefixes: OnceLock<Prefixes>,
     /// Every type's pattern (and the general one last), each matched
     /// against the whole number, in one pass over it.
-    types: OnceLock<RegexSet>,
+    types: OnceLock<TypeSet>,
     /// The general pattern alone, for parsing.
     general: OnceLock<Option<Regex>>,
 }
@@ -115,6 +118,95 @@ pub(crate) struct Plan {
 struct Prefixes {
     international: Option<Regex>,
     national: Option<Regex>,
+}
+
+/// The largest DFA built ahead for a region's types; a region whose
+/// patterns need more is matched by the regex crate's lazy DFA instead.
+const DENSE_TYPES_LIMIT: usize = 2 << 20;
+
+/// A region's type patterns, each anchored at both ends, matched in one pass.
+///
+/// A DFA built ahead (every region of today's metadata fits) costs a
+/// table lookup a digit and allocates nothing; `RegexSet::matches`
+/// allocates its answer and runs a lazy DFA through its caches, which was
+/// most of the cost of a number's type.
+enum TypeSet {
+    Dense(dense::DFA<Vec<u32>>),
+    Lazy(RegexSet),
+}
+
+/// The patterns of a [`TypeSet`] that matched, one bit each by index.
+#[derive(Clone, Copy)]
+struct Matched(u16);
+
+impl Matched {
+    fn has(self, index: usize) -> bool {
+        self.0 & (1 << index) != 0
+    }
+}
+
+impl TypeSet {
+    fn new(patterns: &[String]) -> TypeSet {
+        match dense_set(patterns) {
+            Some(dfa) => TypeSet::Dense(dfa),
+            None => {
+                let build = |unicode| RegexSetBuilder::new(patterns).unicode(unicode).build();
+                TypeSet::Lazy(
+                    build(false)
+                        .or_else(|_| build(true))
+                        .unwrap_or_else(|_| RegexSet::empty()),
+                )
+            }
+        }
+    }
+
+    fn matches(&self, national: &str) -> Matched {
+        match self {
+            TypeSet::Dense(dfa) => dense_matches(dfa, national),
+            TypeSet::Lazy(set) => Matched(
+                set.matches(national)
+                    .iter()
+                    .fold(0, |bits, i| bits | 1 << i),
+            ),
+        }
+    }
+}
+
+fn dense_set(patterns: &[String]) -> Option<dense::DFA<Vec<u32>>> {
+    dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .match_kind(MatchKind::All)
+                .start_kind(StartKind::Anchored)
+                .dfa_size_limit(Some(DENSE_TYPES_LIMIT))
+                .determinize_size_limit(Some(4 * DENSE_TYPES_LIMIT)),
+        )
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .build_many(patterns)
+        .ok()
+}
+
+/// Walks the digits through the DFA by hand: the patterns match whole
+/// numbers, so only the state after the end of the input says which did.
+fn dense_matches(dfa: &dense::DFA<Vec<u32>>, national: &str) -> Matched {
+    let input = Input::new(national).anchored(Anchored::Yes);
+    let Ok(mut state) = dfa.start_state_forward(&input) else {
+        return Matched(0);
+    };
+    for &byte in national.as_bytes() {
+        state = dfa.next_state(state, byte);
+        if dfa.is_dead_state(state) {
+            return Matched(0);
+        }
+    }
+    state = dfa.next_eoi_state(state);
+    if !dfa.is_match_state(state) {
+        return Matched(0);
+    }
+    let bits = (0..dfa.match_len(state))
+        .map(|i| dfa.match_pattern(state, i).as_usize())
+        .fold(0, |bits, pattern| bits | 1 << pattern);
+    Matched(bits)
 }
 
 /// A pattern of the metadata, compiled as `^(?:pattern)` plus `suffix`.
@@ -175,22 +267,16 @@ impl Plan {
         })
     }
 
-    fn types(&self) -> &RegexSet {
+    fn types(&self) -> &TypeSet {
         self.types.get_or_init(|| {
-            let patterns = self
+            let patterns: Vec<String> = self
                 .meta
                 .types
                 .iter()
                 .chain([&self.meta.general])
-                .map(whole);
-            let build = |unicode| {
-                RegexSetBuilder::new(patterns.clone())
-                    .unicode(unicode)
-                    .build()
-            };
-            build(false)
-                .or_else(|_| build(true))
-                .unwrap_or_else(|_| RegexSet::empty())
+                .map(whole)
+                .collect();
+            TypeSet::new(&patterns)
         })
     }
 
@@ -215,7 +301,7 @@ impl Plan {
                 GENERAL => self.meta.general.as_ref(),
                 i => self.meta.types.get(i).and_then(Option::as_ref),
             };
-            desc.is_some_and(|d| length_fits(d, national)) && matched.matched(index)
+            matched.has(index) && desc.is_some_and(|d| length_fits(d, national))
         };
         if !is(GENERAL) {
             return NumberType::Unknown;
@@ -481,6 +567,19 @@ impl NumberingPlans {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_region_types_fit_a_dfa_built_ahead() {
+        let mut lazy = Vec::new();
+        for (code, regions) in plan_metadata::codes() {
+            for region in regions.iter() {
+                if let TypeSet::Lazy(_) = Plan::new(region).types() {
+                    lazy.push(format!("+{code} {}", region.id));
+                }
+            }
+        }
+        assert!(lazy.is_empty(), "matched by the lazy DFA: {lazy:?}");
+    }
 
     #[test]
     fn every_pattern_of_the_metadata_compiles() {
