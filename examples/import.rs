@@ -174,6 +174,17 @@ macro_rules! out {
     };
 }
 
+/// Pretty JSON and a newline on stdout, through one buffer: stdout alone
+/// is line-buffered and searched each write for a line end, which cost
+/// more than writing a 13 MB report.
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -293,8 +304,7 @@ fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
         dump(store, path)?;
     }
     if args.json {
-        serde_json::to_writer_pretty(std::io::stdout().lock(), report)?;
-        out!("");
+        print_json(report)?;
     } else {
         summary(report, &record.file_name, args)?;
         if record.id > 0 {
@@ -330,8 +340,7 @@ where
     }
     if args.json {
         let stopped = serde_json::json!({ "error": error.to_string(), "report": report });
-        serde_json::to_writer_pretty(std::io::stdout().lock(), &stopped)?;
-        out!("");
+        print_json(&stopped)?;
     } else {
         summary(report, &path.display().to_string(), args)?;
     }
@@ -342,8 +351,7 @@ where
 fn history(store: &mut impl ContactStore, json: bool) -> Result<()> {
     let imports = store.imports()?;
     if json {
-        serde_json::to_writer_pretty(std::io::stdout().lock(), &imports)?;
-        out!("");
+        print_json(&imports)?;
         return Ok(());
     }
     if imports.is_empty() {
@@ -773,8 +781,7 @@ fn dry_run(
     }
     let report = report.with_context(|| format!("{} cannot be imported", path.display()))?;
     if args.json {
-        serde_json::to_writer_pretty(std::io::stdout().lock(), &report)?;
-        out!("");
+        print_json(&report)?;
         return Ok(());
     }
     out!("dry run, nothing written:");
