@@ -6,7 +6,7 @@ The metadata is read from the Python `phonenumbers` package, which publishes
 every libphonenumber metadata release (same numbering, same XML). Run
 `scripts/update-phone-metadata` rather than this file: it installs the newest
 `phonenumbers` in a throwaway virtual environment first, and regenerates the
-reference fixture of tests/phone_reference.rs with it.
+reference fixture of tests/it/phone_reference.rs with it.
 """
 
 import os

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/data/phone_reference.tsv: the corpus of tests/phone_reference.rs
+"""Writes tests/data/phone_reference.tsv: the corpus of tests/it/phone_reference.rs
 and what Google's libphonenumber (Python `phonenumbers`) answers for each cell,
 parsed with default region IN.
 

@@ -7,7 +7,7 @@
 //! region, the country code, the default region's code written without `+`,
 //! the national prefix (kept when removing it leaves a number the region
 //! cannot have), and then `is_valid_number` / `getNumberType`, where a type
-//! matches only the whole national number. `tests/phone_reference.rs` holds
+//! matches only the whole national number. `tests/it/phone_reference.rs` holds
 //! the result to the reference library on a corpus of about 50,000 cells.
 
 use std::borrow::Cow;

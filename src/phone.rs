@@ -431,7 +431,7 @@ fn cell_digits(cell: &str) -> Result<(bool, Digits), PhoneError> {
 /// India's mobiles without regexes: `+91`/`0091`/`91`/`0` or nothing, then
 /// ten digits starting with 6, 7, 8 or 9. libphonenumber's steps give each
 /// of these shapes +91 and those ten digits, which are all valid
-/// (`tests/phone.rs` checks both on the metadata, and a property test in
+/// (`tests/it/phone.rs` checks both on the metadata, and a property test in
 /// this module that this path and the general one agree).
 fn indian_mobile(digits: &str, plus: bool) -> Option<Phone> {
     let national = match plus {

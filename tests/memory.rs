@@ -1,9 +1,10 @@
-//! A huge cell is not held in memory. Alone in its test binary, so that the
-//! process's peak memory is this test's.
-mod common;
+//! A huge cell is not held in memory. Alone in its test binary (not a
+//! module of tests/it), so that the process's peak memory is this test's.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
+#[path = "it/common/mod.rs"]
+mod common;
 use common::*;
 use contact_import::{FailureCode, MemoryStore};
 

@@ -1,7 +1,6 @@
 //! Update policies per field, duplicate policies, and unchanged rows.
-mod common;
 
-use common::*;
+use crate::common::*;
 use contact_import::{
     Contact, DuplicatePolicy, FailureCode, FieldPolicy, ImportOptions, MemoryStore, NamePolicy,
     TagPolicy, UpdatePolicy,

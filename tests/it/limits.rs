@@ -1,7 +1,6 @@
 //! Row limits hold at their edges, and names normalize the same on every path.
-mod common;
 
-use common::*;
+use crate::common::*;
 use contact_import::{FailureCode, FileErrorKind, ImportError, ImportOptions, MemoryStore};
 
 #[test]

@@ -1,11 +1,10 @@
 //! A catalogue of hostile files: each row is a file a real user could
 //! upload, with what the import must do with it. Nothing panics, and a file
 //! that cannot be imported is refused whole with a clear error.
-mod common;
 
 use std::io::Cursor;
 
-use common::*;
+use crate::common::*;
 use contact_import::{
     FailureCode, FileErrorKind, ImportError, ImportOptions, ImportReport, MemoryStore,
 };
@@ -476,8 +475,8 @@ fn an_unclosed_quote_is_explained() {
 mod spreadsheets {
     use std::io::{Cursor, Write};
 
-    use super::common::sheets::*;
-    use super::common::*;
+    use crate::common::sheets::*;
+    use crate::common::*;
     use contact_import::{
         FileErrorKind, ImportError, ImportOptions, ImportReport, MemoryStore, SpreadsheetFormat,
     };

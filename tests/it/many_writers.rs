@@ -341,8 +341,9 @@ fn wait_for_start() {
     }
 }
 
-/// Runs the test `name` of this binary in two child processes at once, with
-/// `var` set to `value` and the same start time; both must pass.
+/// Runs the test `name` of this module in two child processes of this
+/// binary at once, with `var` set to `value` and the same start time; both
+/// must pass.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn run_children(name: &str, var: &str, value: &str) {
     use std::time::{SystemTime, UNIX_EPOCH};
@@ -352,10 +353,11 @@ fn run_children(name: &str, var: &str, value: &str) {
         .as_millis() as u64;
     let start = (now + 300).to_string();
     let exe = std::env::current_exe().unwrap();
+    let name = format!("many_writers::{name}");
     let children: Vec<_> = (0..2)
         .map(|_| {
             std::process::Command::new(&exe)
-                .args([name, "--exact", "--test-threads=1", "--nocapture"])
+                .args([&name, "--exact", "--test-threads=1", "--nocapture"])
                 .env(var, value)
                 .env("CONTACT_IMPORT_CHILD_START", &start)
                 .stdout(std::process::Stdio::piped())

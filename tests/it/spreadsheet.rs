@@ -1,12 +1,11 @@
 //! Spreadsheet uploads (.xlsx and .ods, written by the tests) give the same
 //! contacts and counts as the same sheet saved as CSV.
 #![cfg(feature = "spreadsheet")]
-mod common;
 
 use std::io::Cursor;
 
-use common::sheets::*;
-use common::*;
+use crate::common::sheets::*;
+use crate::common::*;
 use contact_import::{
     FailureCode, FileErrorKind, ImportError, ImportOptions, ImportReport, MemoryStore, RowOutcome,
     Sheet, SpreadsheetFormat, WarningCode,

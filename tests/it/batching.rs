@@ -1,8 +1,7 @@
 //! The result of an import equals importing its rows one by one, in file
 //! order, whatever the batch size and the import mode.
-mod common;
 
-use common::*;
+use crate::common::*;
 use contact_import::ImportOptions;
 use proptest::prelude::*;
 

@@ -1,7 +1,6 @@
 //! Which column feeds which field, and files refused before anything is written.
-mod common;
 
-use common::*;
+use crate::common::*;
 use contact_import::{ColumnMapping, Field, FileErrorKind, ImportOptions, WarningCode};
 
 #[test]

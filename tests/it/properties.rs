@@ -1,9 +1,8 @@
 //! Properties that hold for every input.
-mod common;
 
 use std::io::Cursor;
 
-use common::*;
+use crate::common::*;
 use contact_import::{ImportError, ImportOptions, MemoryStore};
 use proptest::prelude::*;
 

@@ -1,10 +1,9 @@
 //! A dry run predicts the real import exactly, and writes nothing.
-mod common;
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
-use common::*;
+use crate::common::*;
 use contact_import::{
     Contact, DuplicatePolicy, ImportOptions, MemoryStore, Phone, PlannedRow, RowOutcome,
 };

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use contact_import::{LIBPHONENUMBER_VERSION, PhoneNormalizer};
 
-const FIXTURE: &str = include_str!("data/phone_reference.tsv");
+const FIXTURE: &str = include_str!("../data/phone_reference.tsv");
 
 struct Case {
     cell: String,

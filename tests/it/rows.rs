@@ -1,7 +1,6 @@
 //! How each row is normalized, and why a row fails.
-mod common;
 
-use common::*;
+use crate::common::*;
 use contact_import::{
     FailureCode, ImportOptions, PhoneError, PhoneNormalizer, Region, WarningCode,
 };

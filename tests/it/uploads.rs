@@ -1,8 +1,7 @@
 //! What real uploads hold: a title above the header, a country per row,
 //! import modes, and warnings grouped so a person can act on them.
-mod common;
 
-use common::*;
+use crate::common::*;
 use contact_import::{
     FileErrorKind, ImportMode, ImportOptions, MemoryStore, RowOutcome, WarningCode,
 };

@@ -1,11 +1,10 @@
 //! Files that cannot be read to the end: the batches read before the
 //! failure are written, the error says how far the import got, and
 //! resuming after it ends as if nothing had failed.
-mod common;
 
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 
-use common::*;
+use crate::common::*;
 use contact_import::{ImportError, ImportOptions, ImportReport, MemoryStore};
 use proptest::prelude::*;
 

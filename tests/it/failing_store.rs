@@ -1,10 +1,9 @@
 //! Stores that fail mid-import: the report says what the store holds, and
 //! importing again (whole, or resumed) ends as if nothing had failed.
-mod common;
 
 use std::io::Cursor;
 
-use common::*;
+use crate::common::*;
 use contact_import::{ImportError, ImportOptions, ImportReport, MemoryStore};
 use proptest::prelude::*;
 

@@ -1,9 +1,8 @@
 //! Upsert by E.164 phone: what is added, what an update changes, and what it never touches.
-mod common;
 
 use std::io::Cursor;
 
-use common::*;
+use crate::common::*;
 use contact_import::{
     Contact, ContactStore, FileErrorKind, ImportError, ImportOptions, MemoryStore, Phone, Progress,
     State, Stored, TagPolicy, Timestamp, UpdatePolicy, WriteBatch,

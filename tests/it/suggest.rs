@@ -1,7 +1,6 @@
 //! Mapping suggestions, and the headers of common exports and languages.
-mod common;
 
-use common::*;
+use crate::common::*;
 use contact_import::suggest::Reason;
 use contact_import::{ColumnMapping, Field, ImportOptions, WarningCode};
 
