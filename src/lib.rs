@@ -78,6 +78,9 @@
 //!   uploads directly (with calamine).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (Cargo.toml's `package.metadata.docs.rs`) builds with `--cfg docsrs`
+// on nightly: every item then shows the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod account;
 pub mod catalog;
