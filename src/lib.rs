@@ -103,6 +103,7 @@ mod plan_metadata;
 mod reader;
 pub mod report;
 mod session;
+mod splitmix;
 pub mod spreadsheet;
 pub mod store;
 pub mod suggest;
