@@ -110,6 +110,7 @@ pub mod suggest;
 pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod text;
 
 pub use account::{Account, AccountError};
 pub use catalog::Catalog;
