@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes data/phone_metadata.rs: what the phone rules need of Google's
-libphonenumber metadata, as static Rust tables (see DESIGN.md, "Phone numbers").
+libphonenumber metadata, as static Rust tables (see INTERNALS.md, "Phone metadata").
 
 The metadata is read from the Python `phonenumbers` package, which publishes
 every libphonenumber metadata release (same numbering, same XML). Run

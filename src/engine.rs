@@ -247,7 +247,7 @@ impl ImportEngine {
     /// wrote is lost, and the report counts what this import did: a phone
     /// another import added first is `updated` (or `unchanged`) here, never
     /// `added` twice. A batch whose contacts keep changing
-    /// [`MAX_CONFLICT_ROUNDS`](crate::MAX_CONFLICT_ROUNDS) times in a row stops the import with
+    /// [`MAX_CONFLICT_ROUNDS`] times in a row stops the import with
     /// [`ImportError::Contended`].
     pub fn import<R, S>(
         &self,

@@ -35,6 +35,7 @@
 use std::io::{self, Write};
 
 use crate::catalog::Catalog;
+use crate::splitmix::SplitMix64;
 
 /// The header row of a generated file.
 pub const HEADER: &str = "Name,Mobile Number,Tags,Source,First Message,City,email,State";
@@ -127,40 +128,6 @@ impl RealisticFile {
     }
 }
 
-/// splitmix64: a tiny, well-mixed generator, good enough for test data.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-
-    /// True `percent` times in a hundred.
-    fn percent(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-
-    /// `count` random digits.
-    fn digits(&mut self, out: &mut String, count: usize) {
-        for _ in 0..count {
-            out.push(char::from(b'0' + self.below(10) as u8));
-        }
-    }
-}
-
 /// A phone number as the generator knows it: country code and national number.
 #[derive(Clone, Copy)]
 struct Number {
@@ -209,7 +176,7 @@ struct Rows {
 impl Rows {
     fn new(seed: u64, rows: usize) -> Rows {
         Rows {
-            rng: SplitMix64(seed),
+            rng: SplitMix64::new(seed),
             earlier: Vec::with_capacity(rows),
         }
     }

@@ -78,6 +78,9 @@
 //!   uploads directly (with calamine).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (Cargo.toml's `package.metadata.docs.rs`) builds with `--cfg docsrs`
+// on nightly: every item then shows the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod account;
 pub mod catalog;
@@ -100,12 +103,14 @@ mod plan_metadata;
 mod reader;
 pub mod report;
 mod session;
+mod splitmix;
 pub mod spreadsheet;
 pub mod store;
 pub mod suggest;
 pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod text;
 
 pub use account::{Account, AccountError};
 pub use catalog::Catalog;

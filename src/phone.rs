@@ -242,7 +242,7 @@ impl Phone {
 
 /// The version of Google's libphonenumber whose metadata decides which
 /// numbers are valid and of what type, e.g. `"9.0.43"`
-/// (`scripts/update-phone-metadata` updates it; see DESIGN.md).
+/// (`scripts/update-phone-metadata` updates it; see INTERNALS.md, "Phone metadata").
 pub const LIBPHONENUMBER_VERSION: &str = plan_metadata::LIBPHONENUMBER_VERSION;
 
 /// A region given by its ISO 3166 code, e.g. `IN`, for numbers written
@@ -340,7 +340,7 @@ impl PhoneNormalizer {
     /// Indian mobile numbers (+91 and ten digits starting with 6 to 9, all
     /// valid in the metadata: a test checks it) take a path without
     /// regexes; every other number goes through libphonenumber's steps with
-    /// its patterns compiled once (see DESIGN.md).
+    /// its patterns compiled once (see INTERNALS.md, "Phones: the matcher").
     pub fn normalize(&self, cell: &str) -> Result<Phone, PhoneError> {
         let (plus, digits) = cell_digits(cell)?;
         let digits = text(&digits);

@@ -3,7 +3,7 @@
 //!
 //! The tables are generated into `data/phone_metadata.rs` by
 //! `scripts/update-phone-metadata` from the newest release of the metadata
-//! (see DESIGN.md, "Phone numbers"); [`numbering_plan`](crate::numbering_plan)
+//! (see INTERNALS.md, "Phone metadata"); [`numbering_plan`](crate::numbering_plan)
 //! compiles a region's patterns when a number first needs them.
 
 /// One region's metadata (a country, or a non-geographic entity such as +800).

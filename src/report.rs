@@ -7,8 +7,8 @@ use std::io;
 use serde::{Deserialize, Serialize};
 
 use crate::formula::guard_formula;
-use crate::normalize::read_cell;
 use crate::phone::Phone;
+use crate::text::read_cell;
 
 /// Why a row was not imported. The codes are stable: match on them, store
 /// them, show your own text for them.

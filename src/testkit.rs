@@ -58,6 +58,7 @@ use crate::engine::{ImportEngine, ImportOptions};
 use crate::merge::{FieldPolicy, TagPolicy, UpdatePolicy};
 use crate::phone::Phone;
 use crate::report::ImportReport;
+use crate::splitmix::SplitMix64;
 use crate::store::{ContactStore, MemoryStore, WriteBatch};
 
 /// A check the store failed: which one, and what was wrong.
@@ -771,9 +772,9 @@ where
 {
     const CHECK: &str = "batch_sizes";
     for case in 0..cases {
-        let mut random = SplitMix(case);
+        let mut random = SplitMix64::new(case);
         let rows = random_rows(&mut random);
-        let batch_size = 2 + random.below(7) as usize;
+        let batch_size = 2 + random.below(7);
         let batched_engine = ImportEngine::new(catalog(), NOW).with_options(ImportOptions {
             batch_size,
             ..ImportOptions::default()
@@ -819,32 +820,9 @@ where
     Ok(())
 }
 
-/// SplitMix64: a small, well-known generator, enough to vary test files.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
-        let i = self.below(options.len() as u64) as usize;
-        options.get(i).copied().unwrap_or_default()
-    }
-}
-
 /// Up to 40 rows of Name, Phone, Tags, Source, City over eight phones, so
 /// phones repeat inside batches and across them.
-fn random_rows(random: &mut SplitMix) -> Vec<[String; 5]> {
+fn random_rows(random: &mut SplitMix64) -> Vec<[String; 5]> {
     let count = 1 + random.below(40);
     (0..count)
         .map(|_| {
