@@ -56,6 +56,8 @@ fn the_usual_opt_in_headers_map_to_the_opt_in() {
     }
     let suggested = ColumnMapping::suggest(&["Opted-In"], &[vec!["yes"]], &catalog);
     assert_eq!(suggested[0].field, Field::OptIn);
+    let near = ColumnMapping::suggest(&["Opt-ins"], &[vec!["yes"]], &catalog);
+    assert_eq!(near[0].field, Field::OptIn, "one edit from an alias");
     assert_eq!("opt_in".parse::<Field>(), Ok(Field::OptIn));
     assert_eq!(Field::OptIn.to_string(), "opt_in");
     // An explicit mapping of another header works too.
