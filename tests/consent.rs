@@ -534,3 +534,45 @@ Meera Nair,9876543212,
     assert!(everyone.addresses(contact(&store, "+919876543211")));
     assert_eq!(everyone.audience(Filter::everyone()), Filter::everyone());
 }
+
+#[test]
+fn a_driven_import_merged_again_after_a_conflict_keeps_only_the_warnings_of_what_it_wrote() {
+    // Asha and Ravi opted out; while the import runs, Asha opts in through
+    // the service (a new consent), so the import's first write of her conflicts.
+    let mut store = MemoryStore::new();
+    import_into(
+        &engine(),
+        &mut store,
+        "Name,Phone,Opt-in\nAsha Rao,9876543210,no\nRavi Kumar,9876543211,no\n",
+    );
+    // Asha's row changes her City too, so it is written (an unchanged row is not).
+    let file = "Name,Phone,Opt-in,City\nAsha Rao,9876543210,yes,Pune\nRavi Kumar,9876543211,yes,\n";
+    let engine = engine();
+    let mut import = engine.start(Cursor::new(file)).unwrap();
+    let mut rounds = 0;
+    while let Some(mut batch) = import.next_batch().unwrap() {
+        loop {
+            let mut stored = Vec::new();
+            store.fetch(batch.phones(), &mut stored).unwrap();
+            let writes = import.merge(&mut batch, stored);
+            if rounds == 0 {
+                store.update(&phone(ASHA), |c| c.opt_in = Some(true));
+            }
+            rounds += 1;
+            let conflicts = store.write_batch(writes).unwrap();
+            if import.written(&mut batch, conflicts).unwrap() {
+                break;
+            }
+        }
+        import.commit(batch);
+    }
+    let report = import.finish();
+    assert_eq!(rounds, 2);
+    assert_eq!(report.conflicts, 1);
+    assert_eq!(opt_in(&store, ASHA), Some(true));
+    assert_eq!(opt_in(&store, "+919876543211"), Some(false));
+    // Asha's first merge kept an opt-out she no longer has: that warning is gone.
+    assert_eq!(codes(&report), vec![(Some(3), WarningCode::OptOutKept)]);
+    assert_eq!((report.updated, report.unchanged), (1, 1));
+    assert_eq!(contact(&store, ASHA).attributes.get("City"), Some("Pune"));
+}
