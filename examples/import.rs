@@ -33,8 +33,8 @@ use clap::Parser;
 use contact_import::{
     Account, Catalog, ColumnMapping, ContactScan, ContactStore, DuplicatePolicy, Field,
     FieldPolicy, Filter, ImportEngine, ImportError, ImportMode, ImportOptions, ImportRecord,
-    ImportReport, MemoryStore, PlannedRow, Progress, Region, Sheet, State, Status, TagPolicy,
-    Template, TimeRange, UpdatePolicy,
+    ImportReport, MemoryStore, OptInPolicy, PlannedRow, Progress, Region, Sheet, State, Status,
+    TagPolicy, Template, TimeRange, UpdatePolicy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -87,7 +87,7 @@ struct Args {
     #[arg(long, default_value = "")]
     attributes: String,
     /// Map a column explicitly: HEADER=FIELD, where FIELD is name, phone,
-    /// tags, source, first_message, attr:NAME or ignore. Repeatable.
+    /// tags, source, first_message, country, opt_in, attr:NAME or ignore. Repeatable.
     #[arg(long = "map", value_name = "HEADER=FIELD")]
     maps: Vec<String>,
     /// Region of numbers written without a country code.
@@ -134,6 +134,10 @@ struct Args {
     /// Which rows are written, by whether their phone is stored.
     #[arg(long, value_enum, default_value_t = Mode::AddAndUpdate)]
     mode: Mode,
+    /// Whether an opt-in cell may opt in again a contact who opted out
+    /// (only for a file of fresh consents, never an old export).
+    #[arg(long, value_enum, default_value_t = OptInArg::KeepOptOut)]
+    opt_in_policy: OptInArg,
     #[command(flatten)]
     segment: SegmentArgs,
 }
@@ -151,6 +155,19 @@ enum Mode {
     AddAndUpdate,
     AddOnly,
     UpdateOnly,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum OptInArg {
+    KeepOptOut,
+    AllowOptInAgain,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum OptInState {
+    Yes,
+    No,
+    Unknown,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -492,6 +509,10 @@ fn options(args: &Args) -> Result<ImportOptions> {
         first_message: cells,
         attributes: cells,
         clear_token: args.clear_token.clone(),
+        opt_in: match args.opt_in_policy {
+            OptInArg::KeepOptOut => OptInPolicy::KeepOptOut,
+            OptInArg::AllowOptInAgain => OptInPolicy::AllowOptInAgain,
+        },
         ..UpdatePolicy::default()
     };
     let duplicates = match args.duplicates {
@@ -868,6 +889,12 @@ struct SegmentArgs {
     /// $Name, $FirstName, $LastName and $<attribute> filled in ($$ is a $).
     #[arg(long, value_name = "TEXT", conflicts_with_all = ["dry_run", "suggest"])]
     render: Option<String>,
+    /// With --render, write messages to contacts who opted in only.
+    #[arg(long, requires = "render")]
+    opted_in_only: bool,
+    /// Only contacts who opted in (yes), opted out (no), or neither (unknown).
+    #[arg(long, value_enum, value_name = "STATE")]
+    opt_in: Option<OptInState>,
     /// Only contacts with this tag. Repeatable: every one of them.
     #[arg(long, value_name = "TAG")]
     with_tag: Vec<String>,
@@ -961,6 +988,14 @@ impl SegmentArgs {
         if let Some(state) = &self.state {
             filter = filter & Filter::state(parse_state(state)?);
         }
+        if let Some(opt_in) = self.opt_in {
+            filter = filter
+                & Filter::opt_in(match opt_in {
+                    OptInState::Yes => Some(true),
+                    OptInState::No => Some(false),
+                    OptInState::Unknown => None,
+                });
+        }
         let created = TimeRange {
             from: self.created_since.as_deref().map(parse_when).transpose()?,
             to: self.created_before.as_deref().map(parse_when).transpose()?,
@@ -1016,6 +1051,10 @@ impl SegmentArgs {
             Some(text) => Some(Template::parse(text, catalog).context("--render")?),
             None => None,
         };
+        let template = template.map(|t| match self.opted_in_only {
+            true => t.opted_in_only(),
+            false => t,
+        });
         Ok(Some(Segment {
             filter: self.filter()?,
             export: self.export.clone(),
@@ -1051,7 +1090,7 @@ impl Segment {
         let mut message = String::new();
         let mut failure = None;
         store
-            .scan_filtered(&self.filter, &mut |contact| {
+            .scan_filtered(&template.audience(self.filter.clone()), &mut |contact| {
                 message.clear();
                 template.render_into(contact, &mut message);
                 match writeln!(out, "{}\t{message}", contact.phone) {

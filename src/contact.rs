@@ -392,6 +392,7 @@ impl fmt::Display for Status {
 /// assert_eq!(json["number_type"], "mobile");
 /// assert_eq!(json["attributes"]["City"], "Delhi");
 /// assert_eq!(json["last_active"], serde_json::Value::Null);
+/// assert_eq!(json["opt_in"], serde_json::Value::Null); // unknown
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contact {
@@ -413,6 +414,11 @@ pub struct Contact {
     pub last_active: Option<Timestamp>,
     /// The conversation's state; set by the messaging service.
     pub state: Option<State>,
+    /// Whether the contact agreed to WhatsApp messages: `Some(true)` opted
+    /// in, `Some(false)` opted out, `None` unknown. An import sets it from
+    /// an opt-in column, but never turns an opt-out into an opt-in unless
+    /// its [`UpdatePolicy::opt_in`](crate::UpdatePolicy::opt_in) says so.
+    pub opt_in: Option<bool>,
 }
 
 impl Contact {
@@ -430,6 +436,7 @@ impl Contact {
             created_at,
             last_active: None,
             state: None,
+            opt_in: None,
         }
     }
 
@@ -480,6 +487,34 @@ impl Contact {
     /// True when the contact has this tag.
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t.as_str() == tag)
+    }
+
+    /// True when the contact opted in to WhatsApp messages (`opt_in` is
+    /// `Some(true)`); false when it opted out or nobody knows.
+    pub fn is_opted_in(&self) -> bool {
+        self.opt_in == Some(true)
+    }
+}
+
+/// What an opt-in cell says: `yes`/`no`, `true`/`false`, `1`/`0`,
+/// `opted in`/`opted out`, `subscribed`/`unsubscribed`, ignoring case,
+/// spaces, `-` and `_` (so `Opted-In` too); `None` for anything else.
+pub(crate) fn parse_opt_in(text: &str) -> Option<bool> {
+    const YES: [&str; 5] = ["yes", "true", "1", "optedin", "subscribed"];
+    const NO: [&str; 5] = ["no", "false", "0", "optedout", "unsubscribed"];
+    let mut key = [0u8; 12];
+    let mut len = 0;
+    for b in text.bytes().filter(|b| !matches!(b, b' ' | b'-' | b'_')) {
+        *key.get_mut(len)? = b.to_ascii_lowercase();
+        len += 1;
+    }
+    let key = std::str::from_utf8(key.get(..len)?).ok()?;
+    if YES.contains(&key) {
+        Some(true)
+    } else if NO.contains(&key) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -568,6 +603,8 @@ struct ContactForm {
     last_active: Option<Timestamp>,
     #[serde(default)]
     state: Option<State>,
+    #[serde(default)]
+    opt_in: Option<bool>,
 }
 
 impl Serialize for Contact {
@@ -585,6 +622,7 @@ impl Serialize for Contact {
             created_at: self.created_at,
             last_active: self.last_active,
             state: self.state,
+            opt_in: self.opt_in,
         }
         .serialize(s)
     }
@@ -603,6 +641,7 @@ impl<'de> Deserialize<'de> for Contact {
             created_at: form.created_at,
             last_active: form.last_active,
             state: form.state,
+            opt_in: form.opt_in,
         })
     }
 }

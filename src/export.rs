@@ -15,7 +15,14 @@ use crate::phone::Phone;
 use crate::store::{ContactScan, ContactStore};
 
 /// The columns an import reads, in export order.
-const IMPORT_COLUMNS: [&str; 5] = ["Name", "Mobile Number", "Tags", "Source", "First Message"];
+const IMPORT_COLUMNS: [&str; 6] = [
+    "Name",
+    "Mobile Number",
+    "Tags",
+    "Source",
+    "First Message",
+    "WhatsApp Opt-in",
+];
 
 /// The columns the platform sets, which an import does not read.
 const PLATFORM_COLUMNS: [&str; 4] = ["Status", "State", "Last Active", "Created At"];
@@ -33,7 +40,7 @@ pub enum ExportError<E> {
 }
 
 /// The header row of an export for `catalog`: `Name, Mobile Number, Tags,
-/// Source, First Message`, each catalog attribute in catalog order, then
+/// Source, First Message, WhatsApp Opt-in`, each catalog attribute in catalog order, then
 /// `Status, State, Last Active, Created At`.
 ///
 /// A platform column whose name an import would confuse with a catalog
@@ -44,7 +51,7 @@ pub enum ExportError<E> {
 /// use contact_import::{Catalog, export_headers};
 /// let catalog = Catalog::new().with_attributes(["City", "email", "State"]);
 /// assert_eq!(export_headers(&catalog).join(","),
-///     "Name,Mobile Number,Tags,Source,First Message,City,email,State,Status,Contact State,Last Active,Created At");
+///     "Name,Mobile Number,Tags,Source,First Message,WhatsApp Opt-in,City,email,State,Status,Contact State,Last Active,Created At");
 /// ```
 pub fn export_headers(catalog: &Catalog) -> Vec<String> {
     let mut headers: Vec<String> = IMPORT_COLUMNS.iter().map(|h| h.to_string()).collect();
@@ -70,7 +77,8 @@ pub fn export_headers(catalog: &Catalog) -> Vec<String> {
 /// guarded against formula injection ([`guard_formula`]).
 ///
 /// Importing the file into an empty store with the same catalog gives back
-/// each contact's name, phone, tags, source, first message and attributes;
+/// each contact's name, phone, tags, source, first message, opt-in and
+/// attributes;
 /// `created_at`, `last_active` and `state` belong to the platform and an
 /// import does not read them.
 ///
@@ -89,9 +97,9 @@ pub fn export_headers(catalog: &Catalog) -> Vec<String> {
 /// let written = export(&mut store, &Filter::any_tag(["Finance"]), &catalog, now, &mut csv)?;
 /// assert_eq!(written, 2);
 /// assert_eq!(String::from_utf8(csv)?, "\
-/// Name,Mobile Number,Tags,Source,First Message,City,Status,State,Last Active,Created At
-/// Asha Rao,+919876543210,Finance,IMPORT,,'=1+1,INACTIVE,,,2024-06-01T12:00:00Z
-/// Mohit Dua,+919876543452,MBA | Finance,IMPORT,,Delhi,INACTIVE,,,2024-06-01T12:00:00Z
+/// Name,Mobile Number,Tags,Source,First Message,WhatsApp Opt-in,City,Status,State,Last Active,Created At
+/// Asha Rao,+919876543210,Finance,IMPORT,,,'=1+1,INACTIVE,,,2024-06-01T12:00:00Z
+/// Mohit Dua,+919876543452,MBA | Finance,IMPORT,,,Delhi,INACTIVE,,,2024-06-01T12:00:00Z
 /// ");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -160,8 +168,8 @@ where
 /// let mut csv = Vec::new();
 /// export_phones(&mut store, &report.phones_updated, &Catalog::new(), now, &mut csv)?;
 /// assert_eq!(String::from_utf8(csv)?, "\
-/// Name,Mobile Number,Tags,Source,First Message,Status,State,Last Active,Created At
-/// Mohit Kumar,+919876543452,,IMPORT,,INACTIVE,,,2024-06-01T12:00:00Z
+/// Name,Mobile Number,Tags,Source,First Message,WhatsApp Opt-in,Status,State,Last Active,Created At
+/// Mohit Kumar,+919876543452,,IMPORT,,,INACTIVE,,,2024-06-01T12:00:00Z
 /// ");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -224,6 +232,11 @@ impl<W: io::Write> RowWriter<'_, W> {
         self.buffered()?;
         self.text(contact.source.as_deref().unwrap_or(""))?;
         self.text(contact.first_message.as_ref().map_or("", |t| t.as_str()))?;
+        self.text(match contact.opt_in {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        })?;
         for attribute in self.catalog.attributes() {
             let value = contact.attributes.get(attribute.as_str()).unwrap_or("");
             self.text(value)?;

@@ -87,6 +87,9 @@ pub enum Filter {
     },
     /// The contact's [`State`]; `None` matches contacts without a state.
     State(Option<State>),
+    /// The contact's WhatsApp opt-in: `Some(true)` opted in, `Some(false)`
+    /// opted out, `None` unknown (`{"opt_in": true}`, `{"opt_in": null}`).
+    OptIn(Option<bool>),
 }
 
 impl Default for Filter {
@@ -261,6 +264,17 @@ impl Filter {
         Filter::State(state)
     }
 
+    /// Contacts whose opt-in is `opt_in` (`Some(true)`: opted in,
+    /// `Some(false)`: opted out, `None`: unknown).
+    pub fn opt_in(opt_in: Option<bool>) -> Filter {
+        Filter::OptIn(opt_in)
+    }
+
+    /// Contacts who opted in: the only ones a WhatsApp broadcast may reach.
+    pub fn opted_in() -> Filter {
+        Filter::OptIn(Some(true))
+    }
+
     /// True when `contact` is in the segment.
     pub fn matches(&self, contact: &Contact) -> bool {
         match self {
@@ -282,6 +296,7 @@ impl Filter {
             Filter::LastActive(range) => contact.last_active.is_some_and(|t| range.contains(t)),
             Filter::Status { status, at } => contact.status(*at) == *status,
             Filter::State(state) => contact.state == *state,
+            Filter::OptIn(opt_in) => contact.opt_in == *opt_in,
         }
     }
 }

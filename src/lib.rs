@@ -126,7 +126,7 @@ pub use formula::guard_formula;
 pub use history::{ImportId, ImportRecord, ImportSummary};
 pub use jiff::Timestamp;
 pub use mapping::{ColumnMapping, Field};
-pub use merge::{FieldPolicy, NamePolicy, TagPolicy, UpdatePolicy};
+pub use merge::{FieldPolicy, NamePolicy, OptInPolicy, TagPolicy, UpdatePolicy};
 pub use phone::{LIBPHONENUMBER_VERSION, NumberType, Phone, PhoneError, PhoneNormalizer, Region};
 pub use plan::{FieldChange, PlannedRow, RowOutcome};
 pub use report::{

@@ -32,6 +32,10 @@ pub enum Field {
     /// The country of the row's phone (ISO code, English name or calling
     /// code), instead of the import's region.
     Country,
+    /// Whether the contact opted in to WhatsApp messages (`yes`/`no`,
+    /// `true`/`false`, `1`/`0`, `opted in`/`opted out`,
+    /// `subscribed`/`unsubscribed`).
+    OptIn,
     /// A custom attribute of the catalog, by name.
     Attribute(String),
     /// The column is not imported.
@@ -49,6 +53,7 @@ impl fmt::Display for Field {
             Field::Source => f.write_str("source"),
             Field::FirstMessage => f.write_str("first_message"),
             Field::Country => f.write_str("country"),
+            Field::OptIn => f.write_str("opt_in"),
             Field::Attribute(name) => write!(f, "attr:{name}"),
             Field::Ignore => f.write_str("ignore"),
         }
@@ -59,7 +64,7 @@ impl FromStr for Field {
     type Err = String;
 
     /// Parses `name`, `first_name`, `last_name`, `phone`, `tags`, `source`, `first_message`,
-    /// `country`, `attr:NAME` or `ignore` (the form the example's `--map` takes).
+    /// `country`, `opt_in`, `attr:NAME` or `ignore` (the form the example's `--map` takes).
     fn from_str(text: &str) -> Result<Field, String> {
         if let Some(name) = text.strip_prefix("attr:") {
             return Ok(Field::Attribute(name.to_owned()));
@@ -73,10 +78,11 @@ impl FromStr for Field {
             "source" => Field::Source,
             "first_message" => Field::FirstMessage,
             "country" => Field::Country,
+            "opt_in" => Field::OptIn,
             "ignore" => Field::Ignore,
             _ => {
                 return Err(format!(
-                    "unknown field {text:?}: expected name, first_name, last_name, phone, tags, source, first_message, country, attr:NAME or ignore"
+                    "unknown field {text:?}: expected name, first_name, last_name, phone, tags, source, first_message, country, opt_in, attr:NAME or ignore"
                 ));
             }
         })
@@ -87,7 +93,9 @@ impl FromStr for Field {
 /// mapped automatically: case-insensitively, ignoring spaces, `_`, `-` and a
 /// leading `$`, with common aliases ("Full Name" and "User Name" for Name;
 /// "Mobile Number", "Mobile", "Phone Number" and "WhatsApp Number" for Phone;
-/// "First Message Tag" for First Message) and catalog attributes by name.
+/// "First Message Tag" for First Message; "WhatsApp Opt-in", "Opt-in",
+/// "Opted In", "Consent" and "Subscribed" for the opt-in) and catalog
+/// attributes by name.
 ///
 /// ```
 /// use contact_import::{ColumnMapping, Field};
@@ -170,6 +178,7 @@ pub(crate) struct Columns {
     pub source: Option<usize>,
     pub first_message: Option<usize>,
     pub country: Option<usize>,
+    pub opt_in: Option<usize>,
     pub attributes: Vec<(usize, Attribute)>,
     /// Headers that matched nothing: ignored, with one warning each.
     pub unknown: Vec<usize>,
@@ -194,6 +203,7 @@ impl Columns {
             Field::Source => self.source = Some(index),
             Field::FirstMessage => self.first_message = Some(index),
             Field::Country => self.country = Some(index),
+            Field::OptIn => self.opt_in = Some(index),
             Field::Attribute(name) => {
                 let attribute = catalog.attribute(&name).cloned().ok_or_else(|| {
                     FileError::new(FileErrorKind::UnknownAttribute {
@@ -280,6 +290,15 @@ pub(crate) const ALIASES: &[(&str, Field)] = &[
     ("countrycode", Field::Country),
     ("countryname", Field::Country),
     ("देश", Field::Country),
+    ("optin", Field::OptIn),
+    ("whatsappoptin", Field::OptIn),
+    ("optedin", Field::OptIn),
+    ("whatsappoptedin", Field::OptIn),
+    ("consent", Field::OptIn),
+    ("whatsappconsent", Field::OptIn),
+    ("subscribed", Field::OptIn),
+    ("optinstatus", Field::OptIn),
+    ("marketingoptin", Field::OptIn),
 ];
 
 /// The key headers are compared by: lowercase, without spaces, `_`, `-` and a

@@ -48,6 +48,42 @@ pub enum NamePolicy {
     KeepExisting,
 }
 
+/// Whether an import may turn a contact's opt-out into an opt-in.
+///
+/// An opt-out is sticky by default: re-uploading an old sheet that says
+/// "yes" must not resubscribe someone who said STOP since. An opt-in can
+/// always become an opt-out, whatever the policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptInPolicy {
+    /// A row that says opted in leaves an opted-out contact opted out, with
+    /// the warning `opt_out_kept` (the default).
+    #[default]
+    KeepOptOut,
+    /// A row that says opted in opts the contact in again, with the warning
+    /// `opted_in_again`: for a file of fresh opt-ins (a new consent form),
+    /// never for an old export.
+    AllowOptInAgain,
+}
+
+/// What a row's opt-in cell did that its warnings must say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OptInNote {
+    /// The cell said opted in to an opted-out contact, which stayed out.
+    Kept,
+    /// The cell opted an opted-out contact in again, as the policy allows.
+    AgainIn,
+}
+
+/// What merging a row into a contact did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Merged {
+    /// Whether the contact changed.
+    pub changed: bool,
+    /// What the opt-in cell did, when a warning must say it.
+    pub opt_in: Option<OptInNote>,
+}
+
 /// How an import updates contacts that already exist, field by field.
 ///
 /// Serializable, so a service can store a policy per import template.
@@ -80,6 +116,9 @@ pub struct UpdatePolicy {
     /// The cell text that clears a value under [`FieldPolicy::ClearOnToken`]
     /// (compared exactly, after trimming).
     pub clear_token: String,
+    /// The opt-in column: whether a row may opt an opted-out contact in
+    /// again. An empty or unreadable cell never changes the opt-in.
+    pub opt_in: OptInPolicy,
 }
 
 impl Default for UpdatePolicy {
@@ -92,12 +131,14 @@ impl Default for UpdatePolicy {
             attributes: FieldPolicy::KeepWhenEmpty,
             attribute: BTreeMap::new(),
             clear_token: "NULL".to_owned(),
+            opt_in: OptInPolicy::KeepOptOut,
         }
     }
 }
 
 impl UpdatePolicy {
     /// Every column of the file wins: empty cells clear, tags are replaced.
+    /// Opt-outs stay sticky all the same (see [`OptInPolicy`]).
     pub fn overwrite() -> UpdatePolicy {
         UpdatePolicy {
             tags: TagPolicy::Replace,
@@ -127,14 +168,14 @@ impl UpdatePolicy {
     /// contact was just created. Fields the import does not own
     /// (`created_at`, `last_active`, `state`) are never touched. Returns
     /// whether the contact changed (so that nobody has to keep a copy to
-    /// compare with).
+    /// compare with), and what the opt-in cell did.
     pub(crate) fn apply_owned(
         &self,
         contact: &mut Contact,
         update: &mut RowUpdate,
         is_new: bool,
-    ) -> bool {
-        let mut changed = false;
+    ) -> Merged {
+        let (mut changed, opt_in) = self.apply_opt_in(contact, update.opt_in);
         if is_new || self.name == NamePolicy::Replace {
             changed |= contact.name() != update.name;
             contact.set_normalized_name(std::mem::take(&mut update.name));
@@ -162,7 +203,25 @@ impl UpdatePolicy {
             let changes: SmallVec<[_; 8]> = set.chain(cleared).collect();
             changed |= contact.attributes.update(changes);
         }
-        changed
+        Merged { changed, opt_in }
+    }
+
+    /// Applies an opt-in cell (`None`: empty, unreadable or no column):
+    /// anything may become an opt-out, an opt-out becomes an opt-in only
+    /// under [`OptInPolicy::AllowOptInAgain`].
+    fn apply_opt_in(&self, contact: &mut Contact, cell: Option<bool>) -> (bool, Option<OptInNote>) {
+        match (cell, contact.opt_in, self.opt_in) {
+            (None, _, _) => (false, None),
+            (Some(true), Some(false), OptInPolicy::KeepOptOut) => (false, Some(OptInNote::Kept)),
+            (Some(true), Some(false), OptInPolicy::AllowOptInAgain) => {
+                contact.opt_in = Some(true);
+                (true, Some(OptInNote::AgainIn))
+            }
+            (Some(value), before, _) => {
+                contact.opt_in = Some(value);
+                (before != Some(value), None)
+            }
+        }
     }
 
     /// Applies a Tags cell; returns whether the tags changed.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::catalog::Catalog;
-use crate::contact::{Attribute, Attributes, Tag, Tags, normalize_name};
+use crate::contact::{Attribute, Attributes, Tag, Tags, normalize_name, parse_opt_in};
 use crate::mapping::Columns;
 use crate::merge::{FieldPolicy, UpdatePolicy};
 use crate::phone::{Phone, PhoneError, PhoneNormalizer, Region};
@@ -75,6 +75,9 @@ pub(crate) struct RowUpdate {
     pub attributes: Attributes,
     /// The attributes the row clears, under their policies.
     pub cleared: SmallVec<[Attribute; 2]>,
+    /// What the opt-in cell says; `None` when it is empty or unreadable,
+    /// or the file has no opt-in column.
+    pub opt_in: Option<bool>,
 }
 
 pub(crate) struct RowNormalizer<'a> {
@@ -242,6 +245,7 @@ impl<'a> RowNormalizer<'a> {
             first_message: Cell::Absent,
             attributes: Attributes::new(),
             cleared: SmallVec::new(),
+            opt_in: None,
         };
         let mut warn = |column: usize, code, message, value: &str| {
             warnings.push(Warning {
@@ -274,6 +278,16 @@ impl<'a> RowNormalizer<'a> {
             update.first_message = self.first_message(cell(col)?, |m, value| {
                 warn(col, WarningCode::InvalidFirstMessage, m, value)
             });
+        }
+        if let Some(col) = cols.opt_in {
+            let text = cell(col)?;
+            update.opt_in = parse_opt_in(text);
+            if update.opt_in.is_none() && !text.is_empty() {
+                let message = format!(
+                    "opt-in {text:?} is not yes or no, so the contact's opt-in was left as it was; write yes/no, true/false, 1/0, opted in/opted out or subscribed/unsubscribed"
+                );
+                warn(col, WarningCode::InvalidOptIn, message, text);
+            }
         }
         // The last column wins when two name the same attribute.
         let mut set: SmallVec<[(&Attribute, &str); 8]> = SmallVec::new();

@@ -131,7 +131,7 @@ const DENSE_TYPES_LIMIT: usize = 2 << 20;
 /// allocates its answer and runs a lazy DFA through its caches, which was
 /// most of the cost of a number's type.
 enum TypeSet {
-    Dense(dense::DFA<Vec<u32>>),
+    Dense(Box<dense::DFA<Vec<u32>>>),
     Lazy(RegexSet),
 }
 
@@ -148,7 +148,7 @@ impl Matched {
 impl TypeSet {
     fn new(patterns: &[String]) -> TypeSet {
         match dense_set(patterns) {
-            Some(dfa) => TypeSet::Dense(dfa),
+            Some(dfa) => TypeSet::Dense(Box::new(dfa)),
             None => {
                 let build = |unicode| RegexSetBuilder::new(patterns).unicode(unicode).build();
                 TypeSet::Lazy(

@@ -25,7 +25,8 @@ pub enum RowOutcome {
 /// One field a row changes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
-    /// `name`, `tags`, `source`, `first_message` or `attr:NAME`.
+    /// `name`, `tags`, `source`, `first_message`, `opt_in` (`true` or
+    /// `false`) or `attr:NAME`.
     pub field: String,
     /// The value before the row (tags joined with ` | `).
     pub before: Option<String>,
@@ -70,6 +71,8 @@ pub(crate) fn changes(before: &Contact, after: &Contact) -> Vec<FieldChange> {
     push("source".into(), before.source.clone(), after.source.clone());
     let first = |c: &Contact| c.first_message.as_ref().map(|t| t.to_string());
     push("first_message".into(), first(before), first(after));
+    let opt_in = |c: &Contact| c.opt_in.map(|v| v.to_string());
+    push("opt_in".into(), opt_in(before), opt_in(after));
     let mut names: Vec<&str> = before
         .attributes
         .iter()

@@ -109,6 +109,17 @@ pub enum WarningCode {
     RowsAboveHeader,
     /// The Country cell names no known country: the import's region applied.
     UnknownCountry,
+    /// The opt-in cell is none of the values an opt-in takes (yes/no,
+    /// true/false, 1/0, opted in/opted out, subscribed/unsubscribed): the
+    /// contact's opt-in was left as it was.
+    InvalidOptIn,
+    /// The row says opted in, but the contact opted out: it stays opted
+    /// out, because [`UpdatePolicy::opt_in`](crate::UpdatePolicy::opt_in)
+    /// is [`OptInPolicy::KeepOptOut`](crate::OptInPolicy::KeepOptOut).
+    OptOutKept,
+    /// The row turned an opt-out into an opt-in, as
+    /// [`OptInPolicy::AllowOptInAgain`](crate::OptInPolicy::AllowOptInAgain) allows.
+    OptedInAgain,
 }
 
 impl WarningCode {
@@ -122,6 +133,9 @@ impl WarningCode {
             WarningCode::RowsAboveHeader => "rows_above_header",
             WarningCode::UnknownCountry => "unknown_country",
             WarningCode::NotMobile => "not_mobile",
+            WarningCode::InvalidOptIn => "invalid_opt_in",
+            WarningCode::OptOutKept => "opt_out_kept",
+            WarningCode::OptedInAgain => "opted_in_again",
         }
     }
 }
@@ -220,6 +234,21 @@ impl fmt::Display for WarningGroup {
             WarningCode::UnknownCountry => write!(
                 f,
                 "unknown country {value:?} in {rows} {}: the import's region was used; write an ISO code such as IN, a country name or a calling code such as +971",
+                examples()
+            ),
+            WarningCode::InvalidOptIn => write!(
+                f,
+                "opt-in {value:?} is not yes or no in {rows} {}: the opt-in was left as it was; write yes/no, true/false, 1/0, opted in/opted out or subscribed/unsubscribed",
+                examples()
+            ),
+            WarningCode::OptOutKept => write!(
+                f,
+                "opt-out kept in {rows} {}: the cell says opted in, but the contact opted out, so it stays opted out (opt-in policy keep_opt_out); to record a new opt-in the person gave, import with the opt-in policy allow_opt_in_again",
+                examples()
+            ),
+            WarningCode::OptedInAgain => write!(
+                f,
+                "opted in again in {rows} {}: contacts who had opted out are opted in, as the opt-in policy allow_opt_in_again allows",
                 examples()
             ),
             WarningCode::UnknownColumn => {

@@ -11,12 +11,12 @@ use crate::contact::{Attribute, Contact, Tags};
 use crate::engine::{DuplicatePolicy, ImportEngine, ImportMode, Progress};
 use crate::error::{Contended, ImportError};
 use crate::mapping::Columns;
-use crate::merge::{FieldPolicy, TagPolicy};
+use crate::merge::{FieldPolicy, Merged, OptInNote, TagPolicy};
 use crate::normalize::{Cell, RowNormalizer, RowUpdate};
 use crate::phone::{Phone, PhoneIndex, PhoneMap, PhoneNormalizer, phone_map};
 use crate::plan::{self, PlannedRow, RowOutcome};
 use crate::reader::{Input, Record, RecordReader, Records};
-use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning};
+use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode};
 use crate::store::{Stored, Version, WriteBatch};
 
 /// Rounds of conflicts one batch may meet before the import gives up on
@@ -48,6 +48,9 @@ pub struct Batch {
     cells: Vec<RowCells>,
     failures: Vec<RowFailure>,
     warnings: Vec<Warning>,
+    /// Warnings of the last merge (an opt-out kept), which depend on what
+    /// the store held: merged again with the rows after a conflict.
+    merge_warnings: Vec<Warning>,
     phones: Vec<Phone>,
     /// Each phone's first valid row in the batch (its place in `contacts`).
     first_rows: PhoneMap<usize>,
@@ -83,6 +86,7 @@ impl Batch {
         self.cells.clear();
         self.failures.clear();
         self.warnings.clear();
+        self.merge_warnings.clear();
         self.phones.clear();
         self.first_rows.clear();
         self.retry = None;
@@ -134,6 +138,16 @@ impl Batch {
             {
                 row.outcome = merged.outcome;
             }
+        }
+        if !self.merge_warnings.is_empty() || !sub.merge_warnings.is_empty() {
+            let merged_again = |w: &Warning| {
+                let row = w.row.unwrap_or(0);
+                sub.rows.binary_search_by_key(&row, |r| r.row).is_ok()
+            };
+            self.merge_warnings.retain(|w| !merged_again(w));
+            self.merge_warnings
+                .extend(sub.merge_warnings.iter().cloned());
+            self.merge_warnings.sort_by_key(|w| w.row);
         }
     }
 
@@ -227,6 +241,7 @@ fn update_from(mut contact: Contact, cells: &mut RowCells, row: u64) -> RowUpdat
         first_message: with_value(cells.first_message.clone(), contact.first_message),
         attributes: contact.attributes,
         cleared: std::mem::take(&mut cells.cleared),
+        opt_in: contact.opt_in,
     }
 }
 
@@ -546,6 +561,7 @@ impl ImportState<'_> {
         let mut changed: Vec<bool> = Vec::new();
         // Where each valid row's contact is, by the row's place.
         let mut targets: Vec<Target> = Vec::with_capacity(contacts.len());
+        let mut notes: Vec<(u64, Phone, OptInNote)> = Vec::new();
         for (i, (row, cells)) in batch.valid_rows_mut().enumerate() {
             let earlier = cells.earlier.and_then(|first| targets.get(first).copied());
             let from_store = match (earlier, row.phone) {
@@ -598,7 +614,11 @@ impl ImportState<'_> {
                 Target::Skipped => None,
             };
             let Some(contact) = contact else { continue };
-            let row_changed = self.update(contact, values, row.row, &mut observe);
+            let merged = self.update(contact, values, row.row, &mut observe);
+            let row_changed = merged.changed;
+            if let (Some(note), Some(phone)) = (merged.opt_in, row.phone) {
+                notes.push((row.row, phone, note));
+            }
             row.outcome = if row_changed {
                 RowOutcome::Updated
             } else {
@@ -609,6 +629,11 @@ impl ImportState<'_> {
             {
                 *changed = true;
             }
+        }
+        batch.merge_warnings.clear();
+        for (row, phone, note) in notes {
+            let warning = self.opt_in_warning(row, phone, note);
+            batch.merge_warnings.push(warning);
         }
         let mut away = merged_away.into_iter();
         contacts.retain(|_| !away.next().unwrap_or(false));
@@ -627,7 +652,7 @@ impl ImportState<'_> {
         mut values: RowUpdate,
         row: u64,
         observe: &mut Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
-    ) -> bool {
+    ) -> Merged {
         let policy = &self.engine.options.update;
         // An empty Source cell under the overwrite policy gives the default
         // source, as it does to a new contact.
@@ -635,12 +660,37 @@ impl ImportState<'_> {
             values.source = self.default_source().map_or(Cell::Empty, Cell::Set);
         }
         let before = observe.is_some().then(|| contact.clone());
-        let row_changed = policy.apply_owned(contact, &mut values, false);
+        let merged = policy.apply_owned(contact, &mut values, false);
         if let (Some(observe), Some(before)) = (observe, &before) {
-            debug_assert_eq!(row_changed, contact != before);
+            debug_assert_eq!(merged.changed, contact != before);
             observe(row, Some(before), contact);
         }
-        row_changed
+        merged
+    }
+
+    /// The warning a row's opt-in cell earned in the merge.
+    fn opt_in_warning(&self, row: u64, phone: Phone, note: OptInNote) -> Warning {
+        let (code, message) = match note {
+            OptInNote::Kept => (
+                WarningCode::OptOutKept,
+                format!(
+                    "the cell says opted in, but {phone} opted out, so it stays opted out (opt-in policy keep_opt_out); import with the opt-in policy allow_opt_in_again only to record a new opt-in the person gave"
+                ),
+            ),
+            OptInNote::AgainIn => (
+                WarningCode::OptedInAgain,
+                format!(
+                    "{phone} had opted out and is opted in again, as the opt-in policy allow_opt_in_again allows"
+                ),
+            ),
+        };
+        Warning {
+            row: Some(row),
+            column: self.columns.opt_in.map(|c| self.report.headers[c].clone()),
+            code,
+            message,
+            value: Some("opted in".to_owned()),
+        }
     }
 
     /// The source of an imported contact whose row gives none. A row that
@@ -683,6 +733,10 @@ impl ImportState<'_> {
         self.report.not_mobile +=
             crate::normalize::not_mobile_rows(&batch.warnings, &batch.failures);
         self.report.failures.append(&mut batch.failures);
+        if !batch.merge_warnings.is_empty() {
+            batch.warnings.append(&mut batch.merge_warnings);
+            batch.warnings.sort_by_key(|w| w.row);
+        }
         self.report.warnings.append(&mut batch.warnings);
         self.report.last_row = Some(batch.last_row);
         batch.clear();
@@ -705,7 +759,7 @@ impl ImportState<'_> {
         let mut contacts = writes.create;
         contacts.extend(writes.update.into_iter().map(|(contact, _)| contact));
         let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
-        for warning in &batch.warnings {
+        for warning in batch.warnings.iter().chain(&batch.merge_warnings) {
             warnings
                 .entry(warning.row.unwrap_or(0))
                 .or_default()

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::catalog::Catalog;
 use crate::contact::{Attribute, Contact};
+use crate::filter::Filter;
 
 /// A value a template can show: a part of the contact's name, or one of its
 /// custom attributes.
@@ -147,6 +148,8 @@ pub struct Template {
     /// Every variable of the catalog, with its fallback.
     slots: Vec<Slot>,
     default_fallback: String,
+    /// Whether only contacts who opted in get a message.
+    opted_in_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,6 +180,7 @@ impl Template {
             literals: String::with_capacity(text.len()),
             slots,
             default_fallback: String::new(),
+            opted_in_only: false,
         };
         let mut by_length: Vec<usize> = (0..template.slots.len()).collect();
         by_length.sort_by_key(|&i| std::cmp::Reverse(template.slots[i].variable.name().len()));
@@ -227,6 +231,59 @@ impl Template {
         self
     }
 
+    /// Limits the template to contacts who opted in to WhatsApp messages
+    /// ([`Contact::opt_in`] is `Some(true)`): [`render_for`](Self::render_for)
+    /// renders nothing for the others, and [`audience`](Self::audience)
+    /// narrows a segment to them, so that a store filters them out in SQL.
+    ///
+    /// ```
+    /// use contact_import::{Catalog, Contact, Filter, Phone, Template};
+    ///
+    /// let template = Template::parse("Hi $FirstName", &Catalog::new())?.opted_in_only();
+    /// let mut asha = Contact::new(Phone::parse_e164("+919876543210").unwrap(), "Asha Rao".into(), jiff::Timestamp::UNIX_EPOCH);
+    /// let mut message = String::new();
+    /// assert!(!template.render_for(&asha, &mut message)); // opt-in unknown: no message
+    /// asha.opt_in = Some(true);
+    /// assert!(template.render_for(&asha, &mut message));
+    /// assert_eq!(message, "Hi Asha");
+    /// assert_eq!(template.audience(Filter::everyone()), Filter::everyone() & Filter::opted_in());
+    /// # Ok::<(), contact_import::TemplateError>(())
+    /// ```
+    pub fn opted_in_only(mut self) -> Template {
+        self.opted_in_only = true;
+        self
+    }
+
+    /// True when the template renders for opted-in contacts only.
+    pub fn is_opted_in_only(&self) -> bool {
+        self.opted_in_only
+    }
+
+    /// True when `contact` gets a message: always, unless the template is
+    /// [`opted_in_only`](Self::opted_in_only) and the contact did not opt in.
+    pub fn addresses(&self, contact: &Contact) -> bool {
+        !self.opted_in_only || contact.is_opted_in()
+    }
+
+    /// `segment`, narrowed to the contacts the template
+    /// [`addresses`](Self::addresses): the segment to scan.
+    pub fn audience(&self, segment: Filter) -> Filter {
+        match self.opted_in_only {
+            true => segment & Filter::opted_in(),
+            false => segment,
+        }
+    }
+
+    /// Appends the message for `contact` to `out` if the template
+    /// [`addresses`](Self::addresses) the contact; returns whether it did.
+    pub fn render_for(&self, contact: &Contact, out: &mut String) -> bool {
+        let addressed = self.addresses(contact);
+        if addressed {
+            self.render_into(contact, out);
+        }
+        addressed
+    }
+
     /// The variables the template uses, in order of first use.
     pub fn variables(&self) -> Vec<&Variable> {
         let mut used: Vec<&Variable> = Vec::new();
@@ -241,7 +298,8 @@ impl Template {
         used
     }
 
-    /// The message for `contact`.
+    /// The message for `contact`, whatever its opt-in (see
+    /// [`render_for`](Self::render_for)).
     pub fn render(&self, contact: &Contact) -> String {
         let mut out = String::with_capacity(self.literals.len() + 32);
         self.render_into(contact, &mut out);

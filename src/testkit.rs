@@ -16,13 +16,16 @@
 //! - a fresh store is empty;
 //! - every field of a new contact round-trips through `write_batch` and
 //!   `fetch` (times to the microsecond);
-//! - an update replaces the import's fields and leaves `created_at`,
+//! - an update replaces the import's fields (the opt-in among them) and leaves `created_at`,
 //!   `last_active` and `state` as stored;
 //! - a batch lands whole or not at all (see [`Conformance::refused_batch`]);
 //! - imports through the engine give the same contacts and counts as the
 //!   [`MemoryStore`] reference, with the update rules (added tags, blank
 //!   cells, `FieldPolicy::Overwrite`, `TagPolicy::Replace`) and a phone repeated
 //!   inside one file, within a batch and across batches;
+//! - the opt-in through imports: kept, opted out, and an opt-out (also
+//!   one the service wrote) never turned into an opt-in unless the policy
+//!   allows it;
 //! - the catalog and the import history, when the store keeps them;
 //! - batches of 12,000 contacts, and a 25,000-row import;
 //! - [`check_batch_sizes`]: random files imported in random batch sizes
@@ -55,7 +58,7 @@ use jiff::Timestamp;
 use crate::catalog::Catalog;
 use crate::contact::{Contact, State, Tag};
 use crate::engine::{ImportEngine, ImportOptions};
-use crate::merge::{FieldPolicy, TagPolicy, UpdatePolicy};
+use crate::merge::{FieldPolicy, OptInPolicy, TagPolicy, UpdatePolicy};
 use crate::phone::Phone;
 use crate::report::ImportReport;
 use crate::splitmix::SplitMix64;
@@ -156,6 +159,7 @@ where
     check_update_keeps_service_fields(&mut fresh())?;
     let refused_batch = check_batch_atomicity(&mut fresh())?;
     check_engine_merge_rules(&mut fresh())?;
+    check_sticky_opt_out(&mut fresh())?;
     check_duplicates_in_one_file(&mut fresh)?;
     let keeps_catalog = check_catalog(&mut fresh())?;
     let keeps_history = check_history(&mut fresh())?;
@@ -311,6 +315,7 @@ fn sample_contacts() -> Vec<Contact> {
             }
             c.last_active = (i % 2 == 1).then_some(ACTIVE);
             c.state = states[idx];
+            c.opt_in = [None, Some(true), Some(false)][idx % 3];
             c
         })
         .collect()
@@ -583,6 +588,116 @@ fn check_engine_merge_rules<S: ContactStore>(store: &mut S) -> Result<(), Failur
     )
 }
 
+/// An opt-in per contact; Ravi and a contact the service opted out
+/// before any import say yes later, and stay opted out.
+const OPT_IN_FIRST: &str = "\
+Name,Phone,WhatsApp Opt-in
+Asha Rao,9876500001,yes
+Ravi Kumar,9876500002,no
+Meera Nair,9876500003,
+John Smith,9876500004,maybe
+Stopped Before,9876500005,TRUE
+";
+
+/// An old sheet uploaded again: everyone says opted in but Asha, who
+/// said STOP, and says yes again in a later row of the same file.
+const OPT_IN_SECOND: &str = "\
+Name,Phone,Opted In
+Asha Rao,9876500001,Opted Out
+Ravi Kumar,9876500002,yes
+Meera Nair,9876500003,subscribed
+John Smith,9876500004,
+Asha Rao,9876500001,1
+";
+
+fn check_sticky_opt_out<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
+    const CHECK: &str = "sticky_opt_out";
+    let mut stopped = Contact::new(
+        parse(CHECK, "+919876500005")?,
+        "Stopped Before".into(),
+        EARLIER,
+    );
+    stopped.opt_in = Some(false);
+    write_all(CHECK, store, vec![stopped.clone()])?;
+    let mut reference = MemoryStore::new();
+    reference.insert(stopped);
+    // Batches of two: the repeated phone is in another batch.
+    let options = ImportOptions {
+        batch_size: 2,
+        ..ImportOptions::default()
+    };
+    let files = [OPT_IN_FIRST, OPT_IN_SECOND];
+    let reports = import_like_reference(CHECK, store, &mut reference, &files, &options)?;
+    let opt_in = |store: &mut S, e164: &str| -> Result<Option<bool>, Failure> {
+        let contact = call(CHECK, store.get(&parse(CHECK, e164)?))?;
+        Ok(contact
+            .ok_or_else(|| fail(CHECK, format!("{e164} is missing")))?
+            .opt_in)
+    };
+    let all = [
+        "+919876500001",
+        "+919876500002",
+        "+919876500003",
+        "+919876500004",
+        "+919876500005",
+    ];
+    let mut found = Vec::new();
+    for e164 in all {
+        found.push(opt_in(store, e164)?);
+    }
+    same(
+        CHECK,
+        "opt-ins of Asha, Ravi, Meera, John and the contact opted out before (yes then opted out; no then yes; unknown then subscribed; maybe then empty; stored opt-out then TRUE)",
+        &found,
+        &vec![Some(false), Some(false), Some(true), None, Some(false)],
+    )?;
+    let codes = |report: &ImportReport| -> Vec<(Option<u64>, &'static str)> {
+        report
+            .warnings
+            .iter()
+            .map(|w| (w.row, w.code.as_str()))
+            .collect()
+    };
+    same(
+        CHECK,
+        "warnings of the two files",
+        &(codes(&reports[0]), codes(&reports[1])),
+        &(
+            vec![(Some(5), "invalid_opt_in"), (Some(6), "opt_out_kept")],
+            vec![(Some(3), "opt_out_kept"), (Some(6), "opt_out_kept")],
+        ),
+    )?;
+    let again = ImportOptions {
+        update: UpdatePolicy {
+            opt_in: OptInPolicy::AllowOptInAgain,
+            ..UpdatePolicy::default()
+        },
+        ..options
+    };
+    let fresh_consent = "Name,Phone,Consent\nRavi Kumar,9876500002,1\n";
+    let report = import_like_reference(CHECK, store, &mut reference, &[fresh_consent], &again)?;
+    same(
+        CHECK,
+        "Ravi's opt-in under allow_opt_in_again",
+        &opt_in(store, "+919876500002")?,
+        &Some(true),
+    )?;
+    same(
+        CHECK,
+        "the warning of an opt-in under allow_opt_in_again",
+        &report.first().map(codes),
+        &Some(vec![(Some(2), "opted_in_again")]),
+    )?;
+    let stop = "Name,Phone,Consent\nRavi Kumar,9876500002,unsubscribed\n";
+    import_like_reference(CHECK, store, &mut reference, &[stop], &again)?;
+    same(
+        CHECK,
+        "Ravi's opt-in after unsubscribed",
+        &opt_in(store, "+919876500002")?,
+        &Some(false),
+    )
+}
+
 fn parse(check: &'static str, e164: &str) -> Result<Phone, Failure> {
     Phone::parse_e164(e164).ok_or_else(|| fail(check, format!("{e164} is not E.164")))
 }
@@ -820,9 +935,9 @@ where
     Ok(())
 }
 
-/// Up to 40 rows of Name, Phone, Tags, Source, City over eight phones, so
-/// phones repeat inside batches and across them.
-fn random_rows(random: &mut SplitMix64) -> Vec<[String; 5]> {
+/// Up to 40 rows of Name, Phone, Tags, Source, City and an opt-in over
+/// eight phones, so phones repeat inside batches and across them.
+fn random_rows(random: &mut SplitMix64) -> Vec<[String; 6]> {
     let count = 1 + random.below(40);
     (0..count)
         .map(|_| {
@@ -841,13 +956,14 @@ fn random_rows(random: &mut SplitMix64) -> Vec<[String; 5]> {
                     .to_owned(),
                 random.pick(&["", "Website", "Referral"]).to_owned(),
                 random.pick(&["", "Pune", "Delhi"]).to_owned(),
+                random.pick(&["", "yes", "no", "maybe"]).to_owned(),
             ]
         })
         .collect()
 }
 
-fn random_file(rows: &[[String; 5]]) -> String {
-    let mut file = String::from("Name,Phone,Tags,Source,City\n");
+fn random_file(rows: &[[String; 6]]) -> String {
+    let mut file = String::from("Name,Phone,Tags,Source,City,Opt-in\n");
     for row in rows {
         file.push_str(&row.join(","));
         file.push('\n');

@@ -63,6 +63,7 @@ pub(crate) struct ContactColumns<T> {
     pub created_at: T,
     pub last_active: Option<T>,
     pub state: Option<String>,
+    pub opt_in: Option<bool>,
 }
 
 impl<T> ContactColumns<T> {
@@ -84,6 +85,7 @@ impl<T> ContactColumns<T> {
             created_at: time(contact.created_at),
             last_active: contact.last_active.map(&time),
             state: contact.state.map(|s| s.as_str().to_owned()),
+            opt_in: contact.opt_in,
         })
     }
 
@@ -114,6 +116,7 @@ impl<T> ContactColumns<T> {
             }
             None => None,
         };
+        contact.opt_in = self.opt_in;
         Ok(contact)
     }
 }

@@ -99,6 +99,12 @@ ALTER TABLE imports ADD COLUMN account_id text NOT NULL DEFAULT 'default';
 ALTER TABLE imports ALTER COLUMN account_id DROP DEFAULT;
 ALTER TABLE imports DROP CONSTRAINT imports_pkey, ADD PRIMARY KEY (account_id, id);
 ",
+    // v4: the WhatsApp opt-in (NULL: unknown; existing contacts migrate to
+    // unknown). On partitioned tables (`create_partitioned_schema`, version
+    // 3) it reaches every partition.
+    "
+ALTER TABLE contacts ADD COLUMN opt_in boolean;
+",
 ];
 
 /// The schema version that [`ACCOUNT_TABLES`] is.
@@ -164,13 +170,14 @@ CREATE INDEX contacts_last_active ON contacts (account_id, last_active);
 const PARTITIONED_TABLES: [&str; 4] = ["contacts", "catalog_tags", "catalog_attributes", "imports"];
 
 const SELECT_CONTACTS: &str = "
-SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state
+SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state,
+       opt_in
 FROM contacts";
 
 /// The contacts of a batch's phones, each with its version (`xmin`).
 const FETCH: &str = "
 SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state,
-       xmin::text::bigint
+       opt_in, xmin::text::bigint
 FROM contacts WHERE account_id = $2::text AND phone = ANY($1::text[])";
 
 /// One statement per batch: atomic on its own, one round trip. It creates
@@ -180,23 +187,24 @@ FROM contacts WHERE account_id = $2::text AND phone = ANY($1::text[])";
 /// that another transaction changed meanwhile is checked again on its new
 /// version, whose `xmin` differs. An update leaves created_at, last_active
 /// and state as they are: a live service may have changed them since the
-/// engine fetched the contact. `$17` is the handle's account.
+/// engine fetched the contact. `$17` is the handle's account; `$18` and `$19` are the opt-ins.
 const WRITE: &str = "
 WITH created AS (
-    INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state, account_id)
-    SELECT phone, name, tags::jsonb, source, first_message, attributes::jsonb, created_at, last_active, state, $17::text
+    INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state, account_id, opt_in)
+    SELECT phone, name, tags::jsonb, source, first_message, attributes::jsonb, created_at, last_active, state, $17::text, opt_in
     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::timestamptz[], $8::timestamptz[], $9::text[])
-         AS batch (phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+                $7::timestamptz[], $8::timestamptz[], $9::text[], $18::boolean[])
+         AS batch (phone, name, tags, source, first_message, attributes, created_at, last_active, state, opt_in)
     ON CONFLICT (account_id, phone) DO NOTHING
     RETURNING phone
 ), updated AS (
     UPDATE contacts SET
         name = batch.name, tags = batch.tags::jsonb, source = batch.source,
-        first_message = batch.first_message, attributes = batch.attributes::jsonb
+        first_message = batch.first_message, attributes = batch.attributes::jsonb,
+        opt_in = batch.opt_in
     FROM UNNEST($10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-                $16::bigint[])
-         AS batch (phone, name, tags, source, first_message, attributes, version)
+                $16::bigint[], $19::boolean[])
+         AS batch (phone, name, tags, source, first_message, attributes, version, opt_in)
     WHERE contacts.account_id = $17::text AND contacts.phone = batch.phone
       AND contacts.xmin::text::bigint = batch.version
     RETURNING contacts.phone
@@ -546,6 +554,7 @@ fn contact_from_row(row: &Row) -> Result<Contact, PostgresError> {
         created_at: row.try_get(6)?,
         last_active: row.try_get(7)?,
         state: row.try_get(8)?,
+        opt_in: row.try_get(9)?,
     };
     Ok(columns.decode(timestamp)?)
 }
@@ -562,6 +571,7 @@ struct ColumnArrays {
     created_at: Vec<SystemTime>,
     last_active: Vec<Option<SystemTime>>,
     state: Vec<Option<String>>,
+    opt_in: Vec<Option<bool>>,
 }
 
 impl ColumnArrays {
@@ -578,6 +588,7 @@ impl ColumnArrays {
             arrays.created_at.push(c.created_at?);
             arrays.last_active.push(c.last_active.transpose()?);
             arrays.state.push(c.state);
+            arrays.opt_in.push(c.opt_in);
         }
         Ok(arrays)
     }
@@ -636,7 +647,7 @@ impl ContactStore for PostgresStore {
             .query(&self.fetch, &[&phones, &self.account.as_str()])?
         {
             let contact = contact_from_row(&row)?;
-            let version = unsigned("version", row.try_get(9)?)?;
+            let version = unsigned("version", row.try_get(10)?)?;
             found.push(Stored {
                 contact,
                 version: Version::new(version),
@@ -679,6 +690,8 @@ impl ContactStore for PostgresStore {
                 &old.attributes,
                 &versions,
                 &self.account.as_str(),
+                &new.opt_in,
+                &old.opt_in,
             ],
         );
         let written = match written {

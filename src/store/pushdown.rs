@@ -139,6 +139,11 @@ impl Builder<'_> {
             }
             Filter::State(Some(state)) => (self.column_is("state", state.as_str()), true),
             Filter::State(None) => ("(state IS NULL)".to_owned(), true),
+            // SQLite keeps 0 and 1, PostgreSQL a boolean: both read the
+            // bare column as a condition.
+            Filter::OptIn(Some(true)) => ("(opt_in IS NOT NULL AND opt_in)".to_owned(), true),
+            Filter::OptIn(Some(false)) => ("(opt_in IS NOT NULL AND NOT opt_in)".to_owned(), true),
+            Filter::OptIn(None) => ("(opt_in IS NULL)".to_owned(), true),
         }
     }
 

@@ -161,25 +161,39 @@ BEGIN
     UPDATE contacts SET version = OLD.version + 1 WHERE id = NEW.id;
 END;
 ",
+    // v6: the WhatsApp opt-in (NULL: unknown; existing contacts migrate to
+    // unknown). The version trigger covers it: a service that records an
+    // opt-out while an import runs makes the import merge that contact
+    // again, and the import keeps the opt-out.
+    "
+ALTER TABLE contacts ADD COLUMN opt_in INTEGER CHECK (opt_in IN (0, 1));
+DROP TRIGGER contacts_version;
+CREATE TRIGGER contacts_version
+AFTER UPDATE OF account_id, phone, name, tags, source, first_message, attributes, opt_in ON contacts
+FOR EACH ROW WHEN NEW.version = OLD.version
+BEGIN
+    UPDATE contacts SET version = OLD.version + 1 WHERE id = NEW.id;
+END;
+",
 ];
 
 const CONTACT_COLUMNS: &str =
-    "phone, name, tags, source, first_message, attributes, created_at, last_active, state";
+    "phone, name, tags, source, first_message, attributes, created_at, last_active, state, opt_in";
 
 /// A new contact lands only if its phone is still absent from the
 /// account (`?10`).
 const CREATE: &str = "
-INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state, account_id)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state, account_id, opt_in)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 ON CONFLICT (account_id, phone) DO NOTHING";
 
 /// An update lands only on the version it merged into, and leaves
 /// created_at, last_active and state as they are: a live service may have
 /// changed them since the engine fetched the contact. `?8` is the
-/// handle's account.
+/// handle's account, `?9` the opt-in.
 const UPDATE: &str = "
 UPDATE contacts SET
-    name = ?2, tags = ?3, source = ?4, first_message = ?5, attributes = ?6,
+    name = ?2, tags = ?3, source = ?4, first_message = ?5, attributes = ?6, opt_in = ?9,
     version = version + 1
 WHERE account_id = ?8 AND phone = ?1 AND version = ?7";
 
@@ -442,6 +456,7 @@ fn contact_from_row(row: &Row<'_>) -> Result<Contact, SqliteError> {
         created_at: row.get(6)?,
         last_active: row.get(7)?,
         state: row.get(8)?,
+        opt_in: row.get(9)?,
     };
     Ok(columns.decode(from_micros)?)
 }
@@ -467,7 +482,8 @@ fn write(
             c.created_at,
             c.last_active,
             c.state,
-            account.as_str()
+            account.as_str(),
+            c.opt_in
         ])?;
         if created == 0 {
             conflicts.push(contact.phone);
@@ -485,7 +501,8 @@ fn write(
             c.first_message,
             c.attributes,
             version,
-            account.as_str()
+            account.as_str(),
+            c.opt_in
         ])?;
         if updated == 0 {
             conflicts.push(contact.phone);
@@ -546,7 +563,7 @@ impl ContactStore for SqliteStore {
             let mut rows = statement.query([phone.as_str(), self.account.as_str()])?;
             if let Some(row) = rows.next()? {
                 let contact = contact_from_row(row)?;
-                let version = unsigned("version", row.get(9)?)?;
+                let version = unsigned("version", row.get(10)?)?;
                 found.push(Stored {
                     contact,
                     version: Version::new(version),

@@ -118,7 +118,7 @@ fn day(n: i64) -> Timestamp {
 
 /// Random contacts over a few phones, names (ASCII and not), tags,
 /// sources, a `City` attribute (sometimes empty), times on a 12-hour grid
-/// and states: the data of [`check_filtered_scan`].
+/// states and opt-ins: the data of [`check_filtered_scan`].
 pub fn arb_contact() -> impl Strategy<Value = Contact> {
     (
         0u32..100,
@@ -129,10 +129,11 @@ pub fn arb_contact() -> impl Strategy<Value = Contact> {
         0i64..6,
         prop::option::of(0i64..6),
         prop::option::of(prop::sample::select(vec![State::Closed, State::Requesting])),
+        prop::option::of(any::<bool>()),
     )
         .prop_filter_map(
             "a valid phone",
-            |(n, name, tags, source, city, created, active, state)| {
+            |(n, name, tags, source, city, created, active, state, opt_in)| {
                 let phone = Phone::parse_e164(&format!("+91981{n:07}"))?;
                 let mut c = Contact::new(phone, name.to_owned(), day(created));
                 c.tags = tags.into_iter().map(Tag::new).collect();
@@ -143,6 +144,7 @@ pub fn arb_contact() -> impl Strategy<Value = Contact> {
                 }
                 c.last_active = active.map(day);
                 c.state = state;
+                c.opt_in = opt_in;
                 Some(c)
             },
         )
@@ -175,6 +177,7 @@ pub fn arb_filter() -> impl Strategy<Value = Filter> {
         (0i64..6).prop_map(|n| Filter::status(Status::Active, day(n))),
         (0i64..6).prop_map(|n| Filter::status(Status::Inactive, day(n))),
         prop::option::of(Just(State::Closed)).prop_map(Filter::state),
+        prop::option::of(any::<bool>()).prop_map(Filter::opt_in),
     ];
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![

@@ -70,6 +70,7 @@ fn headers_follow_the_import_format_and_the_catalog_order() {
             "Tags",
             "Source",
             "First Message",
+            "WhatsApp Opt-in",
             "email",
             "City",
             "Status",
@@ -85,12 +86,12 @@ fn platform_columns_step_aside_for_attributes_of_the_same_name() {
     // The guide's catalog has a State attribute; an import would map both
     // "State" columns to it and refuse the file.
     let headers = export_headers(&guide_catalog());
-    assert_eq!(headers[7], "State");
-    assert_eq!(headers[9], "Contact State");
+    assert_eq!(headers[8], "State");
+    assert_eq!(headers[10], "Contact State");
     let catalog =
         Catalog::new().with_attributes(["status", "State", "Contact State", "created_at"]);
     assert_eq!(
-        export_headers(&catalog)[9..],
+        export_headers(&catalog)[10..],
         [
             "Contact Status",
             "Contact Contact State",
@@ -117,6 +118,7 @@ fn export_writes_every_field_of_the_segment_in_phone_order() {
     mohit.attributes.set("State".into(), "Delhi".into());
     mohit.last_active = Some(at("2024-06-01T08:30:15.5Z"));
     mohit.state = Some(State::HandledByAssistant);
+    mohit.opt_in = Some(true);
     store.insert(mohit);
     let mut john = Contact::new(
         phone("+15417543010"),
@@ -135,16 +137,17 @@ fn export_writes_every_field_of_the_segment_in_phone_order() {
         at("2024-01-15T10:00:00Z"),
     );
     closed.tags.push(Tag::new("Marketing"));
+    closed.opt_in = Some(false);
     store.insert(closed);
 
     let everyone = export_text(&mut store, &Filter::everyone(), &catalog, now);
     assert_eq!(
         everyone,
         "\
-Name,Mobile Number,Tags,Source,First Message,City,email,State,Status,Contact State,Last Active,Created At
-John Smith,+15417543010,,,,,john@example.com,,INACTIVE,,2024-05-01T00:00:00Z,2023-12-31T23:59:59Z
-Priya Sharma,+919876543210,Marketing,,,,,,INACTIVE,,,2024-01-15T10:00:00Z
-Mohit Dua,+919876543452,MBA | Finance,Website,MBA,Delhi,,Delhi,ACTIVE,Handled by Assistant,2024-06-01T08:30:15.5Z,2024-01-15T10:00:00Z
+Name,Mobile Number,Tags,Source,First Message,WhatsApp Opt-in,City,email,State,Status,Contact State,Last Active,Created At
+John Smith,+15417543010,,,,,,john@example.com,,INACTIVE,,2024-05-01T00:00:00Z,2023-12-31T23:59:59Z
+Priya Sharma,+919876543210,Marketing,,,no,,,,INACTIVE,,,2024-01-15T10:00:00Z
+Mohit Dua,+919876543452,MBA | Finance,Website,MBA,yes,Delhi,,Delhi,ACTIVE,Handled by Assistant,2024-06-01T08:30:15.5Z,2024-01-15T10:00:00Z
 "
     );
     // The status is computed at the given now.
@@ -212,16 +215,17 @@ fn text_cells_that_a_spreadsheet_would_run_get_a_leading_quote() {
     );
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().unwrap().clone();
-    assert_eq!(&headers[7], "'=Score");
+    assert_eq!(&headers[8], "'=Score");
     let row = reader.records().next().unwrap().unwrap();
     assert_eq!(&row[0], "'=HYPERLINK(\"http://evil\")");
     assert_eq!(&row[1], "+919876543452", "the phone is E.164, never quoted");
     assert_eq!(&row[2], "'=VIP | MBA");
     assert_eq!(&row[3], "'+cmd|' /C calc'!A0");
     assert_eq!(&row[4], "'=VIP");
-    assert_eq!(&row[5], "'@SUM(1+1)");
-    assert_eq!(&row[6], "'\t=1+1");
-    assert_eq!(&row[7], "'-2+3");
+    assert_eq!(&row[5], "", "the opt-in is unknown");
+    assert_eq!(&row[6], "'@SUM(1+1)");
+    assert_eq!(&row[7], "'\t=1+1");
+    assert_eq!(&row[8], "'-2+3");
     for cell in row
         .iter()
         .chain(headers.iter())

@@ -9,6 +9,7 @@
 mod common;
 
 mod batching;
+mod consent;
 mod export;
 mod failing_reader;
 mod failing_store;

@@ -173,10 +173,7 @@ fn the_schema_is_created_once_and_data_survives_reconnecting() {
         .query_one("SELECT count(*) FROM contact_import_schema", &[])
         .unwrap()
         .get(0);
-    assert_eq!(
-        versions, 3,
-        "each of the three schema versions applied once"
-    );
+    assert_eq!(versions, 4, "each of the four schema versions applied once");
 }
 
 #[test]
@@ -594,7 +591,7 @@ fn a_v2_schema_migrates_with_its_data_into_the_default_account() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 
     // Another account of the same schema starts empty; the same phone there
     // is a second contact.
@@ -726,4 +723,72 @@ fn a_search_path_whose_first_schema_is_missing_is_refused() {
         PostgresStore::create_partitioned_schema(&mut client, 2),
         Err(PostgresError::MissingSchema { .. })
     ));
+}
+
+#[test]
+fn a_v3_schema_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service_writes() {
+    use contact_import::ContactScan;
+    let Some(mut server) = server() else { return };
+    // A v3 schema with data: today's tables with version 4 undone.
+    let mut old = server.fresh();
+    let path = search_path(old.client());
+    let file = "Name,Phone,Tags,City\nMohit Dua,9876543452,MBA,Delhi\nAsha,9000012345,Finance,\n";
+    engine().import_bytes(file.as_bytes(), &mut old).unwrap();
+    old.client()
+        .batch_execute(
+            "UPDATE contacts SET state = 'Intervened' WHERE phone = '+919876543452';
+             ALTER TABLE contacts DROP COLUMN opt_in;
+             DELETE FROM contact_import_schema WHERE version = 4;",
+        )
+        .unwrap();
+    drop(old);
+
+    let mut store = PostgresStore::with_client(server.client_in(&path)).unwrap();
+    let versions: Vec<i64> = store
+        .client()
+        .query(
+            "SELECT version FROM contact_import_schema ORDER BY version",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1, 2, 3, 4]);
+    let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
+    assert_eq!((mohit.opt_in, mohit.state), (None, Some(State::Intervened)));
+    assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
+    assert_eq!(
+        store.get(&phone("+919000012345")).unwrap().unwrap().opt_in,
+        None
+    );
+
+    // The service records a STOP in plain SQL; an import that says yes keeps it.
+    let yes = b"Name,Phone,Opt-in\nMohit Dua,9876543452,yes\n";
+    engine().import_bytes(yes, &mut store).unwrap();
+    assert_eq!(
+        store.get(&phone("+919876543452")).unwrap().unwrap().opt_in,
+        Some(true)
+    );
+    store
+        .client()
+        .execute(
+            "UPDATE contacts SET opt_in = false WHERE account_id = 'default' AND phone = '+919876543452'",
+            &[],
+        )
+        .unwrap();
+    let report = engine().import_bytes(yes, &mut store).unwrap();
+    assert_eq!(report.unchanged, 1);
+    assert_eq!(
+        report.warnings[0].code,
+        contact_import::WarningCode::OptOutKept
+    );
+    assert_eq!(
+        store.get(&phone("+919876543452")).unwrap().unwrap().opt_in,
+        Some(false)
+    );
+    let opted_in = store.count(&contact_import::Filter::opted_in()).unwrap();
+    assert_eq!(opted_in, 0);
+    let unknown = store.count(&contact_import::Filter::opt_in(None)).unwrap();
+    assert_eq!(unknown, 1);
 }

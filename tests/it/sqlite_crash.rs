@@ -78,7 +78,12 @@ fn import_as_child() {
 
 fn spawn_child(db: &Path) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "sqlite_crash::import_as_child", "--nocapture"])
+        .args([
+            "--ignored",
+            "--exact",
+            "sqlite_crash::import_as_child",
+            "--nocapture",
+        ])
         .env(CHILD, db)
         .stdout(Stdio::null())
         .spawn()

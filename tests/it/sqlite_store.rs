@@ -259,7 +259,7 @@ fn an_older_file_is_migrated_keeping_its_contacts() {
         .connection()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let plan: String = store
         .connection()
         .query_row(
@@ -405,7 +405,7 @@ fn a_v3_file_migrates_with_its_data_into_the_default_account() {
         .connection()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     assert_eq!(store.len().unwrap(), 2);
     let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
     assert_eq!(mohit.name(), "Mohit Dua");
@@ -461,4 +461,156 @@ fn accounts_of_one_file_share_nothing() {
         SqliteStore::open_account(&path, account.clone()).unwrap()
     })
     .unwrap();
+}
+
+/// Versions 4 (accounts) and 5 (contact versions) as they were released:
+/// with [`SCHEMA_V1`] and [`SCHEMA_V2_V3`], a file of schema version 5.
+const SCHEMA_V4_V5: &str = "
+CREATE TABLE contacts_v4 (
+    id            INTEGER PRIMARY KEY,
+    account_id    TEXT NOT NULL,
+    phone         TEXT NOT NULL,
+    name          TEXT NOT NULL CHECK (name <> ''),
+    tags          TEXT NOT NULL DEFAULT '[]',
+    source        TEXT,
+    first_message TEXT,
+    attributes    TEXT NOT NULL DEFAULT '{}',
+    created_at    INTEGER NOT NULL,
+    last_active   INTEGER,
+    state         TEXT,
+    UNIQUE (account_id, phone)
+);
+INSERT INTO contacts_v4 (id, account_id, phone, name, tags, source, first_message, attributes, created_at, last_active, state)
+    SELECT id, 'default', phone, name, tags, source, first_message, attributes, created_at, last_active, state
+    FROM contacts ORDER BY id;
+DROP TABLE contacts;
+ALTER TABLE contacts_v4 RENAME TO contacts;
+CREATE INDEX contacts_source ON contacts (account_id, source);
+CREATE INDEX contacts_first_message ON contacts (account_id, first_message);
+CREATE INDEX contacts_state ON contacts (account_id, state);
+CREATE INDEX contacts_created_at ON contacts (account_id, created_at);
+CREATE INDEX contacts_last_active ON contacts (account_id, last_active);
+CREATE TABLE catalog_tags_v4 (
+    seq        INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    UNIQUE (account_id, name)
+);
+INSERT INTO catalog_tags_v4 (seq, account_id, name)
+    SELECT seq, 'default', name FROM catalog_tags ORDER BY seq;
+DROP TABLE catalog_tags;
+ALTER TABLE catalog_tags_v4 RENAME TO catalog_tags;
+CREATE TABLE catalog_attributes_v4 (
+    seq        INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    UNIQUE (account_id, name)
+);
+INSERT INTO catalog_attributes_v4 (seq, account_id, name)
+    SELECT seq, 'default', name FROM catalog_attributes ORDER BY seq;
+DROP TABLE catalog_attributes;
+ALTER TABLE catalog_attributes_v4 RENAME TO catalog_attributes;
+ALTER TABLE imports ADD COLUMN account_id TEXT NOT NULL DEFAULT 'default';
+CREATE INDEX imports_account ON imports (account_id, id);
+ALTER TABLE contacts ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TRIGGER contacts_version
+AFTER UPDATE OF account_id, phone, name, tags, source, first_message, attributes ON contacts
+FOR EACH ROW WHEN NEW.version = OLD.version
+BEGIN
+    UPDATE contacts SET version = OLD.version + 1 WHERE id = NEW.id;
+END;
+";
+
+#[test]
+fn a_v5_file_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.db");
+    let old_import = v3_file(&path);
+    let old = contact_import::rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(SCHEMA_V4_V5).unwrap();
+    old.pragma_update(None, "user_version", 5).unwrap();
+    // A contact edited once since: version 2.
+    old.execute(
+        "UPDATE contacts SET name = 'Priya S' WHERE phone = '+919876543210'",
+        [],
+    )
+    .unwrap();
+    drop(old);
+
+    let mut store = SqliteStore::open(&path).unwrap();
+    let version: i64 = store
+        .connection()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 6);
+    let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
+    assert_eq!(mohit.opt_in, None);
+    assert_eq!(mohit.state, Some(contact_import::State::Intervened));
+    assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
+    let mut found = Vec::new();
+    store.fetch(&[phone("+919876543210")], &mut found).unwrap();
+    assert_eq!(found[0].contact.name(), "Priya S");
+    assert_eq!(found[0].contact.opt_in, None);
+    assert_eq!(found[0].version.get(), 2, "versions survive the migration");
+    assert_eq!(store.imports().unwrap(), vec![old_import.summary()]);
+
+    // The service records a STOP in plain SQL: the version moves (the
+    // trigger covers the opt-in), and an import that says yes keeps it.
+    let engine = engine(Catalog::new());
+    engine
+        .import_bytes(
+            b"Name,Phone,Opt-in\nMohit Dua,+919876543452,yes\n",
+            &mut store,
+        )
+        .unwrap();
+    assert_eq!(
+        store.get(&phone("+919876543452")).unwrap().unwrap().opt_in,
+        Some(true)
+    );
+    let before: i64 = store
+        .connection()
+        .query_row(
+            "SELECT version FROM contacts WHERE phone = '+919876543452'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    store
+        .connection()
+        .execute("UPDATE contacts SET opt_in = 0 WHERE account_id = 'default' AND phone = '+919876543452'", [])
+        .unwrap();
+    let after: i64 = store
+        .connection()
+        .query_row(
+            "SELECT version FROM contacts WHERE phone = '+919876543452'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(after, before + 1);
+    let report = engine
+        .import_bytes(
+            b"Name,Phone,Opt-in\nMohit Dua,+919876543452,yes\n",
+            &mut store,
+        )
+        .unwrap();
+    assert_eq!(report.unchanged, 1);
+    assert_eq!(
+        report.warnings[0].code,
+        contact_import::WarningCode::OptOutKept
+    );
+    assert_eq!(
+        store.get(&phone("+919876543452")).unwrap().unwrap().opt_in,
+        Some(false)
+    );
+    // The column refuses what is not a boolean.
+    assert!(
+        store
+            .connection()
+            .execute(
+                "UPDATE contacts SET opt_in = 2 WHERE phone = '+919876543452'",
+                []
+            )
+            .is_err()
+    );
 }

@@ -331,7 +331,8 @@ fn the_contact_serializes_in_the_documented_form() {
         "phone": "+919876543452", "name": "Mohit Dua", "first_name": "Mohit", "last_name": "Dua",
         "number_type": "mobile", "tags": ["MBA"], "source": "Website", "first_message": null,
         "attributes": {"City": "Delhi", "State": "Delhi", "email": "mohit@example.com"},
-        "created_at": "2026-01-01T00:00:00Z", "last_active": null, "state": null
+        "created_at": "2026-01-01T00:00:00Z", "last_active": null, "state": null,
+        "opt_in": null
     });
     assert_eq!(json, expected);
     let back: Contact = serde_json::from_value(json).unwrap();

@@ -10,8 +10,8 @@ use proptest::prelude::*;
 
 use contact_import::{
     Catalog, Contact, FieldPolicy, FileError, ImportEngine, ImportError, ImportOptions,
-    ImportReport, MemoryStore, NamePolicy, Phone, Stored, TagPolicy, Timestamp, UpdatePolicy,
-    WriteBatch,
+    ImportReport, MemoryStore, NamePolicy, OptInPolicy, Phone, Stored, TagPolicy, Timestamp,
+    UpdatePolicy, WriteBatch,
 };
 
 /// The catalog of the product guide's example.
@@ -78,7 +78,15 @@ pub fn tags(contact: &Contact) -> Vec<&str> {
     contact.tags.iter().map(|t| t.as_str()).collect()
 }
 
-pub const HEADER: [&str; 6] = ["Name", "Phone", "Tags", "Source", "First Message", "City"];
+pub const HEADER: [&str; 7] = [
+    "Name",
+    "Phone",
+    "Tags",
+    "Source",
+    "First Message",
+    "City",
+    "WhatsApp Opt-in",
+];
 
 pub fn cell(options: &'static [&'static str]) -> impl Strategy<Value = String> {
     proptest::sample::select(options).prop_map(str::to_owned)
@@ -119,8 +127,10 @@ pub fn row() -> impl Strategy<Value = Vec<String>> {
         cell(&["", "Website", "Referral"]),
         cell(&["", "MBA", "Finance | MBA", "Nope"]),
         cell(&["", "Delhi", "Pune"]),
+        // Opt-ins and opt-outs in several spellings, and one that is neither.
+        cell(&["", "", "yes", "no", "Opted Out", "TRUE", "0", "maybe"]),
     )
-        .prop_map(|(a, b, c, d, e, f)| vec![a, b, c, d, e, f])
+        .prop_map(|(a, b, c, d, e, f, g)| vec![a, b, c, d, e, f, g])
 }
 
 /// The rows of `rows` up to spreadsheet row `last` (row 2 is rows[0]):
@@ -155,14 +165,16 @@ pub fn update_policy() -> impl Strategy<Value = UpdatePolicy> {
         field(),
         field(),
         field(),
+        proptest::sample::select(vec![OptInPolicy::KeepOptOut, OptInPolicy::AllowOptInAgain]),
     )
         .prop_map(
-            |(tags, name, source, first_message, attributes)| UpdatePolicy {
+            |(tags, name, source, first_message, attributes, opt_in)| UpdatePolicy {
                 tags,
                 name,
                 source,
                 first_message,
                 attributes,
+                opt_in,
                 // A token the random rows use, so that clearing happens.
                 clear_token: "Referral".into(),
                 ..UpdatePolicy::default()
@@ -225,13 +237,15 @@ pub fn snapshot(store: &MemoryStore) -> Vec<Contact> {
 }
 
 /// A store that already holds one contact of the random rows' phone pool
-/// (+919876543203), with a tag and an attribute, created before the import.
+/// (+919876543203), with a tag and an attribute, opted out, created before
+/// the import.
 pub fn seeded_store() -> MemoryStore {
     let mut store = MemoryStore::new();
     let created = "2020-01-01T00:00:00Z".parse().unwrap();
     let mut known = Contact::new(phone("+919876543203"), "Old Name".into(), created);
     known.tags.push("Finance".into());
     known.attributes.set("City".into(), "Agra".into());
+    known.opt_in = Some(false);
     store.insert(known);
     store
 }
