@@ -8,6 +8,7 @@
 //!
 //! Without Chromium the test prints a note and passes, except under
 //! `CI=true`, where it fails: CI installs both packages (`.ci/run`).
+//! `CHROMIUM` and `CHROMEDRIVER` name other paths than Debian's.
 #[path = "../examples/dashboard/app.rs"]
 #[allow(unused)]
 mod app;
@@ -19,8 +20,10 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Debian's paths; `CHROMIUM` and `CHROMEDRIVER` name others.
+fn program(variable: &str, debian: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| debian.to_owned())
+}
 
 /// chromedriver, ended when the test ends (also when it fails).
 struct Driver(Child);
@@ -41,19 +44,21 @@ fn free_port() -> u16 {
 }
 
 async fn browser() -> Option<(Driver, Client)> {
-    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+    let chromium = program("CHROMIUM", "/usr/bin/chromium");
+    let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
+    if !Path::new(&chromium).exists() || !Path::new(&chromedriver).exists() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!(
-                "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: .ci/run installs the chromium and chromium-driver packages"
+                "CI=true but {chromium} or {chromedriver} is missing: .ci/run installs the chromium and chromium-driver packages"
             );
         }
         eprintln!(
-            "note: dashboard browser test skipped: {CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
+            "note: dashboard browser test skipped: {chromium} or {chromedriver} is missing (apt-get install chromium chromium-driver)"
         );
         return None;
     }
     let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
+    let child = Command::new(&chromedriver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -64,7 +69,7 @@ async fn browser() -> Option<(Driver, Client)> {
     capabilities.insert(
         "goog:chromeOptions".into(),
         json!({
-            "binary": CHROMIUM,
+            "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1100"],
         }),
     );

@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { token: sessionStorage.getItem("token") || "", upload: null, offset: 0, filter: {} };
+const state = { token: sessionStorage.getItem("token") || "", upload: null, offset: 0, filter: { all: [] } };
 // What the last download fetched, for the browser test to read.
 const dashboard = { lastDownload: null };
 window.dashboard = dashboard;
