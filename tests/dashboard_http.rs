@@ -275,6 +275,37 @@ async fn an_upload_over_the_limit_is_refused_with_the_limit_and_keeps_nothing() 
     let answer = service.upload(&service.acme, "small.csv", &big).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.json()["bytes"], 1000);
+
+    // Uploads never imported are not kept for ever: 20 an account.
+    let first = answer.json()["upload_id"].as_u64().unwrap();
+    let file = b"Name,Phone\nAsha,9876543210\n";
+    let mut last = 0;
+    for _ in 0..20 {
+        last = service
+            .upload(&service.acme, "again.csv", file)
+            .await
+            .json()["upload_id"]
+            .as_u64()
+            .unwrap();
+    }
+    let mapping = json!({ "mapping": [{ "header": "Name", "field": "name" }, { "header": "Phone", "field": "phone" }] });
+    let gone = service
+        .post(
+            &format!("/api/uploads/{first}/preview"),
+            &service.acme,
+            mapping.clone(),
+        )
+        .await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    assert_eq!(gone.error(), "no such upload: upload the file again");
+    let kept = service
+        .post(
+            &format!("/api/uploads/{last}/preview"),
+            &service.acme,
+            mapping,
+        )
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -638,4 +669,45 @@ async fn two_uploads_into_one_account_at_once_both_land_with_exact_counts() {
             .len(),
         2
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_fails_mid_import_ends_in_a_message_and_keeps_what_was_written() {
+    let service = start(1 << 20).await;
+    let acme = &service.acme;
+    let done = service
+        .import(acme, "first.csv", b"Name,Phone\nAsha,9876543210\n")
+        .await;
+    assert_eq!(done["state"], "done", "{done}");
+    // The database starts refusing new contacts (a full disk, say).
+    let db = contact_import::rusqlite::Connection::open(service._dir.path().join("dashboard.db"))
+        .unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON contacts BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+    )
+    .unwrap();
+    let done = service
+        .import(acme, "second.csv", b"Name,Phone\nRavi,9876543211\n")
+        .await;
+    assert_eq!(done["state"], "failed", "{done}");
+    let error = done["error"].as_str().unwrap();
+    assert!(error.contains("database or disk is full"), "{error}");
+    assert!(
+        error.ends_with("What was written before stays; upload the file again to import the rest"),
+        "{error}"
+    );
+    // The first import's contact is there; the stopped import is in the history with its error.
+    let page = service.post("/api/contacts", acme, json!({})).await.json();
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["contacts"][0]["name"], "Asha");
+    let history = service.get("/api/imports", acme).await.json();
+    assert_eq!(history[0]["file_name"], "second.csv");
+    assert!(
+        history[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("database or disk is full")
+    );
+    // The service still answers.
+    assert_eq!(service.get("/api/catalog", acme).await.status, 200);
 }

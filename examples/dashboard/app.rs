@@ -288,6 +288,9 @@ struct Inner {
     next_id: AtomicU64,
 }
 
+/// How many uploads an account may have waiting to be imported.
+const PENDING_UPLOADS: usize = 20;
+
 /// An uploaded file, kept in a temporary file until it is imported.
 struct Upload {
     account: Account,
@@ -686,11 +689,21 @@ async fn upload(
                 headers,
                 header_row,
             };
-            app.inner
-                .uploads
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id, Arc::new(upload));
+            let mut uploads = app.inner.uploads.lock().unwrap_or_else(|e| e.into_inner());
+            // Uploads never imported are dropped, oldest first, past a few per account.
+            let mut mine: Vec<u64> = uploads
+                .iter()
+                .filter(|(_, u)| u.account == upload.account)
+                .map(|(id, _)| *id)
+                .collect();
+            mine.sort_unstable();
+            for old in mine
+                .iter()
+                .take((mine.len() + 1).saturating_sub(PENDING_UPLOADS))
+            {
+                uploads.remove(old);
+            }
+            uploads.insert(id, Arc::new(upload));
             Ok(answer)
         })
         .await?
