@@ -121,6 +121,8 @@ impl Service {
         for _ in 0..1200 {
             let state = self.get(&format!("/api/jobs/{job}"), token).await.json();
             if state["state"] != "running" {
+                let mut state = state;
+                state["job_id"] = json!(job);
                 return state;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -176,6 +178,7 @@ async fn no_token_or_a_wrong_one_is_401_and_another_accounts_data_is_404() {
     let done = service.import(&service.acme, "contacts.csv", SAMPLE).await;
     assert_eq!(done["state"], "done", "{done}");
     let id = done["import_id"].as_u64().unwrap();
+    let job = done["job_id"].as_u64().unwrap();
 
     // No token, an empty one, a made-up one: 401, with no data.
     for token in [None, Some(""), Some("0123456789abcdef")] {
@@ -224,6 +227,19 @@ async fn no_token_or_a_wrong_one_is_401_and_another_accounts_data_is_404() {
             none.error().replace(&(id + 1000).to_string(), "N")
         );
     }
+    // Nor acme's import job.
+    let answer = service.get(&format!("/api/jobs/{job}"), globex).await;
+    assert_eq!(
+        (answer.status, answer.error().as_str()),
+        (404, "no such import")
+    );
+    assert_eq!(
+        service
+            .get(&format!("/api/jobs/{job}"), &service.acme)
+            .await
+            .status,
+        200
+    );
     // Acme's upload cannot be previewed or imported with globex's token.
     let upload = service
         .upload(&service.acme, "contacts.csv", SAMPLE)

@@ -1055,7 +1055,7 @@ async fn start_import(
             Err((message, report)) => {
                 job.state = "failed";
                 job.error = Some(message);
-                job.result = report.as_ref().map(report_view);
+                job.result = report.as_deref().map(report_view);
             }
         }
     });
@@ -1069,7 +1069,7 @@ fn run_import(
     engine: &ImportEngine,
     upload: &Upload,
     job: &Mutex<Job>,
-) -> Result<ImportRecord, (String, Option<ImportReport>)> {
+) -> Result<ImportRecord, (String, Option<Box<ImportReport>>)> {
     let failed = |e: ApiError| (e.message, None);
     let mut store = backend.open(account).map_err(|e| failed(e.into()))?;
     let file = open_upload(upload).map_err(failed)?;
@@ -1090,7 +1090,7 @@ fn run_import(
         None => engine.import_recorded(&upload.file_name, file, &mut store, progress),
     };
     outcome.map_err(|error| {
-        let report = error.report().cloned();
+        let report = error.report().map(|r| Box::new(r.clone()));
         let message = match error {
             ImportError::File(e) => ApiError::from(e).message,
             other => format!(
