@@ -727,3 +727,83 @@ async fn a_store_that_fails_mid_import_ends_in_a_message_and_keeps_what_was_writ
     // The service still answers.
     assert_eq!(service.get("/api/catalog", acme).await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workbook_with_a_title_above_its_header_previews_and_imports() {
+    let service = start(1 << 20).await;
+    let acme = &service.acme;
+    service
+        .post("/api/catalog", acme, json!({ "attributes": ["City"] }))
+        .await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.write_string(0, 0, "Leads of March").unwrap();
+    for (c, header) in ["Full Name", "Mobile", "City"].into_iter().enumerate() {
+        sheet.write_string(2, c as u16, header).unwrap();
+    }
+    sheet.write_string(3, 0, "Asha Rao").unwrap();
+    sheet.write_number(3, 1, 9876543210.0).unwrap(); // a phone stored as a number
+    sheet.write_string(3, 2, "Pune").unwrap();
+    sheet.write_string(4, 0, "Ravi Kumar").unwrap();
+    sheet.write_string(4, 1, "+91 98765 43211").unwrap();
+    let xlsx = workbook.save_to_buffer().unwrap();
+
+    let upload = service.upload(acme, "march.xlsx", &xlsx).await.json();
+    assert_eq!(
+        upload["headers"],
+        json!(["Full Name", "Mobile", "City"]),
+        "{upload}"
+    );
+    assert_eq!(
+        upload["samples"][0],
+        json!(["Asha Rao", "9876543210", "Pune"])
+    );
+    let fields: Vec<&Value> = upload["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["field"])
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            &json!("name"),
+            &json!("phone"),
+            &json!({ "attribute": "City" })
+        ]
+    );
+    let id = upload["upload_id"].as_u64().unwrap();
+    let preview = service
+        .post(
+            &format!("/api/uploads/{id}/preview"),
+            acme,
+            json!({ "mapping": suggested(&upload) }),
+        )
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert_eq!(preview.json()["report"]["added"], 2);
+
+    let done = service.import(acme, "march.xlsx", &xlsx).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(
+        (
+            done["result"]["added"].as_u64(),
+            done["result"]["failed"].as_u64()
+        ),
+        (Some(2), Some(0))
+    );
+    let asha = service
+        .post(
+            "/api/contacts",
+            acme,
+            json!({ "filter": { "name_contains": "asha" } }),
+        )
+        .await
+        .json();
+    assert_eq!(asha["contacts"][0]["phone"], "+919876543210");
+    assert_eq!(asha["contacts"][0]["attributes"], json!({ "City": "Pune" }));
+    assert_eq!(
+        service.get("/api/imports", acme).await.json()[0]["file_name"],
+        "march.xlsx"
+    );
+}
