@@ -205,8 +205,42 @@ async fn the_guides_flow_in_a_browser() {
     .await;
     assert_eq!(text(&client, "#attributes").await, "City\nemail\nState");
 
-    // Upload and mapping.
+    // Bad files end in a message on the page: an empty one, one over the limit.
     click(&client, "nav button[data-page=upload]").await;
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let big = dir.path().join("big.csv");
+    std::fs::write(&big, "Name,Phone\n".repeat(100_000)).unwrap();
+    for (file, message) in [
+        (
+            &empty,
+            "empty.csv is empty: export your contacts with a header row",
+        ),
+        (
+            &big,
+            "big.csv is larger than the limit of 1 MiB: split it into smaller files and upload each",
+        ),
+    ] {
+        client
+            .execute(
+                "document.querySelector('#error').textContent = ''; return null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let input = client.find(Locator::Css("#file")).await.unwrap();
+        input.send_keys(file.to_str().unwrap()).await.unwrap();
+        click(&client, "#upload-button").await;
+        let error = until(
+            &client,
+            message,
+            "document.querySelector('#error').textContent",
+        )
+        .await;
+        assert!(error.as_str().unwrap().starts_with(message), "{error}");
+    }
+
+    // Upload and mapping.
     let sample: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contacts.csv");
     client
         .find(Locator::Css("#file"))
