@@ -13,6 +13,7 @@
 #[allow(unused)]
 mod app;
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,12 +26,15 @@ fn program(variable: &str, debian: &str) -> String {
     std::env::var(variable).unwrap_or_else(|_| debian.to_owned())
 }
 
-/// chromedriver, ended when the test ends (also when it fails).
+/// chromedriver in a process group of its own, with the Chromium it
+/// starts: the whole group is ended when the test ends, also when it fails
+/// before closing the session.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
     }
 }
@@ -62,6 +66,7 @@ async fn browser() -> Option<(Driver, Client)> {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .expect("chromedriver starts");
     let driver = Driver(child);
