@@ -807,3 +807,31 @@ async fn a_workbook_with_a_title_above_its_header_previews_and_imports() {
         "march.xlsx"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opt_in_column_imports_and_the_consent_filter_selects_by_it() {
+    let service = start(1 << 20).await;
+    let acme = &service.acme;
+    let file =
+        b"Name,Phone,WhatsApp Opt-in\nAsha,9876543210,yes\nRavi,9876543211,no\nMeera,9876543212,\n";
+    let done = service.import(acme, "consent.csv", file).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["result"]["added"], 3, "{done}");
+    let names = |filter: Value| {
+        let service = &service;
+        async move {
+            let page = service
+                .post("/api/contacts", acme, json!({ "filter": filter }))
+                .await
+                .json();
+            let contacts = page["contacts"].as_array().cloned().unwrap_or_default();
+            contacts
+                .iter()
+                .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names(json!({ "opt_in": true })).await, ["Asha"]);
+    assert_eq!(names(json!({ "opt_in": false })).await, ["Ravi"]);
+    assert_eq!(names(json!({ "opt_in": null })).await, ["Meera"]);
+}

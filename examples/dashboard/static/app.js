@@ -238,6 +238,8 @@ function filterOfForm() {
   }
   if (value("#f-name")) all.push({ name_contains: value("#f-name") });
   if (value("#f-status")) all.push({ status: { status: value("#f-status"), at: new Date().toISOString() } });
+  const optIn = { yes: true, no: false, unknown: null };
+  if (value("#f-opt-in")) all.push({ opt_in: optIn[value("#f-opt-in")] });
   if (value("#f-state")) all.push({ state: value("#f-state") === "none" ? null : value("#f-state") });
   const since = value("#f-created-since"), before = value("#f-created-before");
   if (since || before) all.push({ created_at: { from: since ? since + "T00:00:00Z" : null, to: before ? before + "T00:00:00Z" : null } });
@@ -253,7 +255,7 @@ async function loadContacts() {
   $("#next-page").disabled = last >= page.total;
   $("#contacts-table tbody").replaceChildren(...page.contacts.map((c) => row([c.phone, c.name, (c.tags || []).join(" | "),
     c.source, c.first_message, Object.entries(c.attributes || {}).map(([k, v]) => `${k}: ${v}`).join(", "),
-    c.status, c.state, (c.created_at || "").slice(0, 10)])));
+    c.opt_in === true ? "yes" : c.opt_in === false ? "no" : "", c.status, c.state, (c.created_at || "").slice(0, 10)])));
 }
 
 async function applyFilter() {
