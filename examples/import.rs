@@ -63,9 +63,9 @@ struct Args {
     #[arg(long, value_name = "URL")]
     pg: Option<String>,
     /// Rows per batch, each written (and, in a database, committed) at once.
-    /// Default: 10,000 with --db (a SQLite commit writes every page it
-    /// changed, so fewer commits are faster; README "Database stores"),
-    /// else the engine's 1,000.
+    /// Default: 10,000 with --db or --pg (each commit costs a SQLite file
+    /// every page it changed, a PostgreSQL server an fsync; README
+    /// "Database stores"), else the engine's 1,000.
     #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u32).range(1..))]
     batch_size: Option<u32>,
     /// The account (business) of the database to work on: its contacts,
@@ -463,8 +463,8 @@ fn catalog(args: &Args) -> Catalog {
         .with_attributes(split_list(&args.attributes))
 }
 
-/// Rows per batch into a SQLite file (see `--batch-size`).
-const SQLITE_BATCH_ROWS: usize = 10_000;
+/// Rows per batch into a database (see `--batch-size`).
+const DATABASE_BATCH_ROWS: usize = 10_000;
 
 fn options(args: &Args) -> Result<ImportOptions> {
     let region: Region = args.region.parse().map_err(anyhow::Error::msg)?;
@@ -515,10 +515,10 @@ fn options(args: &Args) -> Result<ImportOptions> {
         mode,
         sheet,
         header_row: args.header_row,
-        batch_size: match (args.batch_size, &args.db) {
-            (Some(rows), _) => rows as usize,
-            (None, Some(_)) => SQLITE_BATCH_ROWS,
-            (None, None) => ImportOptions::default().batch_size,
+        batch_size: match args.batch_size {
+            Some(rows) => rows as usize,
+            None if args.db.is_some() || args.pg.is_some() => DATABASE_BATCH_ROWS,
+            None => ImportOptions::default().batch_size,
         },
         ..ImportOptions::default()
     })
