@@ -541,7 +541,11 @@ mod floors {
                 .expect("a fresh schema");
             client
         };
-        let (mut import_pairs, mut again_pairs) = (vec![], vec![]);
+        let (mut import_pairs, mut again_pairs, mut big_pairs) = (vec![], vec![], vec![]);
+        let big_engine = super::engine().with_options(contact_import::ImportOptions {
+            batch_size: 10_000,
+            ..contact_import::ImportOptions::default()
+        });
         for _ in 0..runs() {
             let mut store =
                 PostgresStore::with_client(connect("contact_import_floor_a")).expect("the schema");
@@ -556,6 +560,13 @@ mod floors {
                 .expect("a checkpoint");
             let (again, ()) = timed(|| import(&engine, file, &mut store));
             again_pairs.push((again, first));
+            let mut big =
+                PostgresStore::with_client(connect("contact_import_floor_c")).expect("the schema");
+            big.client()
+                .batch_execute("CHECKPOINT")
+                .expect("a checkpoint");
+            let (big_first, ()) = timed(|| import(&big_engine, file, &mut big));
+            drop(big);
             let mut rows = Vec::new();
             store
                 .client()
@@ -579,16 +590,23 @@ mod floors {
                 writer.finish().expect("COPY");
             });
             import_pairs.push((first, copy));
+            big_pairs.push((big_first, copy));
         }
         let mut client = Client::connect(&url, NoTls).expect("CONTACT_IMPORT_PG_URL is reachable");
         let _ = client.batch_execute(
-            "DROP SCHEMA IF EXISTS contact_import_floor_a CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_b CASCADE",
+            "DROP SCHEMA IF EXISTS contact_import_floor_a CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_b CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_c CASCADE",
         );
         println!("PostgreSQL, {} runs:", runs());
         print(
             "  import into a new schema",
             "COPY of its rows into the same schema",
             &import_pairs,
+            1.5,
+        );
+        print(
+            "  import in batches of 10,000",
+            "COPY of its rows into the same schema",
+            &big_pairs,
             1.5,
         );
         print(
