@@ -6,7 +6,15 @@
 //! PG_FSYNC=on .ci/with-postgres cargo bench --bench stores --features sqlite,postgres
 //! ```
 //!
-//! MemoryStore is the baseline: the engine's own cost. Each store is
+//! First, each database store against its floor, in the same run (see
+//! `floors`): the import against SQLite's own bulk load (and the sqlite3
+//! shell's, when one is on PATH) or PostgreSQL's `COPY` of the rows the
+//! import stored, the same file again against the first import, and the
+//! SQLite export against a dump of the table to CSV; it prints the medians
+//! and ratios (`STORES_RUNS`, 3 by default; `STORES_FLOORS_ONLY=1` stops
+//! there).
+//!
+//! Then criterion's groups. MemoryStore is the baseline: the engine's own cost. Each store is
 //! measured importing into an empty store and importing the same file again
 //! (its rows are then unchanged: every batch is fetched, none written), and,
 //! for the store's part alone, writing the file's contacts into an empty
@@ -19,9 +27,7 @@ use contact_import::{
     Catalog, Contact, ContactStore, ImportEngine, ImportReport, MemoryStore, Phone, Version,
     WriteBatch,
 };
-use criterion::{
-    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group};
 
 const ROWS: u64 = 200_000;
 
@@ -219,4 +225,400 @@ fn stores(c: &mut Criterion) {
 }
 
 criterion_group!(benches, stores);
-criterion_main!(benches);
+
+/// The floors first (`STORES_FLOORS_ONLY=1`: only them), then criterion's groups.
+fn main() {
+    let file = generate(ROWS);
+    floors::sqlite(&file);
+    floors::postgres(&file);
+    drop(file);
+    if std::env::var_os("STORES_FLOORS_ONLY").is_none() {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
+}
+
+/// Each database store against its floor, in the same run (issue 16): the
+/// import into a new store, the same file again, and (SQLite) the export,
+/// each against the database's own bulk load or dump of the very rows the
+/// import stored. Runs alternate (store, floor, store, ...) `STORES_RUNS`
+/// times (3 by default); the medians and each run's ratio are printed.
+mod floors {
+    use std::io::{BufWriter, Write};
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use contact_import::{ContactStore, Filter, ImportEngine};
+
+    /// How many times each case runs.
+    fn runs() -> usize {
+        std::env::var("STORES_RUNS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(3)
+    }
+
+    fn timed<T>(work: impl FnOnce() -> T) -> (Duration, T) {
+        let start = Instant::now();
+        let out = work();
+        (start.elapsed(), out)
+    }
+
+    fn median(mut values: Vec<f64>) -> f64 {
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+
+    /// One line per case: the runs, the medians, the median of the ratios.
+    fn print(case: &str, floor: &str, pairs: &[(Duration, Duration)], goal: f64) {
+        let ratios: Vec<f64> = pairs
+            .iter()
+            .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+            .collect();
+        let runs: Vec<String> = pairs
+            .iter()
+            .map(|(a, b)| format!("{:.2}/{:.2}", a.as_secs_f64(), b.as_secs_f64()))
+            .collect();
+        let ratio = median(ratios);
+        println!(
+            "{case} against {floor}: median {:.3} s against {:.3} s, ratio {ratio:.2}x (goal <= {goal}x{}); runs {}",
+            median(pairs.iter().map(|p| p.0.as_secs_f64()).collect()),
+            median(pairs.iter().map(|p| p.1.as_secs_f64()).collect()),
+            if ratio <= goal { ", met" } else { ", NOT met" },
+            runs.join(", ")
+        );
+    }
+
+    fn import<S: ContactStore>(engine: &ImportEngine, file: &[u8], store: &mut S) {
+        if let Err(error) =
+            engine.import_recorded("big.csv", std::io::Cursor::new(file), store, |_| {})
+        {
+            panic!("import failed: {error}");
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(file: &[u8]) {
+        use contact_import::SqliteStore;
+        use contact_import::rusqlite::{Connection, types::Value};
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let engine = super::engine();
+        let big_engine = super::engine().with_options(contact_import::ImportOptions {
+            batch_size: 10_000,
+            ..contact_import::ImportOptions::default()
+        });
+        let shell = which_sqlite3();
+        let (mut import_pairs, mut again_pairs, mut shell_pairs) = (vec![], vec![], vec![]);
+        let (mut export_pairs, mut export_shell_pairs) = (vec![], vec![]);
+        let (mut big_pairs, mut big_shell_pairs) = (vec![], vec![]);
+        for run in 0..runs() {
+            let path = dir.path().join(format!("import-{run}.db"));
+            let mut store = SqliteStore::open(&path).expect("a SQLite file");
+            let (first, ()) = timed(|| import(&engine, file, &mut store));
+            let (again, ()) = timed(|| import(&engine, file, &mut store));
+            again_pairs.push((again, first));
+            // Ten times fewer commits: the lever the store does not hold.
+            let big_path = dir.path().join(format!("big-batches-{run}.db"));
+            let mut big = SqliteStore::open(&big_path).expect("a SQLite file");
+            let (big_first, ()) = timed(|| import(&big_engine, file, &mut big));
+            drop(big);
+            // The rows the import stored, every column, in their order.
+            let rows = stored_rows(store.connection());
+            let floor_path = dir.path().join(format!("floor-{run}.db"));
+            drop(SqliteStore::open(&floor_path).expect("the same schema"));
+            let mut floor = Connection::open(&floor_path).expect("the floor's file");
+            floor
+                .pragma_update(None, "synchronous", "NORMAL")
+                .expect("synchronous");
+            let (load, ()) = timed(|| bulk_load(&mut floor, &rows));
+            import_pairs.push((first, load));
+            big_pairs.push((big_first, load));
+            drop(rows);
+            let export_path = dir.path().join("export.csv");
+            let (export, ()) = timed(|| {
+                let out = BufWriter::new(std::fs::File::create(&export_path).expect("a file"));
+                let catalog = engine.catalog().clone();
+                contact_import::export(
+                    &mut store,
+                    &Filter::everyone(),
+                    &catalog,
+                    jiff::Timestamp::now(),
+                    out,
+                )
+                .expect("the export");
+            });
+            drop(store);
+            if let Some(shell) = &shell {
+                let csv = dir.path().join("rows.csv");
+                let (dump, ()) = timed(|| shell_dump(shell, &path, &csv));
+                export_shell_pairs.push((export, dump));
+                let shell_path = dir.path().join(format!("shell-{run}.db"));
+                drop(SqliteStore::open(&shell_path).expect("the same schema"));
+                let (load, ()) = timed(|| shell_load(shell, &shell_path, &csv));
+                shell_pairs.push((first, load));
+                big_shell_pairs.push((big_first, load));
+            }
+            let floor_csv = dir.path().join("floor.csv");
+            let imported = Connection::open(&path).expect("the imported file");
+            let (dump, ()) = timed(|| csv_dump(&imported, &floor_csv));
+            export_pairs.push((export, dump));
+        }
+        println!("SQLite, {} runs:", runs());
+        print(
+            "  import into a new file",
+            "SQLite's own bulk load of its rows (one transaction)",
+            &import_pairs,
+            1.5,
+        );
+        if shell.is_some() {
+            print(
+                "  import into a new file",
+                "the sqlite3 shell's .import of its rows",
+                &shell_pairs,
+                1.5,
+            );
+        }
+        print(
+            "  import in batches of 10,000",
+            "SQLite's own bulk load of its rows",
+            &big_pairs,
+            1.5,
+        );
+        if shell.is_some() {
+            print(
+                "  import in batches of 10,000",
+                "the sqlite3 shell's .import of its rows",
+                &big_shell_pairs,
+                1.5,
+            );
+        }
+        print(
+            "  the same file again",
+            "the first import",
+            &again_pairs,
+            1.0,
+        );
+        print(
+            "  export to CSV",
+            "SQLite's own dump of the table to CSV",
+            &export_pairs,
+            1.5,
+        );
+        if shell.is_some() {
+            print(
+                "  export to CSV",
+                "the sqlite3 shell writing the table as CSV",
+                &export_shell_pairs,
+                1.5,
+            );
+        }
+
+        fn stored_rows(connection: &Connection) -> Vec<Vec<Value>> {
+            let mut statement = connection
+                .prepare("SELECT * FROM contacts ORDER BY id")
+                .expect("the stored rows");
+            let width = statement.column_count();
+            let rows = statement
+                .query_map([], |row| {
+                    (0..width).map(|i| row.get::<_, Value>(i)).collect()
+                })
+                .expect("the stored rows");
+            rows.collect::<Result<_, _>>().expect("the stored rows")
+        }
+
+        fn bulk_load(connection: &mut Connection, rows: &[Vec<Value>]) {
+            let width = rows.first().map_or(0, Vec::len);
+            let marks = vec!["?"; width].join(", ");
+            let transaction = connection.transaction().expect("a transaction");
+            {
+                let mut insert = transaction
+                    .prepare(&format!("INSERT INTO contacts VALUES ({marks})"))
+                    .expect("the insert");
+                for row in rows {
+                    insert
+                        .execute(contact_import::rusqlite::params_from_iter(row))
+                        .expect("a row");
+                }
+            }
+            transaction.commit().expect("the commit");
+        }
+
+        fn csv_dump(connection: &Connection, path: &Path) {
+            let mut out = csv::Writer::from_writer(BufWriter::new(
+                std::fs::File::create(path).expect("a file"),
+            ));
+            let mut statement = connection
+                .prepare("SELECT * FROM contacts")
+                .expect("the rows");
+            let width = statement.column_count();
+            let mut rows = statement.query([]).expect("the rows");
+            while let Some(row) = rows.next().expect("a row") {
+                for i in 0..width {
+                    match row.get_ref(i).expect("a value") {
+                        contact_import::rusqlite::types::ValueRef::Null => out.write_field(""),
+                        contact_import::rusqlite::types::ValueRef::Integer(n) => {
+                            out.write_field(n.to_string())
+                        }
+                        contact_import::rusqlite::types::ValueRef::Text(t) => out.write_field(t),
+                        other => out.write_field(format!("{other:?}")),
+                    }
+                    .expect("writing");
+                }
+                out.write_record(None::<&[u8]>).expect("writing");
+            }
+            out.flush().expect("writing");
+        }
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    pub fn sqlite(_: &[u8]) {
+        eprintln!("note: SqliteStore not measured: run with --features sqlite");
+    }
+
+    fn which_sqlite3() -> Option<std::path::PathBuf> {
+        let found = std::process::Command::new("sqlite3")
+            .arg("-version")
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if !found {
+            eprintln!("note: no sqlite3 shell on PATH: compared with SQLite's own bulk load only");
+        }
+        found.then(|| "sqlite3".into())
+    }
+
+    fn shell_dump(shell: &Path, db: &Path, csv: &Path) {
+        let out = std::fs::File::create(csv).expect("a file");
+        let status = std::process::Command::new(shell)
+            .arg("-csv")
+            .arg(db)
+            .arg("SELECT * FROM contacts")
+            .stdout(out)
+            .status()
+            .expect("the sqlite3 shell");
+        assert!(status.success(), "the sqlite3 shell failed");
+    }
+
+    fn shell_load(shell: &Path, db: &Path, csv: &Path) {
+        let mut child = std::process::Command::new(shell)
+            .arg(db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("the sqlite3 shell");
+        let script = format!(
+            "PRAGMA synchronous=NORMAL;\n.import --csv {} contacts\n",
+            csv.display()
+        );
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(script.as_bytes())
+            .expect("the script");
+        assert!(
+            child.wait().expect("the shell").success(),
+            "the sqlite3 shell failed"
+        );
+    }
+
+    #[cfg(feature = "postgres")]
+    pub fn postgres(file: &[u8]) {
+        use contact_import::PostgresStore;
+        use contact_import::postgres::{Client, NoTls};
+        use std::io::Read;
+        let Ok(url) = std::env::var("CONTACT_IMPORT_PG_URL") else {
+            eprintln!("note: PostgresStore not measured: set CONTACT_IMPORT_PG_URL");
+            return;
+        };
+        let engine = super::engine();
+        let connect = |schema: &str| {
+            let mut client =
+                Client::connect(&url, NoTls).expect("CONTACT_IMPORT_PG_URL is reachable");
+            client
+                .batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema}"
+                ))
+                .expect("a fresh schema");
+            client
+        };
+        let (mut import_pairs, mut again_pairs, mut big_pairs) = (vec![], vec![], vec![]);
+        let big_engine = super::engine().with_options(contact_import::ImportOptions {
+            batch_size: 10_000,
+            ..contact_import::ImportOptions::default()
+        });
+        for _ in 0..runs() {
+            let mut store =
+                PostgresStore::with_client(connect("contact_import_floor_a")).expect("the schema");
+            store
+                .client()
+                .batch_execute("CHECKPOINT")
+                .expect("a checkpoint");
+            let (first, ()) = timed(|| import(&engine, file, &mut store));
+            store
+                .client()
+                .batch_execute("CHECKPOINT")
+                .expect("a checkpoint");
+            let (again, ()) = timed(|| import(&engine, file, &mut store));
+            again_pairs.push((again, first));
+            let mut big =
+                PostgresStore::with_client(connect("contact_import_floor_c")).expect("the schema");
+            big.client()
+                .batch_execute("CHECKPOINT")
+                .expect("a checkpoint");
+            let (big_first, ()) = timed(|| import(&big_engine, file, &mut big));
+            drop(big);
+            let mut rows = Vec::new();
+            store
+                .client()
+                .copy_out("COPY contacts TO STDOUT")
+                .expect("the stored rows")
+                .read_to_end(&mut rows)
+                .expect("the stored rows");
+            drop(store);
+            let mut floor =
+                PostgresStore::with_client(connect("contact_import_floor_b")).expect("the schema");
+            floor
+                .client()
+                .batch_execute("CHECKPOINT")
+                .expect("a checkpoint");
+            let (copy, ()) = timed(|| {
+                let mut writer = floor
+                    .client()
+                    .copy_in("COPY contacts FROM STDIN")
+                    .expect("COPY");
+                writer.write_all(&rows).expect("the rows");
+                writer.finish().expect("COPY");
+            });
+            import_pairs.push((first, copy));
+            big_pairs.push((big_first, copy));
+        }
+        let mut client = Client::connect(&url, NoTls).expect("CONTACT_IMPORT_PG_URL is reachable");
+        let _ = client.batch_execute(
+            "DROP SCHEMA IF EXISTS contact_import_floor_a CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_b CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_c CASCADE",
+        );
+        println!("PostgreSQL, {} runs:", runs());
+        print(
+            "  import into a new schema",
+            "COPY of its rows into the same schema",
+            &import_pairs,
+            1.5,
+        );
+        print(
+            "  import in batches of 10,000",
+            "COPY of its rows into the same schema",
+            &big_pairs,
+            1.5,
+        );
+        print(
+            "  the same file again",
+            "the first import",
+            &again_pairs,
+            1.0,
+        );
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    pub fn postgres(_: &[u8]) {
+        eprintln!("note: PostgresStore not measured: run with --features postgres");
+    }
+}

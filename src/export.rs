@@ -71,8 +71,9 @@ pub fn export_headers(catalog: &Catalog) -> Vec<String> {
 /// wrote.
 ///
 /// Tags are joined with ` | `, phones are E.164, `Status` is computed at
-/// `now`, and `Last Active` and `Created At` are RFC 3339 instants in UTC
-/// (`2024-06-01T09:30:00Z`). Attribute values a contact holds for attributes
+/// `now`, and `Last Active` and `Created At` are RFC 3339 instants in UTC,
+/// to the second (`2024-06-01T09:30:00Z`; a fraction of a second is cut
+/// off, not rounded). Attribute values a contact holds for attributes
 /// that are not in `catalog` are not exported. Every cell but the phone is
 /// guarded against formula injection ([`guard_formula`]).
 ///
@@ -259,8 +260,9 @@ impl<W: io::Write> RowWriter<'_, W> {
     fn time(&mut self, time: Option<Timestamp>) -> csv::Result<()> {
         self.buffer.clear();
         if let Some(time) = time {
-            // Writing to a String cannot fail.
-            let _ = write!(self.buffer, "{time}");
+            // To the second, for the people reading the sheet; writing to
+            // a String cannot fail.
+            let _ = write!(self.buffer, "{time:.0}");
         }
         self.buffered()
     }

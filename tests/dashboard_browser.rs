@@ -381,10 +381,15 @@ async fn the_guides_flow_in_a_browser() {
     let segment = download(&client, "#export-button", "segment.csv").await;
     let lines: Vec<&str> = segment.lines().collect();
     assert_eq!(lines.len(), 2, "{segment}");
-    assert!(lines[0].starts_with("Name,Mobile Number,Tags,Source,First Message,WhatsApp Opt-in,City,email,"));
     assert!(
-        lines[1]
-            .starts_with("Mohit Dua,+919876543452,MBA | Finance,Website,,,Delhi,mohit@example.org,")
+        lines[0].starts_with(
+            "Name,Mobile Number,Tags,Source,First Message,WhatsApp Opt-in,City,email,"
+        )
+    );
+    assert!(
+        lines[1].starts_with(
+            "Mohit Dua,+919876543452,MBA | Finance,Website,,,Delhi,mohit@example.org,"
+        )
     );
     fill(&client, "#template", "Hi $FirstName, the fair is in $City").await;
     click(&client, "#render-button").await;

@@ -147,7 +147,7 @@ fn export_writes_every_field_of_the_segment_in_phone_order() {
 Name,Mobile Number,Tags,Source,First Message,WhatsApp Opt-in,City,email,State,Status,Contact State,Last Active,Created At
 John Smith,+15417543010,,,,,,john@example.com,,INACTIVE,,2024-05-01T00:00:00Z,2023-12-31T23:59:59Z
 Priya Sharma,+919876543210,Marketing,,,no,,,,INACTIVE,,,2024-01-15T10:00:00Z
-Mohit Dua,+919876543452,MBA | Finance,Website,MBA,yes,Delhi,,Delhi,ACTIVE,Handled by Assistant,2024-06-01T08:30:15.5Z,2024-01-15T10:00:00Z
+Mohit Dua,+919876543452,MBA | Finance,Website,MBA,yes,Delhi,,Delhi,ACTIVE,Handled by Assistant,2024-06-01T08:30:15Z,2024-01-15T10:00:00Z
 "
     );
     // The status is computed at the given now.
