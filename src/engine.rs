@@ -4,22 +4,23 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::contact::Contact;
 use crate::error::{FileError, FileErrorKind, ImportError, Position};
 use crate::history::ImportRecord;
-use crate::mapping::{ColumnMapping, Columns};
-use crate::merge::UpdatePolicy;
-use crate::normalize::{RowNormalizer, unquote};
-use crate::phone::{PhoneMap, PhoneNormalizer, Region, phone_map};
+use crate::mapping::Columns;
+use crate::normalize::RowNormalizer;
+use crate::options::Settings;
+pub use crate::options::{DuplicatePolicy, HEADER_SEARCH_ROWS, ImportMode, ImportOptions};
+use crate::phone::{PhoneMap, PhoneNormalizer, phone_map};
 use crate::plan::PlannedRow;
 use crate::reader::{Input, Record, RecordReader, Records, sniff_delimiter};
+pub use crate::report::Progress;
 use crate::report::{ImportReport, Warning, WarningCode};
 use crate::session::{Import, RowRecords};
-use crate::spreadsheet::Sheet;
 use crate::store::{ContactStore, Stored, Version};
+use crate::text::unquote;
 
 /// Where the engine gets the time from. The engine never reads the system
 /// clock itself: pass `|| jiff::Timestamp::now()` for the real time, or a
@@ -41,135 +42,10 @@ impl<F: Fn() -> Timestamp> Clock for F {
     }
 }
 
-/// What an import does with rows of one file that share a phone.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DuplicatePolicy {
-    /// Apply every row, in file order: the result of importing the rows one
-    /// by one (the default).
-    #[default]
-    Merge,
-    /// Import the first row of each phone; the others fail with `duplicate_in_file`.
-    FirstWins,
-    /// Import the last row of each phone; the others fail with `duplicate_in_file`.
-    LastWins,
-    /// Import none of them: every row that shares a phone fails with
-    /// `duplicate_in_file`, naming the other rows.
-    Reject,
-}
-
-/// Which rows an import writes, by whether their phone is stored.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportMode {
-    /// New phones are added, stored ones updated (the default).
-    #[default]
-    AddAndUpdate,
-    /// Only new phones are added: a row whose phone is stored (or was added
-    /// by an earlier row of the file) is counted as `skipped`.
-    AddOnly,
-    /// Only stored phones are updated: a row whose phone is not stored is
-    /// counted as `skipped`.
-    UpdateOnly,
-}
-
-/// How many rows from the top the header is looked for in, when
-/// [`ImportOptions::header_row`] does not name it.
-pub const HEADER_SEARCH_ROWS: u64 = 10;
-
-/// How an import reads, normalizes and merges. `Default` gives the product's
-/// rules: India for numbers without a country code, source `IMPORT`, blank
-/// cells keep what is stored, tags are added, repeated phones merge in file order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImportOptions {
-    /// The region of numbers written without a country code (default `IN`).
-    pub region: Region,
-    /// The source a new contact gets when its Source cell is empty or the
-    /// file has no Source column (default `Some("IMPORT")`).
-    pub default_source: Option<String>,
-    /// Explicit column choices; other headers are mapped automatically.
-    pub mapping: ColumnMapping,
-    /// How rows update contacts that exist, field by field.
-    pub update: UpdatePolicy,
-    /// What to do with rows that share a phone.
-    pub duplicates: DuplicatePolicy,
-    /// Rows per store batch (default 1,000). The result does not depend on it.
-    pub batch_size: usize,
-    /// The most data rows a file may have (default 200,000); a larger file is
-    /// refused whole before anything is written.
-    pub max_rows: u64,
-    /// The largest row, in bytes, that is read (default 1 MiB); a larger row
-    /// fails with `row_too_large` and is not held in memory.
-    pub max_row_bytes: usize,
-    /// The most fields a row may have (default 10,000).
-    pub max_fields: usize,
-    /// The field delimiter; `None` (the default) takes the most frequent of
-    /// `,`, `;` and tab in the header line, so that files saved by a
-    /// spreadsheet in a locale that writes `;` or as "Text (Tab delimited)" work.
-    pub delimiter: Option<u8>,
-    /// Skip every row up to and including this spreadsheet row: to resume
-    /// an import that stopped, pass the [`ImportReport::last_row`] of its
-    /// report. Skipped rows are not counted. Duplicate policies still
-    /// consider the whole file, so they decide as the stopped import did.
-    pub resume_after_row: Option<u64>,
-    /// The file's encoding when it is not UTF-8, e.g.
-    /// `Some(encoding_rs::WINDOWS_1252)` for a file saved by an older Excel.
-    /// `None` (the default) reads UTF-8, and UTF-16 when the file starts with
-    /// a UTF-16 byte order mark (Excel's "Unicode Text").
-    pub encoding: Option<&'static encoding_rs::Encoding>,
-    /// Which rows are written: add and update (the default), add only, or
-    /// update only.
-    pub mode: ImportMode,
-    /// The header's row number (1 for the first row). `None` (the default)
-    /// takes the first of the first [`HEADER_SEARCH_ROWS`] rows that maps
-    /// to both a name and a phone; the rows above it (a title, notes) are
-    /// skipped and named in one warning.
-    pub header_row: Option<u64>,
-    /// The sheet a spreadsheet import reads (default the first); CSV
-    /// imports ignore it.
-    pub sheet: Sheet,
-    /// Rows whose number cannot be a WhatsApp mobile (a landline, toll-free,
-    /// premium-rate, ... number) fail with `not_mobile` instead of importing
-    /// with the warning `not_mobile` (default `false`).
-    pub reject_not_mobile: bool,
-}
-
-impl Default for ImportOptions {
-    fn default() -> ImportOptions {
-        ImportOptions {
-            region: Region::INDIA,
-            default_source: Some("IMPORT".to_owned()),
-            mapping: ColumnMapping::new(),
-            update: UpdatePolicy::default(),
-            duplicates: DuplicatePolicy::Merge,
-            batch_size: 1_000,
-            max_rows: 200_000,
-            max_row_bytes: 1 << 20,
-            max_fields: 10_000,
-            delimiter: None,
-            resume_after_row: None,
-            encoding: None,
-            mode: ImportMode::AddAndUpdate,
-            header_row: None,
-            sheet: Sheet::First,
-            reject_not_mobile: false,
-        }
-    }
-}
-
 /// How many times in a row an import fetches and merges again the
 /// contacts of a batch that other writers changed before it could write
 /// them; past that, the import stops with [`ImportError::Contended`].
 pub const MAX_CONFLICT_ROUNDS: u32 = crate::session::MAX_ROUNDS;
-
-/// How far an import has got, for a progress bar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Progress {
-    /// Data rows processed so far (written or failed).
-    pub rows_done: u64,
-    /// Data rows in the file, when known.
-    pub total_rows: Option<u64>,
-}
 
 /// Imports contact files into a [`ContactStore`].
 ///
@@ -198,6 +74,15 @@ pub struct ImportEngine {
 }
 
 impl ImportEngine {
+    /// What an import starting now reads of this engine.
+    fn settings(&self) -> Settings<'_> {
+        Settings {
+            options: &self.options,
+            catalog: &self.catalog,
+            now: self.clock.now(),
+        }
+    }
+
     /// An engine for `catalog` with the default options, reading the time from `clock`.
     pub fn new(catalog: Catalog, clock: impl Clock + Send + Sync + 'static) -> ImportEngine {
         ImportEngine {
@@ -574,7 +459,7 @@ impl ImportEngine {
             .warnings
             .extend(column_warnings(&report.headers, &header.columns));
         Ok(Import::new(
-            self,
+            self.settings(),
             records,
             header.columns,
             report,

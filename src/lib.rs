@@ -96,6 +96,7 @@ pub mod mapping;
 mod merge;
 mod normalize;
 mod numbering_plan;
+mod options;
 pub mod phone;
 mod pipeline;
 pub mod plan;
@@ -126,7 +127,7 @@ pub use formula::guard_formula;
 pub use history::{ImportId, ImportRecord, ImportSummary};
 pub use jiff::Timestamp;
 pub use mapping::{ColumnMapping, Field};
-pub use merge::{FieldPolicy, NamePolicy, OptInPolicy, TagPolicy, UpdatePolicy};
+pub use options::{FieldPolicy, NamePolicy, OptInPolicy, TagPolicy, UpdatePolicy};
 pub use phone::{LIBPHONENUMBER_VERSION, NumberType, Phone, PhoneError, PhoneNormalizer, Region};
 pub use plan::{FieldChange, PlannedRow, RowOutcome};
 pub use report::{

@@ -1,70 +1,10 @@
 //! How a file row changes a contact: the upsert rules, in one place for every store.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::contact::{Attribute, Contact};
 use crate::normalize::{Cell, RowUpdate};
-
-/// What a cell does to a stored value (Source, First Message, attributes).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldPolicy {
-    /// A value overwrites; an empty cell keeps what is stored (the default:
-    /// a blank cell is "no news").
-    #[default]
-    KeepWhenEmpty,
-    /// The cell wins: a value overwrites, an empty cell clears.
-    Overwrite,
-    /// A value overwrites, an empty cell keeps, and the cell holding exactly
-    /// [`UpdatePolicy::clear_token`] (default `NULL`) clears.
-    ClearOnToken,
-}
-
-/// What a Tags cell does to the tags a contact already has.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TagPolicy {
-    /// Add the cell's tags after the stored ones (the default).
-    #[default]
-    Add,
-    /// The contact's tags become exactly the cell's; an empty cell clears them.
-    Replace,
-    /// Take the cell's tags away from the contact.
-    Remove,
-}
-
-/// What the Name cell does to a stored contact's name.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NamePolicy {
-    /// The file's name replaces the stored one (the default).
-    #[default]
-    Replace,
-    /// The file's name only names new contacts; stored names are kept (e.g.
-    /// names your agents corrected).
-    KeepExisting,
-}
-
-/// Whether an import may turn a contact's opt-out into an opt-in.
-///
-/// An opt-out is sticky by default: re-uploading an old sheet that says
-/// "yes" must not resubscribe someone who said STOP since. An opt-in can
-/// always become an opt-out, whatever the policy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OptInPolicy {
-    /// A row that says opted in leaves an opted-out contact opted out, with
-    /// the warning `opt_out_kept` (the default).
-    #[default]
-    KeepOptOut,
-    /// A row that says opted in opts the contact in again, with the warning
-    /// `opted_in_again`: for a file of fresh opt-ins (a new consent form),
-    /// never for an old export.
-    AllowOptInAgain,
-}
+use crate::options::{FieldPolicy, NamePolicy, OptInPolicy, TagPolicy, UpdatePolicy};
 
 /// What a row's opt-in cell did that its warnings must say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,58 +22,6 @@ pub(crate) struct Merged {
     pub changed: bool,
     /// What the opt-in cell did, when a warning must say it.
     pub opt_in: Option<OptInNote>,
-}
-
-/// How an import updates contacts that already exist, field by field.
-///
-/// Serializable, so a service can store a policy per import template.
-///
-/// ```
-/// use contact_import::{FieldPolicy, TagPolicy, UpdatePolicy};
-/// let policy = UpdatePolicy {
-///     tags: TagPolicy::Replace,
-///     ..UpdatePolicy::default()
-/// }
-/// .with_attribute("email", FieldPolicy::ClearOnToken);
-/// let json = serde_json::to_string(&policy).unwrap();
-/// assert_eq!(serde_json::from_str::<UpdatePolicy>(&json).unwrap(), policy);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct UpdatePolicy {
-    /// The Name column.
-    pub name: NamePolicy,
-    /// The Tags column.
-    pub tags: TagPolicy,
-    /// The Source column.
-    pub source: FieldPolicy,
-    /// The First Message column.
-    pub first_message: FieldPolicy,
-    /// Every attribute column without its own entry in `attribute`.
-    pub attributes: FieldPolicy,
-    /// Policies for single attributes, by name.
-    pub attribute: BTreeMap<String, FieldPolicy>,
-    /// The cell text that clears a value under [`FieldPolicy::ClearOnToken`]
-    /// (compared exactly, after trimming).
-    pub clear_token: String,
-    /// The opt-in column: whether a row may opt an opted-out contact in
-    /// again. An empty or unreadable cell never changes the opt-in.
-    pub opt_in: OptInPolicy,
-}
-
-impl Default for UpdatePolicy {
-    fn default() -> UpdatePolicy {
-        UpdatePolicy {
-            name: NamePolicy::Replace,
-            tags: TagPolicy::Add,
-            source: FieldPolicy::KeepWhenEmpty,
-            first_message: FieldPolicy::KeepWhenEmpty,
-            attributes: FieldPolicy::KeepWhenEmpty,
-            attribute: BTreeMap::new(),
-            clear_token: "NULL".to_owned(),
-            opt_in: OptInPolicy::KeepOptOut,
-        }
-    }
 }
 
 impl UpdatePolicy {

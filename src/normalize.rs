@@ -8,13 +8,12 @@ use smallvec::SmallVec;
 use crate::catalog::Catalog;
 use crate::contact::{Attribute, Attributes, Tag, Tags, normalize_name, parse_opt_in};
 use crate::mapping::Columns;
-use crate::merge::{FieldPolicy, UpdatePolicy};
+use crate::options::{FieldPolicy, UpdatePolicy};
 use crate::phone::{Phone, PhoneError, PhoneNormalizer, Region};
 use crate::reader::Record;
 use crate::report::{FailureCode, RowFailure, Warning, WarningCode};
 use crate::text::read_cell;
 // Until phone.rs and engine.rs import them from `text` (issue 17).
-pub(crate) use crate::text::{trim_with, unquote};
 
 /// What one cell says about a field.
 #[derive(Clone, Debug, PartialEq, Eq)]

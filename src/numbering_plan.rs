@@ -18,8 +18,8 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_automata::dfa::{Automaton, StartKind, dense};
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind};
+use serde::{Deserialize, Serialize};
 
-use crate::phone::NumberType;
 use crate::plan_metadata::{self, Desc, RegionMeta};
 
 /// libphonenumber's bounds on a national significant number.
@@ -46,6 +46,78 @@ const FIXED_LINE: usize = 8;
 const MOBILE: usize = 9;
 /// Index of the general descriptor in a [`Plan`]'s pattern set.
 const GENERAL: usize = 10;
+
+/// What kind of line a number is, per libphonenumber's metadata (its
+/// `PhoneNumberType`). Serialized in snake case: `"mobile"`,
+/// `"fixed_line_or_mobile"`, `"toll_free"`, ...
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberType {
+    /// A mobile number.
+    Mobile,
+    /// A landline.
+    FixedLine,
+    /// A number the metadata cannot tell apart (the US, Canada, ...).
+    FixedLineOrMobile,
+    /// Free to the caller, e.g. India's 1800 numbers.
+    TollFree,
+    /// Charged above the normal rate.
+    PremiumRate,
+    /// The cost is shared between caller and recipient (India's 1860).
+    SharedCost,
+    /// Voice over IP.
+    Voip,
+    /// A personal number that forwards to another.
+    PersonalNumber,
+    /// A pager.
+    Pager,
+    /// A company's universal access number.
+    Uan,
+    /// Voicemail access.
+    Voicemail,
+    /// A number the metadata gives no type: not valid.
+    Unknown,
+}
+
+impl NumberType {
+    /// Whether a number of this type can be a WhatsApp mobile: mobile,
+    /// fixed line or mobile, VoIP and personal numbers can; landlines,
+    /// toll-free, premium, shared-cost, pager, UAN and voicemail numbers
+    /// cannot (a row with one gets the warning `not_mobile`).
+    pub fn can_be_mobile(self) -> bool {
+        matches!(
+            self,
+            NumberType::Mobile
+                | NumberType::FixedLineOrMobile
+                | NumberType::Voip
+                | NumberType::PersonalNumber
+        )
+    }
+
+    /// The snake-case name of the serde form, e.g. `toll_free`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberType::Mobile => "mobile",
+            NumberType::FixedLine => "fixed_line",
+            NumberType::FixedLineOrMobile => "fixed_line_or_mobile",
+            NumberType::TollFree => "toll_free",
+            NumberType::PremiumRate => "premium_rate",
+            NumberType::SharedCost => "shared_cost",
+            NumberType::Voip => "voip",
+            NumberType::PersonalNumber => "personal_number",
+            NumberType::Pager => "pager",
+            NumberType::Uan => "uan",
+            NumberType::Voicemail => "voicemail",
+            NumberType::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for NumberType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Why digits are not a phone number at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

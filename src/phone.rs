@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 
+pub use crate::numbering_plan::NumberType;
 use crate::numbering_plan::NumberingPlans;
 use crate::plan_metadata;
 
@@ -144,78 +145,6 @@ pub enum PhoneError {
     /// Anything else: the message says what was wrong.
     #[error("{0}")]
     Invalid(String),
-}
-
-/// What kind of line a number is, per libphonenumber's metadata (its
-/// `PhoneNumberType`). Serialized in snake case: `"mobile"`,
-/// `"fixed_line_or_mobile"`, `"toll_free"`, ...
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NumberType {
-    /// A mobile number.
-    Mobile,
-    /// A landline.
-    FixedLine,
-    /// A number the metadata cannot tell apart (the US, Canada, ...).
-    FixedLineOrMobile,
-    /// Free to the caller, e.g. India's 1800 numbers.
-    TollFree,
-    /// Charged above the normal rate.
-    PremiumRate,
-    /// The cost is shared between caller and recipient (India's 1860).
-    SharedCost,
-    /// Voice over IP.
-    Voip,
-    /// A personal number that forwards to another.
-    PersonalNumber,
-    /// A pager.
-    Pager,
-    /// A company's universal access number.
-    Uan,
-    /// Voicemail access.
-    Voicemail,
-    /// A number the metadata gives no type: not valid.
-    Unknown,
-}
-
-impl NumberType {
-    /// Whether a number of this type can be a WhatsApp mobile: mobile,
-    /// fixed line or mobile, VoIP and personal numbers can; landlines,
-    /// toll-free, premium, shared-cost, pager, UAN and voicemail numbers
-    /// cannot (a row with one gets the warning `not_mobile`).
-    pub fn can_be_mobile(self) -> bool {
-        matches!(
-            self,
-            NumberType::Mobile
-                | NumberType::FixedLineOrMobile
-                | NumberType::Voip
-                | NumberType::PersonalNumber
-        )
-    }
-
-    /// The snake-case name of the serde form, e.g. `toll_free`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NumberType::Mobile => "mobile",
-            NumberType::FixedLine => "fixed_line",
-            NumberType::FixedLineOrMobile => "fixed_line_or_mobile",
-            NumberType::TollFree => "toll_free",
-            NumberType::PremiumRate => "premium_rate",
-            NumberType::SharedCost => "shared_cost",
-            NumberType::Voip => "voip",
-            NumberType::PersonalNumber => "personal_number",
-            NumberType::Pager => "pager",
-            NumberType::Uan => "uan",
-            NumberType::Voicemail => "voicemail",
-            NumberType::Unknown => "unknown",
-        }
-    }
-}
-
-impl fmt::Display for NumberType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 impl Phone {
@@ -470,7 +399,7 @@ fn text(digits: &Digits) -> &str {
 
 /// `str::trim`, with the shortcut cells take.
 fn trim(text: &str) -> &str {
-    crate::normalize::trim_with(text, |_| false)
+    crate::text::trim_with(text, |_| false)
 }
 
 /// What [`clean`] returns, for text of ASCII digits, spaces, dashes,

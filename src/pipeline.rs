@@ -16,10 +16,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use crate::engine::Progress;
 use crate::error::ImportError;
 use crate::phone::Phone;
 use crate::report::ImportReport;
+use crate::report::Progress;
 use crate::session::{Batch, BatchRows, Import, ImportState, RecordBatch, RowSource};
 use crate::store::{ContactStore, Stored};
 
@@ -49,7 +49,7 @@ where
     let headers = state.report.headers.clone();
     let repeated = state.repeated.clone();
     let rows = BatchRows {
-        engine: state.engine,
+        settings: state.settings,
         columns: &columns,
         headers: &headers,
         repeated: &repeated,

@@ -427,3 +427,12 @@ fn write_guarded<'a, W: io::Write>(
     csv.write_record(None::<&[u8]>)?;
     Ok(())
 }
+
+/// How far an import has got, for a progress bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Data rows processed so far (written or failed).
+    pub rows_done: u64,
+    /// Data rows in the file, when known.
+    pub total_rows: Option<u64>,
+}

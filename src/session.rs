@@ -8,14 +8,16 @@ use jiff::Timestamp;
 use smallvec::SmallVec;
 
 use crate::contact::{Attribute, Contact, Tags};
-use crate::engine::{DuplicatePolicy, ImportEngine, ImportMode, Progress};
 use crate::error::{Contended, ImportError};
 use crate::mapping::Columns;
-use crate::merge::{FieldPolicy, Merged, OptInNote, TagPolicy};
+use crate::merge::{Merged, OptInNote};
 use crate::normalize::{Cell, RowNormalizer, RowUpdate};
+use crate::options::{DuplicatePolicy, ImportMode, Settings};
+use crate::options::{FieldPolicy, TagPolicy};
 use crate::phone::{Phone, PhoneIndex, PhoneMap, PhoneNormalizer, phone_map};
 use crate::plan::{self, PlannedRow, RowOutcome};
 use crate::reader::{Input, Record, RecordReader, Records};
+use crate::report::Progress;
 use crate::report::{DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode};
 use crate::store::{Stored, Version, WriteBatch};
 
@@ -286,7 +288,7 @@ pub struct Import<'e, R: Read> {
 /// The reading half of an import: the file's records in order, numbered
 /// as spreadsheet rows. A pipelined import reads on its second thread.
 pub(crate) struct RowSource<'e, R: Read> {
-    engine: &'e ImportEngine,
+    settings: Settings<'e>,
     reader: RowRecords<R>,
     next_row: u64,
     /// The first data row (the row after the header).
@@ -317,7 +319,7 @@ impl<R: Read> Records for RowRecords<R> {
 
 /// The merging half of an import: what its rows did so far.
 pub(crate) struct ImportState<'e> {
-    pub engine: &'e ImportEngine,
+    pub settings: Settings<'e>,
     pub columns: Columns,
     pub report: ImportReport,
     /// Phones that several rows share, with their rows (from the first
@@ -331,7 +333,7 @@ pub(crate) struct ImportState<'e> {
 
 impl<'e, R: Read> Import<'e, R> {
     pub(crate) fn new(
-        engine: &'e ImportEngine,
+        settings: Settings<'e>,
         reader: RowRecords<R>,
         columns: Columns,
         report: ImportReport,
@@ -340,11 +342,11 @@ impl<'e, R: Read> Import<'e, R> {
         first_row: u64,
     ) -> Import<'e, R> {
         let state = ImportState {
-            engine,
+            settings,
             columns,
             report,
             repeated,
-            now: engine.clock.now(),
+            now: settings.now,
             // Sized for the file up front: growing it at 200,000 phones
             // would hold the old and the new table at once.
             seen: PhoneIndex::with_capacity_and_hasher(
@@ -355,7 +357,7 @@ impl<'e, R: Read> Import<'e, R> {
         };
         Import {
             source: RowSource {
-                engine,
+                settings,
                 reader,
                 next_row: first_row,
                 first_row,
@@ -477,7 +479,7 @@ impl<R: Read> RowSource<'_, R> {
     /// Reads the records of the next batch (blank and resumed rows
     /// skipped); false at the end of the file.
     pub fn read_records(&mut self, records: &mut RecordBatch) -> std::io::Result<bool> {
-        let size = self.engine.options.batch_size.max(1);
+        let size = self.settings.options.batch_size.max(1);
         records.len = 0;
         while records.len < size {
             if records.rows.len() == records.len {
@@ -490,7 +492,7 @@ impl<R: Read> RowSource<'_, R> {
             let row = self.next_row;
             self.next_row += 1;
             let resumed = self
-                .engine
+                .settings
                 .options
                 .resume_after_row
                 .is_some_and(|last| row <= last);
@@ -509,7 +511,7 @@ impl ImportState<'_> {
     /// What normalizes rows into batches, borrowing this import.
     pub(crate) fn rows(&self) -> BatchRows<'_> {
         BatchRows {
-            engine: self.engine,
+            settings: self.settings,
             columns: &self.columns,
             headers: &self.report.headers,
             repeated: &self.repeated,
@@ -577,7 +579,7 @@ impl ImportState<'_> {
                 }
                 (None, None) => Target::New(i),
             };
-            let target = if skipped_by(self.engine.options.mode, target, i) {
+            let target = if skipped_by(self.settings.options.mode, target, i) {
                 Target::Skipped
             } else {
                 target
@@ -653,7 +655,7 @@ impl ImportState<'_> {
         row: u64,
         observe: &mut Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
     ) -> Merged {
-        let policy = &self.engine.options.update;
+        let policy = &self.settings.options.update;
         // An empty Source cell under the overwrite policy gives the default
         // source, as it does to a new contact.
         if values.source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
@@ -696,7 +698,7 @@ impl ImportState<'_> {
     /// The source of an imported contact whose row gives none. A row that
     /// clears the source (the clear token) leaves it empty.
     fn default_source(&self) -> Option<String> {
-        self.engine.options.default_source.clone()
+        self.settings.options.default_source.clone()
     }
 
     /// Records a batch the store has written.
@@ -930,7 +932,7 @@ impl Default for RecordBatch {
 /// normalizes while the import merges.
 #[derive(Clone, Copy)]
 pub(crate) struct BatchRows<'a> {
-    pub engine: &'a ImportEngine,
+    pub settings: Settings<'a>,
     pub columns: &'a Columns,
     pub headers: &'a [String],
     pub repeated: &'a PhoneMap<Vec<u64>>,
@@ -949,15 +951,15 @@ impl BatchRows<'_> {
     /// Normalizes `records` into `batch`, reusing its buffers.
     pub fn normalize_into(&self, records: &RecordBatch, batch: &mut Batch) {
         batch.clear();
-        let engine = self.engine;
+        let settings = self.settings;
         let normalizer = RowNormalizer::new(
-            &engine.catalog,
+            settings.catalog,
             self.columns,
             self.headers,
-            PhoneNormalizer::new(engine.options.region),
-            &engine.options.update,
+            PhoneNormalizer::new(settings.options.region),
+            &settings.options.update,
         )
-        .reject_not_mobile(engine.options.reject_not_mobile);
+        .reject_not_mobile(settings.options.reject_not_mobile);
         let rows = &records.rows[..records.len];
         batch.last_row = rows.last().map_or(0, |(row, _)| *row);
         batch.rows.reserve(rows.len());
@@ -970,7 +972,7 @@ impl BatchRows<'_> {
             let (phone, failure) = match normalizer.normalize(row, record, &mut batch.warnings) {
                 Ok(update) => {
                     let phone = update.phone;
-                    match duplicate_failure(self.repeated, engine.options.duplicates, &update) {
+                    match duplicate_failure(self.repeated, settings.options.duplicates, &update) {
                         Some(message) => (
                             Some(phone),
                             Some(RowFailure {
@@ -1010,7 +1012,7 @@ impl BatchRows<'_> {
     /// Pushes the contact a valid row creates when its phone is new, and
     /// what its cells said (to merge it into another contact instead).
     fn push_as_new(&self, mut update: RowUpdate, earlier: Option<usize>, batch: &mut Batch) {
-        let options = &self.engine.options;
+        let options = self.settings.options;
         let policy = &options.update;
         let removed_tags = match (&mut update.tags, policy.tags) {
             (Cell::Set(tags), TagPolicy::Remove) => std::mem::take(tags),

@@ -58,7 +58,7 @@ use jiff::Timestamp;
 use crate::catalog::Catalog;
 use crate::contact::{Contact, State, Tag};
 use crate::engine::{ImportEngine, ImportOptions};
-use crate::merge::{FieldPolicy, OptInPolicy, TagPolicy, UpdatePolicy};
+use crate::options::{FieldPolicy, OptInPolicy, TagPolicy, UpdatePolicy};
 use crate::phone::Phone;
 use crate::report::ImportReport;
 use crate::splitmix::SplitMix64;

@@ -16,6 +16,7 @@ mod failing_store;
 mod filter;
 mod generate;
 mod hostile;
+mod layers;
 mod limits;
 mod many_writers;
 mod mapping;
