@@ -13,6 +13,7 @@ use crate::error::{FileError, FileErrorKind};
 /// A contact field that a column can feed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Field {
     /// The full name (mandatory, unless First Name is mapped).
     Name,

@@ -52,6 +52,7 @@ const GENERAL: usize = 10;
 /// `"fixed_line_or_mobile"`, `"toll_free"`, ...
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NumberType {
     /// A mobile number.
     Mobile,

@@ -16,6 +16,7 @@ use crate::spreadsheet::Sheet;
 /// What an import does with rows of one file that share a phone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DuplicatePolicy {
     /// Apply every row, in file order: the result of importing the rows one
     /// by one (the default).
@@ -33,6 +34,7 @@ pub enum DuplicatePolicy {
 /// Which rows an import writes, by whether their phone is stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ImportMode {
     /// New phones are added, stored ones updated (the default).
     #[default]

@@ -132,6 +132,7 @@ impl<'de> Deserialize<'de> for Phone {
 
 /// Why a cell could not be turned into a phone number.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PhoneError {
     /// The cell is empty (or holds only separators).
     #[error("the phone number is empty")]

@@ -9,6 +9,7 @@ use crate::report::{RowFailure, Warning};
 /// How a row ends (or would end, in a plan).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RowOutcome {
     /// The row creates a contact.
     Added,

@@ -51,6 +51,7 @@ mod reading {
 
     /// The format of a spreadsheet upload.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum SpreadsheetFormat {
         /// Excel 2007 and later (`.xlsx`, `.xlsm`): streamed.
         Xlsx,

@@ -10,6 +10,7 @@ use crate::phone::PhoneNormalizer;
 /// Why a header was matched to a field.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[non_exhaustive]
 pub enum Reason {
     /// The header is the field's own name or a catalog attribute's name
     /// (ignoring case, spaces, `_`, `-` and a leading `$`).

@@ -9,6 +9,7 @@ use crate::filter::Filter;
 /// A value a template can show: a part of the contact's name, or one of its
 /// custom attributes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Variable {
     /// `$Name`: the full name.
     Name,
