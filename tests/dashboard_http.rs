@@ -22,8 +22,25 @@ struct Service {
 async fn start(max_upload_bytes: u64) -> Service {
     let dir = tempfile::tempdir().unwrap();
     let backend = app::Backend::Sqlite(dir.path().join("dashboard.db"));
-    let acme = app::create_account(&backend, "acme".parse().unwrap()).unwrap();
-    let globex = app::create_account(&backend, "globex".parse().unwrap()).unwrap();
+    start_on(backend, ["acme", "globex"], max_upload_bytes, dir).await
+}
+
+/// The service on `backend`, with two accounts of these names.
+async fn start_on(
+    backend: app::Backend,
+    [first, second]: [&str; 2],
+    max_upload_bytes: u64,
+    dir: tempfile::TempDir,
+) -> Service {
+    // Off the runtime, as the service does: the PostgreSQL client blocks.
+    let (first, second) = (first.to_owned(), second.to_owned());
+    let (backend, acme, globex) = tokio::task::spawn_blocking(move || {
+        let acme = app::create_account(&backend, first.parse().unwrap()).unwrap();
+        let globex = app::create_account(&backend, second.parse().unwrap()).unwrap();
+        (backend, acme, globex)
+    })
+    .await
+    .unwrap();
     let config = app::Config {
         backend,
         max_upload_bytes,
@@ -834,4 +851,59 @@ async fn an_opt_in_column_imports_and_the_consent_filter_selects_by_it() {
     assert_eq!(names(json!({ "opt_in": true })).await, ["Asha"]);
     assert_eq!(names(json!({ "opt_in": false })).await, ["Ravi"]);
     assert_eq!(names(json!({ "opt_in": null })).await, ["Meera"]);
+}
+
+/// The server of `CONTACT_IMPORT_PG_URL`, or `None` (with a note) when it is
+/// not set; CI sets it (.ci/with-postgres).
+#[cfg(feature = "postgres")]
+fn postgres_url() -> Option<String> {
+    let url = std::env::var("CONTACT_IMPORT_PG_URL").ok();
+    if url.is_none() {
+        eprintln!(
+            "note: CONTACT_IMPORT_PG_URL is not set: the dashboard's PostgreSQL test skipped"
+        );
+    }
+    url
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_postgres_the_sample_imports_with_its_counts_and_stays_in_its_account() {
+    let Some(url) = postgres_url() else { return };
+    // Accounts of their own: the database outlives the test and other runs.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let (acme, globex) = (format!("acme{run}"), format!("globex{run}"));
+    let dir = tempfile::tempdir().unwrap();
+    let service = start_on(app::Backend::Postgres(url), [&acme, &globex], 1 << 20, dir).await;
+    let acme = &service.acme;
+    catalog(&service, acme).await;
+    let done = service.import(acme, "contacts.csv", SAMPLE).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let counts: Vec<_> = ["rows", "added", "updated", "failed"]
+        .iter()
+        .map(|k| done["result"][k].as_u64())
+        .collect();
+    assert_eq!(counts, [Some(12), Some(8), Some(1), Some(3)], "{done}");
+    let total = |token: &str| {
+        let service = &service;
+        let token = token.to_owned();
+        async move {
+            service
+                .post("/api/contacts", &token, json!({}))
+                .await
+                .json()["total"]
+                .as_u64()
+        }
+    };
+    assert_eq!(total(acme).await, Some(8));
+    assert_eq!(
+        total(&service.globex).await,
+        Some(0),
+        "the other account sees nothing"
+    );
+    let history = service.get("/api/imports", &service.globex).await.json();
+    assert_eq!(history.as_array().map(Vec::len), Some(0));
 }
