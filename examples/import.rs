@@ -372,7 +372,7 @@ where
 }
 
 fn history(store: &mut impl ContactStore, json: bool) -> Result<()> {
-    let imports = store.imports()?;
+    let imports = store.import_history()?;
     if json {
         print_json(&imports)?;
         return Ok(());
@@ -406,7 +406,7 @@ fn history_failures(store: &mut impl ContactStore, id: &str, path: &Path) -> Res
     })?;
     let Some(ImportRecord {
         report, file_name, ..
-    }) = store.import(id)?
+    }) = store.import_record(id)?
     else {
         bail!("no import #{id} in the history (see --history)");
     };
@@ -441,7 +441,7 @@ fn history_contacts(
         .with_context(|| format!("{flag} {id:?}: the import id is a number (see --history)"))?;
     let Some(ImportRecord {
         report, file_name, ..
-    }) = store.import(id)?
+    }) = store.import_record(id)?
     else {
         bail!("no import #{id} in the history (see --history)");
     };

@@ -204,9 +204,9 @@ impl ImportEngine {
     /// let record = engine.import_recorded("leads.csv", file, &mut store, |_| {})?;
     /// assert_eq!((record.report.added, record.report.failed), (1, 1));
     ///
-    /// let history = store.imports()?;
+    /// let history = store.import_history()?;
     /// assert_eq!(history[0].file_name, "leads.csv");
-    /// let again = store.import(record.id)?.unwrap();
+    /// let again = store.import_record(record.id)?.unwrap();
     /// assert_eq!(again.report.failures[0].row, 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

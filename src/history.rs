@@ -58,7 +58,7 @@ impl ImportRecord {
         }
     }
 
-    /// The record without its lists, as [`ContactStore::imports`](crate::ContactStore::imports) returns it.
+    /// The record without its lists, as [`ContactStore::import_history`](crate::ContactStore::import_history) returns it.
     pub fn summary(&self) -> ImportSummary {
         ImportSummary {
             id: self.id,

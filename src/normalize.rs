@@ -450,7 +450,7 @@ pub(crate) fn country_region(text: &str) -> Result<Option<Region>, String> {
         let Ok(code) = digits.parse::<u16>() else {
             return unknown();
         };
-        let main = crate::plan_metadata::codes()
+        let main = crate::phone_metadata::codes()
             .iter()
             .find(|(c, _)| *c == code)
             .and_then(|(_, regions)| regions.first().map(|region| region.id));

@@ -1,5 +1,5 @@
 //! libphonenumber's parse, validity and number type, applied to the tables of
-//! [`plan_metadata`](crate::plan_metadata) with patterns compiled once.
+//! [`phone_metadata`](crate::phone_metadata) with patterns compiled once.
 //!
 //! The steps are those of libphonenumber's `parse` (`PhoneNumberUtil.java`;
 //! Python's `phonenumbers.parse`) on a cell already reduced to digits and
@@ -20,7 +20,7 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind};
 use serde::{Deserialize, Serialize};
 
-use crate::plan_metadata::{self, Desc, RegionMeta};
+use crate::phone_metadata::{self, Desc, RegionMeta};
 
 /// libphonenumber's bounds on a national significant number.
 const MIN_NATIONAL_LEN: usize = 2;
@@ -482,7 +482,7 @@ impl NumberingPlans {
     fn load() -> NumberingPlans {
         let mut codes: Vec<Vec<Plan>> = (0..1000).map(|_| Vec::new()).collect();
         let mut known = vec![false; 1000];
-        for (code, regions) in plan_metadata::codes() {
+        for (code, regions) in phone_metadata::codes() {
             let code = usize::from(*code);
             if let Some(slot) = codes.get_mut(code) {
                 *slot = regions.iter().map(Plan::new).collect();
@@ -644,7 +644,7 @@ mod tests {
     #[test]
     fn every_region_types_fit_a_dfa_built_ahead() {
         let mut lazy = Vec::new();
-        for (code, regions) in plan_metadata::codes() {
+        for (code, regions) in phone_metadata::codes() {
             for region in regions.iter() {
                 if let TypeSet::Lazy(_) = Plan::new(region).types() {
                     lazy.push(format!("+{code} {}", region.id));
@@ -657,7 +657,7 @@ mod tests {
     #[test]
     fn every_pattern_of_the_metadata_compiles() {
         let mut checked = 0;
-        for (code, regions) in plan_metadata::codes() {
+        for (code, regions) in phone_metadata::codes() {
             for region in regions.iter() {
                 let descs = region.types.iter().chain([&region.general]);
                 let patterns = descs

@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 
 pub use crate::numbering_plan::NumberType;
 use crate::numbering_plan::NumberingPlans;
-use crate::plan_metadata;
+use crate::phone_metadata;
 
 /// A valid phone number in E.164 form (`+` and up to 15 digits), such as
 /// `+919876543452`. It is the unique key of a contact.
@@ -173,7 +173,7 @@ impl Phone {
 /// The version of Google's libphonenumber whose metadata decides which
 /// numbers are valid and of what type, e.g. `"9.0.43"`
 /// (`scripts/update-phone-metadata` updates it; see INTERNALS.md, "Phone metadata").
-pub const LIBPHONENUMBER_VERSION: &str = plan_metadata::LIBPHONENUMBER_VERSION;
+pub const LIBPHONENUMBER_VERSION: &str = phone_metadata::LIBPHONENUMBER_VERSION;
 
 /// A region given by its ISO 3166 code, e.g. `IN`, for numbers written
 /// without a country code.
@@ -209,7 +209,7 @@ impl FromStr for Region {
 
     fn from_str(code: &str) -> Result<Region, String> {
         let upper = code.trim().to_ascii_uppercase();
-        let meta = plan_metadata::region(&upper).ok_or_else(|| {
+        let meta = phone_metadata::region(&upper).ok_or_else(|| {
             format!("unknown region {code:?}: expected an ISO 3166 code such as IN or US")
         })?;
         Ok(Region {

@@ -764,7 +764,7 @@ fn check_catalog<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
 
 fn check_history<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
     const CHECK: &str = "history";
-    let none = call(CHECK, store.imports())?;
+    let none = call(CHECK, store.import_history())?;
     same(CHECK, "history of a fresh store", &none.len(), &0)?;
     let engine = ImportEngine::new(catalog(), NOW);
     let first = call(
@@ -776,7 +776,7 @@ fn check_history<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
         engine.import_recorded("second file.csv", Cursor::new(SECOND_FILE), store, |_| {}),
     )?;
     if first.id == 0 && second.id == 0 {
-        let kept = call(CHECK, store.imports())?;
+        let kept = call(CHECK, store.import_history())?;
         same(
             CHECK,
             "history of a store that gives no ids",
@@ -788,7 +788,7 @@ fn check_history<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
     ensure(CHECK, first.id != second.id, || {
         format!("two imports got the same id {}", first.id)
     })?;
-    let listed = call(CHECK, store.imports())?;
+    let listed = call(CHECK, store.import_history())?;
     same(
         CHECK,
         "imports, newest first",
@@ -796,7 +796,7 @@ fn check_history<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
         &vec![second.summary(), first.summary()],
     )?;
     for record in [&first, &second] {
-        let loaded = call(CHECK, store.import(record.id))?;
+        let loaded = call(CHECK, store.import_record(record.id))?;
         same(
             CHECK,
             &format!("import {} read back", record.id),
@@ -805,7 +805,7 @@ fn check_history<S: ContactStore>(store: &mut S) -> Result<bool, Failure> {
         )?;
     }
     let missing = first.id.max(second.id) + 1_000;
-    let loaded = call(CHECK, store.import(missing))?;
+    let loaded = call(CHECK, store.import_record(missing))?;
     same(CHECK, "an import that was never recorded", &loaded, &None)?;
     let mut failures = Vec::new();
     call(CHECK, first.report.write_failures(&mut failures))?;

@@ -124,11 +124,11 @@ impl ContactStore for Store {
     fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, StoreError> {
         each_store!(self, s => s.record_import(record))
     }
-    fn imports(&mut self) -> Result<Vec<ImportSummary>, StoreError> {
-        each_store!(self, s => s.imports())
+    fn import_history(&mut self) -> Result<Vec<ImportSummary>, StoreError> {
+        each_store!(self, s => s.import_history())
     }
-    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, StoreError> {
-        each_store!(self, s => s.import(id))
+    fn import_record(&mut self, id: ImportId) -> Result<Option<ImportRecord>, StoreError> {
+        each_store!(self, s => s.import_record(id))
     }
 }
 
@@ -1163,12 +1163,12 @@ async fn history(
     State(app): State<App>,
     Authed(account): Authed,
 ) -> Result<Json<Vec<ImportSummary>>, ApiError> {
-    blocking(&app, account, |store| Ok(Json(store.imports()?))).await
+    blocking(&app, account, |store| Ok(Json(store.import_history()?))).await
 }
 
 fn record_of(store: &mut Store, id: ImportId) -> Result<ImportRecord, ApiError> {
     store
-        .import(id)?
+        .import_record(id)?
         .ok_or_else(|| ApiError::not_found(format!("no import #{id}")))
 }
 

@@ -246,7 +246,7 @@ impl ContactStore for MemoryStore {
         Ok(Some(id))
     }
 
-    fn imports(&mut self) -> Result<Vec<ImportSummary>, Infallible> {
+    fn import_history(&mut self) -> Result<Vec<ImportSummary>, Infallible> {
         Ok(self
             .imports
             .iter()
@@ -255,7 +255,7 @@ impl ContactStore for MemoryStore {
             .collect())
     }
 
-    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
+    fn import_record(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
         Ok(self.imports.iter().find(|r| r.id == id).cloned())
     }
 }
@@ -369,12 +369,12 @@ impl ContactStore for SharedMemoryStore {
         self.lock().record_import(record)
     }
 
-    fn imports(&mut self) -> Result<Vec<ImportSummary>, Infallible> {
-        self.lock().imports()
+    fn import_history(&mut self) -> Result<Vec<ImportSummary>, Infallible> {
+        self.lock().import_history()
     }
 
-    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
-        self.lock().import(id)
+    fn import_record(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
+        self.lock().import_record(id)
     }
 }
 

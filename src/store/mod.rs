@@ -230,12 +230,12 @@ pub trait ContactStore {
     }
 
     /// The recorded imports, newest first. The default has none.
-    fn imports(&mut self) -> Result<Vec<ImportSummary>, Self::Error> {
+    fn import_history(&mut self) -> Result<Vec<ImportSummary>, Self::Error> {
         Ok(Vec::new())
     }
 
     /// The recorded import with this id, whole. The default has none.
-    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Self::Error> {
+    fn import_record(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Self::Error> {
         let _ = id;
         Ok(None)
     }
@@ -272,12 +272,12 @@ impl<S: ContactStore + ?Sized> ContactStore for &mut S {
         (**self).record_import(record)
     }
 
-    fn imports(&mut self) -> Result<Vec<ImportSummary>, Self::Error> {
-        (**self).imports()
+    fn import_history(&mut self) -> Result<Vec<ImportSummary>, Self::Error> {
+        (**self).import_history()
     }
 
-    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Self::Error> {
-        (**self).import(id)
+    fn import_record(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Self::Error> {
+        (**self).import_record(id)
     }
 }
 

@@ -760,14 +760,14 @@ impl ContactStore for PostgresStore {
         Ok(Some(unsigned("import id", id)?))
     }
 
-    fn imports(&mut self) -> Result<Vec<ImportSummary>, PostgresError> {
+    fn import_history(&mut self) -> Result<Vec<ImportSummary>, PostgresError> {
         let sql =
             format!("SELECT {SUMMARY_COLUMNS} FROM imports WHERE account_id = $1 ORDER BY id DESC");
         let rows = self.client.query(&sql, &[&self.account.as_str()])?;
         rows.iter().map(summary_from_row).collect()
     }
 
-    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, PostgresError> {
+    fn import_record(&mut self, id: ImportId) -> Result<Option<ImportRecord>, PostgresError> {
         let Ok(id) = i64::try_from(id) else {
             return Ok(None);
         };

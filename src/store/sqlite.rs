@@ -669,7 +669,7 @@ impl ContactStore for SqliteStore {
         Ok(Some(unsigned("import id", id)?))
     }
 
-    fn imports(&mut self) -> Result<Vec<ImportSummary>, SqliteError> {
+    fn import_history(&mut self) -> Result<Vec<ImportSummary>, SqliteError> {
         let sql =
             format!("SELECT {SUMMARY_COLUMNS} FROM imports WHERE account_id = ?1 ORDER BY id DESC");
         let mut statement = self.connection.prepare_cached(&sql)?;
@@ -681,7 +681,7 @@ impl ContactStore for SqliteStore {
         Ok(summaries)
     }
 
-    fn import(&mut self, id: ImportId) -> Result<Option<ImportRecord>, SqliteError> {
+    fn import_record(&mut self, id: ImportId) -> Result<Option<ImportRecord>, SqliteError> {
         let Ok(id) = i64::try_from(id) else {
             return Ok(None);
         };

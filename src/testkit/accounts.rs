@@ -101,7 +101,7 @@ impl<S: ContactScan> Side<S> {
     /// The history lists this account's imports only, newest first, and
     /// each one's failure file holds this account's failed rows.
     fn check_history(&mut self, what: &str, own: &str, other: &str) -> Result<(), Failure> {
-        let listed = call(CHECK, self.store.imports())?;
+        let listed = call(CHECK, self.store.import_history())?;
         let expected: Vec<_> = self.records.iter().rev().map(|r| r.summary()).collect();
         same(
             CHECK,
@@ -110,7 +110,7 @@ impl<S: ContactScan> Side<S> {
             &expected,
         )?;
         for record in &self.records {
-            let kept = call(CHECK, self.store.import(record.id))?;
+            let kept = call(CHECK, self.store.import_record(record.id))?;
             same(
                 CHECK,
                 &format!("{what}: import #{}", record.id),
@@ -289,7 +289,7 @@ where
     globex.check_history("globex", "Broken Globex", "Broken Acme")?;
     let globex_ids: Vec<u64> = globex.records.iter().map(|r| r.id).collect();
     for id in globex_ids {
-        let found = call(CHECK, acme.store.import(id))?;
+        let found = call(CHECK, acme.store.import_record(id))?;
         ensure(
             CHECK,
             found.as_ref().is_none_or(|r| acme.records.contains(r)),
@@ -309,7 +309,7 @@ where
         &catalog,
         acme.engine.catalog(),
     )?;
-    let history = call(CHECK, again.imports())?;
+    let history = call(CHECK, again.import_history())?;
     same(
         CHECK,
         "acme's history through a new handle",

@@ -155,7 +155,7 @@ fn the_schema_is_created_once_and_data_survives_reconnecting() {
         store.load_catalog().unwrap(),
         Catalog::new().with_tags(["MBA"])
     );
-    assert_eq!(store.import(first.id).unwrap(), Some(first.clone()));
+    assert_eq!(store.import_record(first.id).unwrap(), Some(first.clone()));
     let again = engine()
         .import_recorded("a.csv", Cursor::new(file), &mut store, |_| {})
         .unwrap();
@@ -281,7 +281,7 @@ fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
     assert_eq!((report.last_row, report.added), (Some(11), 10));
     assert_eq!(store.len().unwrap(), 10);
     assert!(store.get(&phone("+919800000010")).unwrap().is_none());
-    let history = store.imports().unwrap();
+    let history = store.import_history().unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].added, 10);
     assert!(
@@ -578,7 +578,7 @@ fn a_v2_schema_migrates_with_its_data_into_the_default_account() {
             .with_attributes(["City"])
     );
     assert_eq!(
-        store.import(old_import.id).unwrap(),
+        store.import_record(old_import.id).unwrap(),
         Some(old_import.clone())
     );
     let versions: Vec<i64> = store
@@ -599,8 +599,8 @@ fn a_v2_schema_migrates_with_its_data_into_the_default_account() {
         .unwrap()
         .for_account("acme".parse().unwrap());
     assert!(acme.is_empty().unwrap());
-    assert!(acme.imports().unwrap().is_empty());
-    assert_eq!(acme.import(old_import.id).unwrap(), None);
+    assert!(acme.import_history().unwrap().is_empty());
+    assert_eq!(acme.import_record(old_import.id).unwrap(), None);
     assert_eq!(acme.load_catalog().unwrap(), Catalog::new());
     let report = engine().import_bytes(file.as_bytes(), &mut acme).unwrap();
     assert_eq!((report.added, report.updated), (2, 0));

@@ -70,7 +70,7 @@ fn contacts_catalog_and_history_survive_reopening_the_file() {
     assert_eq!(store.len().unwrap(), 2);
     let priya = store.get(&phone("+919876543210")).unwrap().unwrap();
     assert_eq!(priya.attributes.get("City"), Some("Mumbai"));
-    assert_eq!(store.import(first.id).unwrap(), Some(first.clone()));
+    assert_eq!(store.import_record(first.id).unwrap(), Some(first.clone()));
 
     // The same file again: the contacts are updated, not added.
     let again = engine(store.load_catalog().unwrap())
@@ -85,7 +85,12 @@ fn contacts_catalog_and_history_survive_reopening_the_file() {
         (0, 0, 2),
         "the contacts are stored already"
     );
-    let ids: Vec<u64> = store.imports().unwrap().iter().map(|s| s.id).collect();
+    let ids: Vec<u64> = store
+        .import_history()
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(ids, vec![again.id, first.id]);
 }
 
@@ -179,7 +184,7 @@ fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
     assert_eq!(store.len().unwrap(), 10);
     assert!(store.get(&phone("+919800000010")).unwrap().is_none());
 
-    let history = store.imports().unwrap();
+    let history = store.import_history().unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].added, 10);
     assert!(
@@ -422,18 +427,18 @@ fn a_v3_file_migrates_with_its_data_into_the_default_account() {
             .with_attributes(["City"])
     );
     assert_eq!(
-        store.import(old_import.id).unwrap(),
+        store.import_record(old_import.id).unwrap(),
         Some(old_import.clone())
     );
-    assert_eq!(store.imports().unwrap(), vec![old_import.summary()]);
+    assert_eq!(store.import_history().unwrap(), vec![old_import.summary()]);
 
     // Another account of the same file starts empty, and its own phone
     // +919876543452 is a second contact.
     let mut acme = SqliteStore::open_account(&path, "acme".parse().unwrap()).unwrap();
     assert!(acme.is_empty().unwrap());
     assert_eq!(acme.load_catalog().unwrap(), Catalog::new());
-    assert!(acme.imports().unwrap().is_empty());
-    assert_eq!(acme.import(old_import.id).unwrap(), None);
+    assert!(acme.import_history().unwrap().is_empty());
+    assert_eq!(acme.import_record(old_import.id).unwrap(), None);
     let report = engine(Catalog::new().with_tags(["MBA"]))
         .import_bytes(FILE.as_bytes(), &mut acme)
         .unwrap();
@@ -552,7 +557,7 @@ fn a_v5_file_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service_w
     assert_eq!(found[0].contact.name(), "Priya S");
     assert_eq!(found[0].contact.opt_in, None);
     assert_eq!(found[0].version.get(), 2, "versions survive the migration");
-    assert_eq!(store.imports().unwrap(), vec![old_import.summary()]);
+    assert_eq!(store.import_history().unwrap(), vec![old_import.summary()]);
 
     // The service records a STOP in plain SQL: the version moves (the
     // trigger covers the opt-in), and an import that says yes keeps it.
