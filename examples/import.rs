@@ -590,8 +590,7 @@ fn spreadsheet_rows(path: &Path, _: &Sheet) -> Result<Option<Vec<Vec<String>>>> 
     Ok(None)
 }
 
-/// Imports a spreadsheet and records it in the store's history, as
-/// `import_recorded` does a CSV file.
+/// Imports a spreadsheet and records it in the store's history.
 #[cfg(feature = "spreadsheet")]
 fn import_spreadsheet<S: ContactStore>(
     engine: &ImportEngine,
@@ -601,18 +600,8 @@ fn import_spreadsheet<S: ContactStore>(
     store: &mut S,
     progress: impl FnMut(Progress),
 ) -> Result<ImportRecord, ImportError<S::Error>> {
-    let started_at = jiff::Timestamp::now();
     let file = std::io::BufReader::new(file);
-    let report = engine.import_spreadsheet(file, format, store, progress)?;
-    let mut record = ImportRecord::new(name, started_at, jiff::Timestamp::now(), report);
-    match store.record_import(&record) {
-        Ok(id) => record.id = id.unwrap_or(0),
-        Err(error) => {
-            let report = Box::new(record.report);
-            return Err(ImportError::Store { error, report });
-        }
-    }
-    Ok(record)
+    engine.import_spreadsheet_recorded(name, file, format, store, progress)
 }
 
 #[cfg(not(feature = "spreadsheet"))]

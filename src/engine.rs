@@ -221,8 +221,21 @@ impl ImportEngine {
         R: Read + Seek + Send,
         S: ContactStore + ?Sized,
     {
+        self.recorded(file_name, store, |engine, store| {
+            engine.import_with_progress(source, store, progress)
+        })
+    }
+
+    /// Runs `import` and records it under `file_name`: the rules of
+    /// [`import_recorded`](Self::import_recorded), for CSV and spreadsheets.
+    fn recorded<S: ContactStore + ?Sized>(
+        &self,
+        file_name: &str,
+        store: &mut S,
+        import: impl FnOnce(&Self, &mut S) -> Result<ImportReport, ImportError<S::Error>>,
+    ) -> Result<ImportRecord, ImportError<S::Error>> {
         let started_at = self.clock.now();
-        let outcome = self.import_with_progress(source, store, progress);
+        let outcome = import(self, store);
         let finished_at = self.clock.now();
         match outcome {
             Ok(report) => {
@@ -321,6 +334,28 @@ impl ImportEngine {
         let index = self.options.duplicates != DuplicatePolicy::Merge;
         self.with_sheet(source, format, index, |import| {
             crate::pipeline::run(import, store, progress)
+        })
+    }
+
+    /// [`import_spreadsheet`](Self::import_spreadsheet), recorded in the
+    /// store's history under `file_name` as
+    /// [`import_recorded`](Self::import_recorded) records a CSV file (the
+    /// same rules for an import that stops part-way). Feature `spreadsheet`.
+    #[cfg(feature = "spreadsheet")]
+    pub fn import_spreadsheet_recorded<R, S>(
+        &self,
+        file_name: &str,
+        source: R,
+        format: crate::spreadsheet::SpreadsheetFormat,
+        store: &mut S,
+        progress: impl FnMut(Progress),
+    ) -> Result<ImportRecord, ImportError<S::Error>>
+    where
+        R: Read + Seek + Send,
+        S: ContactStore + ?Sized,
+    {
+        self.recorded(file_name, store, |engine, store| {
+            engine.import_spreadsheet(source, format, store, progress)
         })
     }
 

@@ -15,7 +15,7 @@
 #![allow(dead_code)] // main.rs and the tests each use a part.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read, Seek};
+use std::io::{BufReader, Read};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -1079,8 +1079,7 @@ fn run_import(
         job.total_rows = p.total_rows;
     };
     let outcome = match upload.format {
-        Some(format) => import_spreadsheet(
-            engine,
+        Some(format) => engine.import_spreadsheet_recorded(
             &upload.file_name,
             file,
             format,
@@ -1099,44 +1098,6 @@ fn run_import(
         };
         (message, report)
     })
-}
-
-/// A spreadsheet's import, recorded in the history as `import_recorded`
-/// records a CSV file's.
-fn import_spreadsheet<R: Read + Seek + Send>(
-    engine: &ImportEngine,
-    name: &str,
-    file: R,
-    format: SpreadsheetFormat,
-    store: &mut Store,
-    progress: impl FnMut(Progress),
-) -> Result<ImportRecord, ImportError<StoreError>> {
-    let started_at = Timestamp::now();
-    let outcome = engine.import_spreadsheet(file, format, store, progress);
-    let finished_at = Timestamp::now();
-    match outcome {
-        Ok(report) => {
-            let mut record = ImportRecord::new(name, started_at, finished_at, report);
-            match store.record_import(&record) {
-                Ok(id) => record.id = id.unwrap_or(0),
-                Err(error) => {
-                    return Err(ImportError::Store {
-                        error,
-                        report: Box::new(record.report),
-                    });
-                }
-            }
-            Ok(record)
-        }
-        Err(error) => {
-            if let Some(report) = error.report() {
-                let mut record = ImportRecord::new(name, started_at, finished_at, report.clone());
-                record.error = Some(error.to_string());
-                let _ = store.record_import(&record);
-            }
-            Err(error)
-        }
-    }
 }
 
 async fn job(

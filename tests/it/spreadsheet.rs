@@ -305,3 +305,40 @@ fn suggestions_read_the_sheets_first_rows() {
     let suggested = contact_import::ColumnMapping::suggest(&rows[0], &rows[1..], &guide_catalog());
     assert_eq!(suggested[1].field, contact_import::Field::Phone);
 }
+
+#[test]
+fn a_recorded_spreadsheet_import_is_in_the_history_with_its_failed_rows() {
+    use contact_import::ContactStore;
+    let mut store = MemoryStore::new();
+    let record = engine_with(ImportOptions::default())
+        .import_spreadsheet_recorded(
+            "march.xlsx",
+            Cursor::new(xlsx(&[contacts()])),
+            SpreadsheetFormat::Xlsx,
+            &mut store,
+            |_| {},
+        )
+        .unwrap();
+    assert!(record.id > 0);
+    let history = store.import_history().unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].file_name, "march.xlsx");
+    let kept = store.import_record(record.id).unwrap().unwrap();
+    assert_eq!(kept.report, record.report);
+    assert!(kept.report.failed > 0, "the sheet has failing rows");
+}
+
+#[test]
+fn a_recorded_spreadsheet_that_is_no_workbook_is_refused_and_not_recorded() {
+    use contact_import::ContactStore;
+    let mut store = MemoryStore::new();
+    let refused = engine_with(ImportOptions::default()).import_spreadsheet_recorded(
+        "photo.xlsx",
+        Cursor::new(b"\x89PNG\r\n".to_vec()),
+        SpreadsheetFormat::Xlsx,
+        &mut store,
+        |_| {},
+    );
+    assert!(matches!(refused, Err(ImportError::File(_))), "{refused:?}");
+    assert!(store.import_history().unwrap().is_empty());
+}
