@@ -12,7 +12,7 @@
 //! import stored, the same file again against the first import, and the
 //! SQLite export against a dump of the table to CSV; it prints the medians
 //! and ratios (`STORES_RUNS`, 3 by default; `STORES_FLOORS_ONLY=1` stops
-//! there).
+//! there; `STORES_POSTGRES_ONLY=1` skips SQLite's floors).
 //!
 //! Then criterion's groups. MemoryStore is the baseline: the engine's own cost. Each store is
 //! measured importing into an empty store and importing the same file again
@@ -229,7 +229,9 @@ criterion_group!(benches, stores);
 /// The floors first (`STORES_FLOORS_ONLY=1`: only them), then criterion's groups.
 fn main() {
     let file = generate(ROWS);
-    floors::sqlite(&file);
+    if std::env::var_os("STORES_POSTGRES_ONLY").is_none() {
+        floors::sqlite(&file);
+    }
     floors::postgres(&file);
     drop(file);
     if std::env::var_os("STORES_FLOORS_ONLY").is_none() {
