@@ -13,7 +13,8 @@ use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 use crate::store::codec::{
-    ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
+    ContactColumns, DecodeError, Decoder, SummaryColumns, record_from, report_to_json, signed,
+    unsigned,
 };
 use crate::store::pushdown::{self, Dialect, Param};
 use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch, count_visits};
@@ -474,7 +475,7 @@ fn from_micros(micros: i64) -> Result<Timestamp, String> {
     Timestamp::from_microsecond(micros).map_err(|e| e.to_string())
 }
 
-fn contact_from_row(row: &Row<'_>) -> Result<Contact, SqliteError> {
+fn contact_from_row(row: &Row<'_>, decoder: &mut Decoder) -> Result<Contact, SqliteError> {
     let columns = ContactColumns {
         phone: row.get(0)?,
         name: row.get(1)?,
@@ -487,7 +488,7 @@ fn contact_from_row(row: &Row<'_>) -> Result<Contact, SqliteError> {
         state: row.get(8)?,
         opt_in: row.get(9)?,
     };
-    Ok(columns.decode(from_micros)?)
+    Ok(columns.decode_with(decoder, from_micros)?)
 }
 
 /// Writes the batch's contacts whose precondition holds, in `account`;
@@ -591,10 +592,11 @@ impl ContactStore for SqliteStore {
         // acquisition of the WAL's read lock instead of one per phone.
         let transaction = self.connection.unchecked_transaction()?;
         let mut statement = self.connection.prepare_cached(&sql)?;
+        let mut decoder = Decoder::default();
         for phone in phones {
             let mut rows = statement.query([phone.as_str(), self.account.as_str()])?;
             if let Some(row) = rows.next()? {
-                let contact = contact_from_row(row)?;
+                let contact = contact_from_row(row, &mut decoder)?;
                 let version = unsigned("version", row.get(10)?)?;
                 found.push(Stored {
                     contact,
@@ -710,8 +712,9 @@ impl ContactScan for SqliteStore {
             format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE account_id = ?1 ORDER BY phone");
         let mut statement = self.connection.prepare_cached(&sql)?;
         let mut rows = statement.query([self.account.as_str()])?;
+        let mut decoder = Decoder::default();
         while let Some(row) = rows.next()? {
-            if visit(&contact_from_row(row)?).is_break() {
+            if visit(&contact_from_row(row, &mut decoder)?).is_break() {
                 break;
             }
         }
@@ -735,8 +738,9 @@ impl ContactScan for SqliteStore {
         let mut statement = self.connection.prepare_cached(&sql)?;
         let params = self.params_with_account(&condition);
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+        let mut decoder = Decoder::default();
         while let Some(row) = rows.next()? {
-            let contact = contact_from_row(row)?;
+            let contact = contact_from_row(row, &mut decoder)?;
             if (condition.exact || filter.matches(&contact)) && visit(&contact).is_break() {
                 break;
             }
