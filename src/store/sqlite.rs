@@ -410,6 +410,9 @@ impl SqliteStore {
 /// contacts.
 const CACHE_KIB: i64 = -32 * 1024;
 
+/// The page cache during a scan: SQLite's default, 2 MiB.
+const SCAN_CACHE_KIB: i64 = -2000;
+
 /// WAL pages between automatic checkpoints (SQLite's default is 1,000).
 const CHECKPOINT_PAGES: i64 = 10_000;
 
@@ -710,15 +713,18 @@ impl ContactScan for SqliteStore {
     ) -> Result<(), SqliteError> {
         let sql =
             format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE account_id = ?1 ORDER BY phone");
-        let mut statement = self.connection.prepare_cached(&sql)?;
-        let mut rows = statement.query([self.account.as_str()])?;
-        let mut decoder = Decoder::default();
-        while let Some(row) = rows.next()? {
-            if visit(&contact_from_row(row, &mut decoder)?).is_break() {
-                break;
+        let account = self.account.as_str().to_owned();
+        self.with_scan_cache(|connection| {
+            let mut statement = connection.prepare_cached(&sql)?;
+            let mut rows = statement.query([account])?;
+            let mut decoder = Decoder::default();
+            while let Some(row) = rows.next()? {
+                if visit(&contact_from_row(row, &mut decoder)?).is_break() {
+                    break;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Evaluates the filter in SQL (see the README's "Export and segments"):
@@ -735,17 +741,19 @@ impl ContactScan for SqliteStore {
             account_condition(&condition),
             condition.sql
         );
-        let mut statement = self.connection.prepare_cached(&sql)?;
         let params = self.params_with_account(&condition);
-        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
-        let mut decoder = Decoder::default();
-        while let Some(row) = rows.next()? {
-            let contact = contact_from_row(row, &mut decoder)?;
-            if (condition.exact || filter.matches(&contact)) && visit(&contact).is_break() {
-                break;
+        self.with_scan_cache(|connection| {
+            let mut statement = connection.prepare_cached(&sql)?;
+            let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+            let mut decoder = Decoder::default();
+            while let Some(row) = rows.next()? {
+                let contact = contact_from_row(row, &mut decoder)?;
+                if (condition.exact || filter.matches(&contact)) && visit(&contact).is_break() {
+                    break;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn count(&mut self, filter: &Filter) -> Result<u64, SqliteError> {
@@ -763,6 +771,25 @@ impl ContactScan for SqliteStore {
         let count: i64 =
             statement.query_row(rusqlite::params_from_iter(params), |row| row.get(0))?;
         Ok(unsigned("contact count", count)?)
+    }
+}
+
+impl SqliteStore {
+    /// Runs a scan with SQLite's default 2 MiB page cache instead of
+    /// `CACHE_KIB`, then gives the write path its cache back. A scan reads
+    /// each page of the table about once, in no order a larger cache
+    /// helps, so the large cache only grew the export's peak (INTERNALS.md,
+    /// "SQLite export").
+    fn with_scan_cache(
+        &mut self,
+        scan: impl FnOnce(&Connection) -> Result<(), SqliteError>,
+    ) -> Result<(), SqliteError> {
+        self.connection
+            .pragma_update(None, "cache_size", SCAN_CACHE_KIB)?;
+        let scanned = scan(&self.connection);
+        self.connection
+            .pragma_update(None, "cache_size", CACHE_KIB)?;
+        scanned
     }
 }
 
