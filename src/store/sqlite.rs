@@ -13,7 +13,8 @@ use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::Phone;
 use crate::store::codec::{
-    ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
+    ContactColumns, DecodeError, Decoder, SummaryColumns, record_from, report_to_json, signed,
+    unsigned,
 };
 use crate::store::pushdown::{self, Dialect, Param};
 use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch, count_visits};
@@ -409,6 +410,9 @@ impl SqliteStore {
 /// contacts.
 const CACHE_KIB: i64 = -32 * 1024;
 
+/// The page cache during a scan: SQLite's default, 2 MiB.
+const SCAN_CACHE_KIB: i64 = -2000;
+
 /// WAL pages between automatic checkpoints (SQLite's default is 1,000).
 const CHECKPOINT_PAGES: i64 = 10_000;
 
@@ -474,7 +478,7 @@ fn from_micros(micros: i64) -> Result<Timestamp, String> {
     Timestamp::from_microsecond(micros).map_err(|e| e.to_string())
 }
 
-fn contact_from_row(row: &Row<'_>) -> Result<Contact, SqliteError> {
+fn contact_from_row(row: &Row<'_>, decoder: &mut Decoder) -> Result<Contact, SqliteError> {
     let columns = ContactColumns {
         phone: row.get(0)?,
         name: row.get(1)?,
@@ -487,7 +491,7 @@ fn contact_from_row(row: &Row<'_>) -> Result<Contact, SqliteError> {
         state: row.get(8)?,
         opt_in: row.get(9)?,
     };
-    Ok(columns.decode(from_micros)?)
+    Ok(columns.decode_with(decoder, from_micros)?)
 }
 
 /// Writes the batch's contacts whose precondition holds, in `account`;
@@ -591,10 +595,11 @@ impl ContactStore for SqliteStore {
         // acquisition of the WAL's read lock instead of one per phone.
         let transaction = self.connection.unchecked_transaction()?;
         let mut statement = self.connection.prepare_cached(&sql)?;
+        let mut decoder = Decoder::default();
         for phone in phones {
             let mut rows = statement.query([phone.as_str(), self.account.as_str()])?;
             if let Some(row) = rows.next()? {
-                let contact = contact_from_row(row)?;
+                let contact = contact_from_row(row, &mut decoder)?;
                 let version = unsigned("version", row.get(10)?)?;
                 found.push(Stored {
                     contact,
@@ -708,14 +713,18 @@ impl ContactScan for SqliteStore {
     ) -> Result<(), SqliteError> {
         let sql =
             format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE account_id = ?1 ORDER BY phone");
-        let mut statement = self.connection.prepare_cached(&sql)?;
-        let mut rows = statement.query([self.account.as_str()])?;
-        while let Some(row) = rows.next()? {
-            if visit(&contact_from_row(row)?).is_break() {
-                break;
+        let account = self.account.as_str().to_owned();
+        self.with_scan_cache(|connection| {
+            let mut statement = connection.prepare_cached(&sql)?;
+            let mut rows = statement.query([account])?;
+            let mut decoder = Decoder::default();
+            while let Some(row) = rows.next()? {
+                if visit(&contact_from_row(row, &mut decoder)?).is_break() {
+                    break;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Evaluates the filter in SQL (see the README's "Export and segments"):
@@ -732,16 +741,19 @@ impl ContactScan for SqliteStore {
             account_condition(&condition),
             condition.sql
         );
-        let mut statement = self.connection.prepare_cached(&sql)?;
         let params = self.params_with_account(&condition);
-        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
-        while let Some(row) = rows.next()? {
-            let contact = contact_from_row(row)?;
-            if (condition.exact || filter.matches(&contact)) && visit(&contact).is_break() {
-                break;
+        self.with_scan_cache(|connection| {
+            let mut statement = connection.prepare_cached(&sql)?;
+            let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+            let mut decoder = Decoder::default();
+            while let Some(row) = rows.next()? {
+                let contact = contact_from_row(row, &mut decoder)?;
+                if (condition.exact || filter.matches(&contact)) && visit(&contact).is_break() {
+                    break;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn count(&mut self, filter: &Filter) -> Result<u64, SqliteError> {
@@ -759,6 +771,25 @@ impl ContactScan for SqliteStore {
         let count: i64 =
             statement.query_row(rusqlite::params_from_iter(params), |row| row.get(0))?;
         Ok(unsigned("contact count", count)?)
+    }
+}
+
+impl SqliteStore {
+    /// Runs a scan with SQLite's default 2 MiB page cache instead of
+    /// `CACHE_KIB`, then gives the write path its cache back. A scan reads
+    /// each page of the table about once, in no order a larger cache
+    /// helps, so the large cache only grew the export's peak (INTERNALS.md,
+    /// "SQLite export").
+    fn with_scan_cache(
+        &mut self,
+        scan: impl FnOnce(&Connection) -> Result<(), SqliteError>,
+    ) -> Result<(), SqliteError> {
+        self.connection
+            .pragma_update(None, "cache_size", SCAN_CACHE_KIB)?;
+        let scanned = scan(&self.connection);
+        self.connection
+            .pragma_update(None, "cache_size", CACHE_KIB)?;
+        scanned
     }
 }
 
