@@ -305,10 +305,8 @@ mod floors {
         use contact_import::rusqlite::{Connection, types::Value};
         let dir = tempfile::tempdir().expect("a temporary directory");
         let engine = super::engine();
-        let big_engine = super::engine().with_options(contact_import::ImportOptions {
-            batch_size: 10_000,
-            ..contact_import::ImportOptions::default()
-        });
+        let big_engine = super::engine()
+            .with_options(contact_import::ImportOptions::new().with_batch_size(10_000));
         let shell = which_sqlite3();
         let (mut import_pairs, mut again_pairs, mut shell_pairs) = (vec![], vec![], vec![]);
         let (mut export_pairs, mut export_shell_pairs) = (vec![], vec![]);
@@ -546,10 +544,8 @@ mod floors {
             client
         };
         let (mut import_pairs, mut again_pairs, mut big_pairs) = (vec![], vec![], vec![]);
-        let big_engine = super::engine().with_options(contact_import::ImportOptions {
-            batch_size: 10_000,
-            ..contact_import::ImportOptions::default()
-        });
+        let big_engine = super::engine()
+            .with_options(contact_import::ImportOptions::new().with_batch_size(10_000));
         for _ in 0..runs() {
             let mut store =
                 PostgresStore::with_client(connect("contact_import_floor_a")).expect("the schema");

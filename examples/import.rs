@@ -295,7 +295,7 @@ fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
     let segment = args.segment.prepare(&catalog)?;
     let engine = ImportEngine::new(catalog, jiff::Timestamp::now).with_options(options(args)?);
     if args.suggest {
-        return suggest(path, engine.catalog(), &engine.options().sheet);
+        return suggest(path, engine.catalog(), engine.options().sheet());
     }
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     if args.dry_run {
@@ -508,22 +508,20 @@ fn options(args: &Args) -> Result<ImportOptions> {
         Cells::Overwrite => FieldPolicy::Overwrite,
         Cells::ClearOnToken => FieldPolicy::ClearOnToken,
     };
-    let update = UpdatePolicy {
-        tags: match args.tag_policy {
+    let update = UpdatePolicy::new()
+        .with_tags(match args.tag_policy {
             Tags::Add => TagPolicy::Add,
             Tags::Replace => TagPolicy::Replace,
             Tags::Remove => TagPolicy::Remove,
-        },
-        source: cells,
-        first_message: cells,
-        attributes: cells,
-        clear_token: args.clear_token.clone(),
-        opt_in: match args.opt_in_policy {
+        })
+        .with_source(cells)
+        .with_first_message(cells)
+        .with_attributes(cells)
+        .with_clear_token(args.clear_token.clone())
+        .with_opt_in(match args.opt_in_policy {
             OptInArg::KeepOptOut => OptInPolicy::KeepOptOut,
             OptInArg::AllowOptInAgain => OptInPolicy::AllowOptInAgain,
-        },
-        ..UpdatePolicy::default()
-    };
+        });
     let duplicates = match args.duplicates {
         Duplicates::Merge => DuplicatePolicy::Merge,
         Duplicates::FirstWins => DuplicatePolicy::FirstWins,
@@ -536,21 +534,19 @@ fn options(args: &Args) -> Result<ImportOptions> {
         Mode::UpdateOnly => ImportMode::UpdateOnly,
     };
     let sheet = args.sheet.clone().map_or(Sheet::First, Sheet::Name);
-    Ok(ImportOptions {
-        region,
-        mapping,
-        update,
-        duplicates,
-        mode,
-        sheet,
-        header_row: args.header_row,
-        batch_size: match args.batch_size {
+    Ok(ImportOptions::new()
+        .with_region(region)
+        .with_mapping(mapping)
+        .with_update(update)
+        .with_duplicates(duplicates)
+        .with_mode(mode)
+        .with_sheet(sheet)
+        .with_header_row(args.header_row)
+        .with_batch_size(match args.batch_size {
             Some(rows) => rows as usize,
             None if args.db.is_some() || args.pg.is_some() => DATABASE_BATCH_ROWS,
-            None => ImportOptions::default().batch_size,
-        },
-        ..ImportOptions::default()
-    })
+            None => ImportOptions::default().batch_size(),
+        }))
 }
 
 /// The spreadsheet format of `path` by its extension; `None` for CSV.

@@ -111,7 +111,7 @@ impl ImportEngine {
     /// Imports `source` into `store`.
     ///
     /// The file is read twice: once to count its rows (so that a file over
-    /// [`ImportOptions::max_rows`] is refused before anything is written),
+    /// [`ImportOptions::with_max_rows`] is refused before anything is written),
     /// once to import it. For a stream, read it into memory or a temporary
     /// file first.
     ///
@@ -309,7 +309,7 @@ impl ImportEngine {
 
     /// Imports a spreadsheet (`.xlsx`, `.xls` or `.ods`, as `format` says)
     /// into `store`, like [`import_with_progress`](Self::import_with_progress)
-    /// a CSV file: the sheet [`ImportOptions::sheet`] names, with the same
+    /// a CSV file: the sheet [`ImportOptions::with_sheet`] names, with the same
     /// limits, rows numbered as the sheet shows them, and the same report
     /// and failure file. Feature `spreadsheet`.
     ///
@@ -516,7 +516,7 @@ impl ImportEngine {
     }
 
     /// Reads up to the header row and maps its columns: the row
-    /// [`ImportOptions::header_row`] names, or the first of the first rows
+    /// [`ImportOptions::with_header_row`] names, or the first of the first rows
     /// that maps to both a name and a phone (when none does, the first
     /// row's error).
     fn header<S: Records>(&self, records: &mut S) -> Result<Header, FileError> {

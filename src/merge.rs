@@ -25,30 +25,9 @@ pub(crate) struct Merged {
 }
 
 impl UpdatePolicy {
-    /// Every column of the file wins: empty cells clear, tags are replaced.
-    /// Opt-outs stay sticky all the same (see [`OptInPolicy`]).
-    pub fn overwrite() -> UpdatePolicy {
-        UpdatePolicy {
-            tags: TagPolicy::Replace,
-            source: FieldPolicy::Overwrite,
-            first_message: FieldPolicy::Overwrite,
-            attributes: FieldPolicy::Overwrite,
-            ..UpdatePolicy::default()
-        }
-    }
-
-    /// Sets the policy of one attribute.
-    pub fn with_attribute(mut self, name: &str, policy: FieldPolicy) -> UpdatePolicy {
-        self.attribute.insert(name.to_owned(), policy);
-        self
-    }
-
     /// The policy of one attribute column.
     pub(crate) fn attribute_policy(&self, attribute: &Attribute) -> FieldPolicy {
-        self.attribute
-            .get(attribute.as_str())
-            .copied()
-            .unwrap_or(self.attributes)
+        self.attribute(attribute.as_str())
     }
 
     /// Merges `update` into `contact`, moving its values out (by reference:

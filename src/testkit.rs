@@ -560,16 +560,13 @@ fn check_engine_merge_rules<S: ContactStore>(store: &mut S) -> Result<(), Failur
     )?;
     same(CHECK, "Mohit's created_at", &mohit.created_at, &NOW)?;
 
-    let clearing = ImportOptions {
-        update: UpdatePolicy {
-            tags: TagPolicy::Replace,
-            source: FieldPolicy::Overwrite,
-            first_message: FieldPolicy::Overwrite,
-            attributes: FieldPolicy::Overwrite,
-            ..UpdatePolicy::default()
-        },
-        ..ImportOptions::default()
-    };
+    let clearing = ImportOptions::new().with_update(
+        UpdatePolicy::new()
+            .with_tags(TagPolicy::Replace)
+            .with_source(FieldPolicy::Overwrite)
+            .with_first_message(FieldPolicy::Overwrite)
+            .with_attributes(FieldPolicy::Overwrite),
+    );
     import_like_reference(CHECK, store, &mut reference, &[SECOND_FILE], &clearing)?;
     let priya = call(CHECK, store.get(&parse(CHECK, "+919876543210")?))?
         .ok_or_else(|| fail(CHECK, "Priya is missing"))?;
@@ -622,10 +619,7 @@ fn check_sticky_opt_out<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
     let mut reference = MemoryStore::new();
     reference.insert(stopped);
     // Batches of two: the repeated phone is in another batch.
-    let options = ImportOptions {
-        batch_size: 2,
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_batch_size(2);
     let files = [OPT_IN_FIRST, OPT_IN_SECOND];
     let reports = import_like_reference(CHECK, store, &mut reference, &files, &options)?;
     let opt_in = |store: &mut S, e164: &str| -> Result<Option<bool>, Failure> {
@@ -667,13 +661,7 @@ fn check_sticky_opt_out<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
             vec![(Some(3), "opt_out_kept"), (Some(6), "opt_out_kept")],
         ),
     )?;
-    let again = ImportOptions {
-        update: UpdatePolicy {
-            opt_in: OptInPolicy::AllowOptInAgain,
-            ..UpdatePolicy::default()
-        },
-        ..options
-    };
+    let again = options.with_update(UpdatePolicy::new().with_opt_in(OptInPolicy::AllowOptInAgain));
     let fresh_consent = "Name,Phone,Consent\nRavi Kumar,9876500002,1\n";
     let report = import_like_reference(CHECK, store, &mut reference, &[fresh_consent], &again)?;
     same(
@@ -715,10 +703,7 @@ Asha Rao Iyer,09876543210,MBA | VIP,Mumbai
 Other One,9000000001,VIP,Delhi
 ";
     for batch_size in [1, 2, 1_000] {
-        let options = ImportOptions {
-            batch_size,
-            ..ImportOptions::default()
-        };
+        let options = ImportOptions::new().with_batch_size(batch_size);
         let mut store = fresh();
         let mut reference = MemoryStore::new();
         let reports = import_like_reference(CHECK, &mut store, &mut reference, &[file], &options)?;
@@ -849,10 +834,7 @@ fn check_large_batches<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
         let local = phone(i).as_str().trim_start_matches("+91").to_owned();
         file.push_str(&format!("Row {i},{local},Finance,Town {}\n", i % 13));
     }
-    let options = ImportOptions {
-        batch_size: 12_500,
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_batch_size(12_500);
     let reports = import_like_reference(CHECK, store, &mut reference, &[&file], &options)?;
     let counts = reports.first().map(|r| (r.added, r.updated));
     same(
@@ -890,10 +872,8 @@ where
         let mut random = SplitMix64::new(case);
         let rows = random_rows(&mut random);
         let batch_size = 2 + random.below(7);
-        let batched_engine = ImportEngine::new(catalog(), NOW).with_options(ImportOptions {
-            batch_size,
-            ..ImportOptions::default()
-        });
+        let batched_engine = ImportEngine::new(catalog(), NOW)
+            .with_options(ImportOptions::new().with_batch_size(batch_size));
         let mut batched = fresh();
         let report = call(
             CHECK,

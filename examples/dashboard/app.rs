@@ -907,11 +907,9 @@ fn engine_for(
         }
         columns = columns.map(&column.header, field);
     }
-    let options = contact_import::ImportOptions {
-        mapping: columns,
-        header_row: Some(upload.header_row),
-        ..contact_import::ImportOptions::default()
-    };
+    let options = contact_import::ImportOptions::new()
+        .with_mapping(columns)
+        .with_header_row(Some(upload.header_row));
     Ok(ImportEngine::new(catalog, Timestamp::now).with_options(options))
 }
 

@@ -14,20 +14,18 @@ fuzz_target!(|data: &[u8]| {
     let Some((&knobs, file)) = data.split_first() else {
         return;
     };
-    let options = ImportOptions {
-        batch_size: 1 + (knobs & 0x7) as usize,
-        duplicates: match (knobs >> 3) & 0x3 {
+    let options = ImportOptions::new()
+        .with_batch_size(1 + (knobs & 0x7) as usize)
+        .with_duplicates(match (knobs >> 3) & 0x3 {
             0 => DuplicatePolicy::Merge,
             1 => DuplicatePolicy::FirstWins,
             2 => DuplicatePolicy::LastWins,
             _ => DuplicatePolicy::Reject,
-        },
-        update: if knobs & 0x20 != 0 { UpdatePolicy::overwrite() } else { UpdatePolicy::default() },
-        encoding: (knobs & 0x40 != 0).then_some(contact_import::encoding_rs::WINDOWS_1252),
-        max_row_bytes: 4096,
-        max_fields: 256,
-        ..ImportOptions::default()
-    };
+        })
+        .with_update(if knobs & 0x20 != 0 { UpdatePolicy::overwrite() } else { UpdatePolicy::default() })
+        .with_encoding((knobs & 0x40 != 0).then_some(contact_import::encoding_rs::WINDOWS_1252))
+        .with_max_row_bytes(4096)
+        .with_max_fields(256);
     let catalog = Catalog::new()
         .with_tags(["MBA", "Finance", "Marketing"])
         .with_attributes(["City", "email", "State"]);

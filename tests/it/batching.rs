@@ -15,8 +15,8 @@ proptest! {
         update in update_policy(),
         mode in import_mode(),
     ) {
-        let batched_engine = engine_with(ImportOptions { batch_size, update: update.clone(), mode, ..ImportOptions::default() });
-        let single_engine = engine_with(ImportOptions { update, mode, ..ImportOptions::default() });
+        let batched_engine = engine_with(ImportOptions::new().with_batch_size(batch_size).with_update(update.clone()).with_mode(mode));
+        let single_engine = engine_with(ImportOptions::new().with_update(update).with_mode(mode));
         let mut batched = seeded_store();
         let report = import_into(&batched_engine, &mut batched, &csv_text(&rows));
 

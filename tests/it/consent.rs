@@ -17,13 +17,7 @@ fn opt_in(store: &MemoryStore, e164: &str) -> Option<bool> {
 }
 
 fn again() -> ImportOptions {
-    ImportOptions {
-        update: UpdatePolicy {
-            opt_in: OptInPolicy::AllowOptInAgain,
-            ..UpdatePolicy::default()
-        },
-        ..ImportOptions::default()
-    }
+    ImportOptions::new().with_update(UpdatePolicy::new().with_opt_in(OptInPolicy::AllowOptInAgain))
 }
 
 fn codes(report: &contact_import::ImportReport) -> Vec<(Option<u64>, WarningCode)> {
@@ -60,10 +54,8 @@ fn the_usual_opt_in_headers_map_to_the_opt_in() {
     assert_eq!("opt_in".parse::<Field>(), Ok(Field::OptIn));
     assert_eq!(Field::OptIn.to_string(), "opt_in");
     // An explicit mapping of another header works too.
-    let options = ImportOptions {
-        mapping: ColumnMapping::new().map("Agreed to WA", Field::OptIn),
-        ..ImportOptions::default()
-    };
+    let options =
+        ImportOptions::new().with_mapping(ColumnMapping::new().map("Agreed to WA", Field::OptIn));
     let mut store = MemoryStore::new();
     import_into(
         &engine_with(options),
@@ -274,10 +266,7 @@ fn an_opt_in_can_always_become_an_opt_out() {
 
 #[test]
 fn empty_cells_keep_the_opt_in_even_when_every_other_column_overwrites() {
-    let options = ImportOptions {
-        update: UpdatePolicy::overwrite(),
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_update(UpdatePolicy::overwrite());
     let mut store = MemoryStore::new();
     for stored in ["yes", "no"] {
         let engine = engine_with(options.clone());
@@ -300,10 +289,7 @@ fn empty_cells_keep_the_opt_in_even_when_every_other_column_overwrites() {
 fn within_one_file_an_earlier_opt_out_is_sticky_too() {
     // Whatever the batch size: the rows apply in file order.
     for batch_size in [1, 2, 1000] {
-        let options = ImportOptions {
-            batch_size,
-            ..ImportOptions::default()
-        };
+        let options = ImportOptions::new().with_batch_size(batch_size);
         let file = "\
 Name,Phone,Opt-in
 Asha Rao,9876543210,no
@@ -335,10 +321,7 @@ fn skipped_rows_warn_of_nothing() {
         &mut store,
         "Name,Phone,Opt-in\nAsha Rao,9876543210,no\n",
     );
-    let options = ImportOptions {
-        mode: ImportMode::AddOnly,
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_mode(ImportMode::AddOnly);
     let report = import_into(
         &engine_with(options),
         &mut store,
@@ -443,9 +426,9 @@ fn the_serde_forms() {
     assert_eq!(serde_json::from_str::<Contact>(old).unwrap().opt_in, None);
 
     let policy: UpdatePolicy = serde_json::from_str(r#"{"opt_in": "allow_opt_in_again"}"#).unwrap();
-    assert_eq!(policy.opt_in, OptInPolicy::AllowOptInAgain);
-    assert_eq!(UpdatePolicy::default().opt_in, OptInPolicy::KeepOptOut);
-    assert_eq!(UpdatePolicy::overwrite().opt_in, OptInPolicy::KeepOptOut);
+    assert_eq!(policy.opt_in(), OptInPolicy::AllowOptInAgain);
+    assert_eq!(UpdatePolicy::default().opt_in(), OptInPolicy::KeepOptOut);
+    assert_eq!(UpdatePolicy::overwrite().opt_in(), OptInPolicy::KeepOptOut);
 
     for (filter, text) in [
         (Filter::opted_in(), r#"{"opt_in":true}"#),

@@ -36,10 +36,7 @@ fn export_text(
 
 /// Imports `csv` into an empty store with `catalog`, keeping empty sources empty.
 fn import_into_empty(csv: &str, catalog: &Catalog) -> (MemoryStore, contact_import::ImportReport) {
-    let options = ImportOptions {
-        default_source: None,
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_default_source(None);
     let engine =
         ImportEngine::new(catalog.clone(), at("2030-01-01T00:00:00Z")).with_options(options);
     let mut store = MemoryStore::new();

@@ -41,12 +41,10 @@ impl Seek for FailsOnSecondPass {
 }
 
 fn options(batch_size: usize) -> ImportOptions {
-    ImportOptions {
-        batch_size,
+    ImportOptions::new()
+        .with_batch_size(batch_size)
         // No sniffing, which reads the file's start before the first pass.
-        delimiter: Some(b','),
-        ..ImportOptions::default()
-    }
+        .with_delimiter(Some(b','))
 }
 
 /// Imports `csv`, failing at byte `fail_at` of the second pass: the
@@ -115,7 +113,7 @@ proptest! {
         prop_assert_eq!(snapshot(&store), snapshot(&expected));
 
         let mut resumed_store = store;
-        let resume = engine_with(ImportOptions { resume_after_row: report.last_row, ..options(batch_size) });
+        let resume = engine_with(options(batch_size).with_resume_after_row(report.last_row));
         let resumed = import_into(&resume, &mut resumed_store, &csv);
         prop_assert_eq!(snapshot(&resumed_store), snapshot(&full_store));
         prop_assert_eq!(report.rows + resumed.rows, full.rows);

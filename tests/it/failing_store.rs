@@ -8,10 +8,7 @@ use contact_import::{ImportError, ImportOptions, ImportReport, MemoryStore};
 use proptest::prelude::*;
 
 fn options(batch_size: usize) -> ImportOptions {
-    ImportOptions {
-        batch_size,
-        ..ImportOptions::default()
-    }
+    ImportOptions::new().with_batch_size(batch_size)
 }
 
 /// Imports `csv` into a store that fails on write `k`; returns the error's report and the store.
@@ -55,7 +52,7 @@ proptest! {
 
             // Resuming after last_row ends as the uninterrupted import, counting nothing twice.
             let mut resumed_store = store.clone();
-            let resume = engine_with(ImportOptions { resume_after_row: report.last_row, ..options(batch_size) });
+            let resume = engine_with(options(batch_size).with_resume_after_row(report.last_row));
             let resumed = import_into(&resume, &mut resumed_store, &csv);
             prop_assert_eq!(snapshot(&resumed_store), snapshot(&full_store), "resumed, k = {}", k);
             prop_assert_eq!(report.rows + resumed.rows, full.rows);
@@ -84,7 +81,7 @@ proptest! {
         for k in 1.. {
             let Some((report, store)) = interrupted(&csv, batch_size, k, true) else { break };
             let mut resumed_store = store.clone();
-            let resume = engine_with(ImportOptions { resume_after_row: report.last_row, ..options(batch_size) });
+            let resume = engine_with(options(batch_size).with_resume_after_row(report.last_row));
             import_into(&resume, &mut resumed_store, &csv);
             prop_assert_eq!(snapshot(&resumed_store), snapshot(&full_store), "resumed, k = {}", k);
             let mut again_store = store;

@@ -53,10 +53,7 @@ fn many_rows(n: usize) -> Vec<u8> {
 
 fn cases() -> Vec<(&'static str, Vec<u8>, ImportOptions, Expect)> {
     let d = ImportOptions::default;
-    let cp1252 = ImportOptions {
-        encoding: Some(contact_import::encoding_rs::WINDOWS_1252),
-        ..d()
-    };
+    let cp1252 = d().with_encoding(Some(contact_import::encoding_rs::WINDOWS_1252));
     let mut junk: Vec<u8> = (0..4096u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
@@ -168,10 +165,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, ImportOptions, Expect)> {
         (
             "delimiter set in options",
             text("Name;Phone;w,x,y,z\nAsha;9876543210;1,2,3,4\n"),
-            ImportOptions {
-                delimiter: Some(b';'),
-                ..d()
-            },
+            d().with_delimiter(Some(b';')),
             Rows(1, &[]),
         ),
         (
@@ -209,10 +203,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, ImportOptions, Expect)> {
                 ",".repeat(99_998)
             )
             .into_bytes(),
-            ImportOptions {
-                max_fields: 100_000,
-                ..d()
-            },
+            d().with_max_fields(100_000),
             Rows(1, &[]),
         ),
         (
@@ -438,10 +429,8 @@ fn decoded_files_keep_their_text() {
         ("Café Asha", Some("Puné"))
     );
 
-    let options = ImportOptions {
-        encoding: Some(contact_import::encoding_rs::WINDOWS_1252),
-        ..ImportOptions::default()
-    };
+    let options =
+        ImportOptions::new().with_encoding(Some(contact_import::encoding_rs::WINDOWS_1252));
     let (_, store) = run(b"Name,Phone\nCaf\xe9 \x80,9876543210\n", options);
     assert_eq!(contact(&store, "+919876543210").name(), "Café €");
 }
@@ -618,10 +607,7 @@ mod spreadsheets {
         // to keep the test quick).
         for (dimension, max) in [(Some(1_048_576), 200_000), (None, 1_000)] {
             let bytes = tall_xlsx(1_048_576, dimension);
-            let options = ImportOptions {
-                max_rows: max,
-                ..ImportOptions::default()
-            };
+            let options = ImportOptions::new().with_max_rows(max);
             let (result, store) = import(&bytes, SpreadsheetFormat::Xlsx, options);
             assert!(store.contacts().is_empty());
             match result {
@@ -633,10 +619,7 @@ mod spreadsheets {
             }
         }
         // The same sheet within the limit imports every row.
-        let options = ImportOptions {
-            max_rows: 1_048_575,
-            ..ImportOptions::default()
-        };
+        let options = ImportOptions::new().with_max_rows(1_048_575);
         let bytes = tall_xlsx(3_000, None);
         let (result, _) = import(&bytes, SpreadsheetFormat::Xlsx, options);
         assert_eq!(result.unwrap().added, 2_999);
@@ -646,11 +629,9 @@ mod spreadsheets {
     fn a_sheet_that_declares_fewer_rows_than_it_holds_stops_at_the_declared_end() {
         // Declares 100 rows (99 data rows, within the limit), holds 3,000.
         let bytes = tall_xlsx(3_000, Some(100));
-        let options = ImportOptions {
-            max_rows: 1_000,
-            batch_size: 10,
-            ..ImportOptions::default()
-        };
+        let options = ImportOptions::new()
+            .with_max_rows(1_000)
+            .with_batch_size(10);
         let (result, store) = import(&bytes, SpreadsheetFormat::Xlsx, options);
         match result {
             Err(ImportError::Read { error, report }) => {
@@ -705,10 +686,7 @@ mod spreadsheets {
                 Some(long.len())
             );
             // Under a smaller row limit the row fails, as in CSV, unread.
-            let small = ImportOptions {
-                max_row_bytes: 50_000,
-                ..ImportOptions::default()
-            };
+            let small = ImportOptions::new().with_max_row_bytes(50_000);
             let (result, _) = import(&bytes, format, small);
             let codes: Vec<_> = result.unwrap().failures.iter().map(|f| f.code).collect();
             assert_eq!(codes, [contact_import::FailureCode::RowTooLarge; 2]);

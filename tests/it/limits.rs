@@ -7,10 +7,7 @@ use contact_import::{FailureCode, FileErrorKind, ImportError, ImportOptions, Mem
 fn a_row_exactly_at_the_byte_limit_is_read() {
     // "Asha" + "9876543210": 14 bytes of cells (delimiters do not count).
     let csv = "Name,Phone\nAsha,9876543210\nAshaa,9876543211\n";
-    let engine = engine_with(ImportOptions {
-        max_row_bytes: 14,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_max_row_bytes(14));
     let report = import_into(&engine, &mut MemoryStore::new(), csv);
     assert_eq!(report.added, 1, "{report:?}");
     assert_eq!(report.failures.len(), 1);
@@ -21,14 +18,8 @@ fn a_row_exactly_at_the_byte_limit_is_read() {
 #[test]
 fn zero_limits_refuse_the_file_instead_of_hanging() {
     for options in [
-        ImportOptions {
-            max_row_bytes: 0,
-            ..ImportOptions::default()
-        },
-        ImportOptions {
-            max_fields: 0,
-            ..ImportOptions::default()
-        },
+        ImportOptions::new().with_max_row_bytes(0),
+        ImportOptions::new().with_max_fields(0),
     ] {
         let result = engine_with(options)
             .import_bytes(b"Name,Phone\nAsha,9876543210\n", &mut MemoryStore::new());

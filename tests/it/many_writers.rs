@@ -125,10 +125,7 @@ fn a_phone_another_writer_added_first_is_updated_not_added() {
 
 #[test]
 fn a_contact_that_keeps_changing_stops_the_import_with_a_clear_error() {
-    let engine = engine().with_options(ImportOptions {
-        batch_size: 1,
-        ..ImportOptions::default()
-    });
+    let engine = engine().with_options(ImportOptions::new().with_batch_size(1));
     let mut inner = MemoryStore::new();
     engine
         .import_bytes(b"Name,Phone\nAsha,9876543210\n", &mut inner)

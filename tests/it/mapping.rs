@@ -52,10 +52,7 @@ fn explicit_mapping_overrides_automatic() {
         .map("Cell", Field::Phone)
         .map("Phone", Field::Ignore)
         .map("Town", Field::Attribute("City".into()));
-    let engine = engine_with(ImportOptions {
-        mapping,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_mapping(mapping));
     let mut store = contact_import::MemoryStore::new();
     let report = import_into(
         &engine,
@@ -120,10 +117,10 @@ fn two_columns_for_one_field_are_refused() {
 
 #[test]
 fn mapping_to_an_attribute_outside_the_catalog_is_refused() {
-    let engine = engine_with(ImportOptions {
-        mapping: ColumnMapping::new().map("Pet", Field::Attribute("Pet".into())),
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(
+        ImportOptions::new()
+            .with_mapping(ColumnMapping::new().map("Pet", Field::Attribute("Pet".into()))),
+    );
     let result = engine.import(
         std::io::Cursor::new("Name,Phone,Pet\nA,9876543210,cat\n"),
         &mut contact_import::MemoryStore::new(),

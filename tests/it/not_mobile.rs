@@ -73,10 +73,7 @@ fn landlines_and_toll_free_numbers_import_with_a_warning() {
 
 #[test]
 fn an_option_makes_them_fail() {
-    let options = ImportOptions {
-        reject_not_mobile: true,
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_reject_not_mobile(true);
     let (report, store) = import(options);
     assert_eq!((report.added, report.failed), (2, 3));
     let failed: Vec<(u64, FailureCode)> = report.failures.iter().map(|f| (f.row, f.code)).collect();

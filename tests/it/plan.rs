@@ -80,7 +80,7 @@ proptest! {
         update in update_policy(),
         mode in import_mode(),
     ) {
-        let engine = engine_with(ImportOptions { batch_size, duplicates: policy, update, mode, ..ImportOptions::default() });
+        let engine = engine_with(ImportOptions::new().with_batch_size(batch_size).with_duplicates(policy).with_update(update).with_mode(mode));
         let csv = csv_text(&rows);
         let mut planned_store = seeded_store();
         let (planned, planned_rows) = plan(&engine, &mut planned_store, &csv);

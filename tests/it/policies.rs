@@ -21,10 +21,7 @@ fn stored() -> MemoryStore {
 
 fn import_with(policy: UpdatePolicy, csv: &str) -> MemoryStore {
     let mut store = stored();
-    let engine = engine_with(ImportOptions {
-        update: policy,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_update(policy));
     import_into(&engine, &mut store, csv);
     store
 }
@@ -57,11 +54,9 @@ fn overwrite_clears_on_empty_cells() {
 
 #[test]
 fn clear_on_token_clears_only_on_the_token() {
-    let policy = UpdatePolicy {
-        attributes: FieldPolicy::ClearOnToken,
-        source: FieldPolicy::ClearOnToken,
-        ..UpdatePolicy::default()
-    };
+    let policy = UpdatePolicy::new()
+        .with_attributes(FieldPolicy::ClearOnToken)
+        .with_source(FieldPolicy::ClearOnToken);
     let store = import_with(
         policy,
         "Name,Phone,Source,City,email\nAsha Rao,9876543210,NULL,,NULL\n",
@@ -74,11 +69,9 @@ fn clear_on_token_clears_only_on_the_token() {
 
 #[test]
 fn the_clear_token_is_configurable_and_literal_elsewhere() {
-    let policy = UpdatePolicy {
-        clear_token: "-".into(),
-        ..UpdatePolicy::default()
-    }
-    .with_attribute("email", FieldPolicy::ClearOnToken);
+    let policy = UpdatePolicy::new()
+        .with_clear_token("-")
+        .with_attribute("email", FieldPolicy::ClearOnToken);
     let store = import_with(
         policy,
         "Name,Phone,City,email\nAsha Rao,9876543210,NULL,-\n",
@@ -95,10 +88,7 @@ fn the_clear_token_is_configurable_and_literal_elsewhere() {
 #[test]
 fn tag_policies_add_replace_and_remove() {
     let csv = "Name,Phone,Tags\nAsha Rao,9876543210,Marketing | MBA\n";
-    let with = |tags| UpdatePolicy {
-        tags,
-        ..UpdatePolicy::default()
-    };
+    let with = |tags| UpdatePolicy::new().with_tags(tags);
     assert_eq!(
         tags(asha(&import_with(with(TagPolicy::Add), csv))),
         ["MBA", "Finance", "Marketing"]
@@ -115,10 +105,7 @@ fn tag_policies_add_replace_and_remove() {
 
 #[test]
 fn name_policy_can_keep_stored_names() {
-    let policy = UpdatePolicy {
-        name: NamePolicy::KeepExisting,
-        ..UpdatePolicy::default()
-    };
+    let policy = UpdatePolicy::new().with_name(NamePolicy::KeepExisting);
     let store = import_with(
         policy,
         "Name,Phone\nASHA R,9876543210\nNew Person,9876543211\n",
@@ -142,11 +129,11 @@ fn a_row_that_changes_nothing_is_unchanged_and_not_an_update() {
 const DUPES: &str = "Name,Phone,City\nFirst,9876543210,Pune\nOther,9876543299,Agra\nSecond,+919876543210,Delhi\nThird,09876543210,Goa\n";
 
 fn import_dupes(policy: DuplicatePolicy) -> (contact_import::ImportReport, MemoryStore) {
-    let engine = engine_with(ImportOptions {
-        duplicates: policy,
-        batch_size: 2,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(
+        ImportOptions::new()
+            .with_duplicates(policy)
+            .with_batch_size(2),
+    );
     let mut store = MemoryStore::new();
     let report = import_into(&engine, &mut store, DUPES);
     (report, store)
@@ -212,10 +199,7 @@ fn reject_fails_every_row_that_shares_a_phone_naming_the_others() {
 
 #[test]
 fn an_invalid_row_does_not_count_as_a_duplicate() {
-    let engine = engine_with(ImportOptions {
-        duplicates: DuplicatePolicy::Reject,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_duplicates(DuplicatePolicy::Reject));
     let mut store = MemoryStore::new();
     let report = import_into(
         &engine,

@@ -268,10 +268,7 @@ fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
     for i in 0..30 {
         file.push_str(&format!("Person {i},98000000{i:02}\n"));
     }
-    let engine = engine().with_options(ImportOptions {
-        batch_size: 10,
-        ..ImportOptions::default()
-    });
+    let engine = engine().with_options(ImportOptions::new().with_batch_size(10));
     let error = engine
         .import_recorded("big.csv", Cursor::new(file), &mut store, |_| {})
         .unwrap_err();
@@ -402,10 +399,7 @@ fn a_dropped_connection_keeps_the_committed_batches_and_importing_again_complete
         })
         .collect();
     let file = format!("{header}\n{}\n", rows.join("\n"));
-    let options = ImportOptions {
-        batch_size: 10,
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_batch_size(10);
     let engine = engine_with(options.clone());
     let uninterrupted = memory_import(&engine, &file);
 
@@ -458,10 +452,7 @@ fn a_dropped_connection_keeps_the_committed_batches_and_importing_again_complete
         // Importing again (resumed for odd k, the whole file for even k)
         // ends as the uninterrupted import.
         let resume_after_row = report.last_row.filter(|_| k % 2 == 1);
-        let again = engine_with(ImportOptions {
-            resume_after_row,
-            ..options.clone()
-        });
+        let again = engine_with(options.clone().with_resume_after_row(resume_after_row));
         again.import_bytes(file.as_bytes(), &mut store).unwrap();
         assert_eq!(contacts_of(&mut store), uninterrupted, "k = {k}");
     }

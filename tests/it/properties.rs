@@ -32,12 +32,12 @@ fn check_any_input(
     batch_size: usize,
     mode: contact_import::ImportMode,
 ) -> Result<(), TestCaseError> {
-    let engine = engine_with(ImportOptions {
-        batch_size,
-        mode,
-        max_row_bytes: 256,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(
+        ImportOptions::new()
+            .with_batch_size(batch_size)
+            .with_mode(mode)
+            .with_max_row_bytes(256),
+    );
     let mut store = MemoryStore::new();
     match engine.import(Cursor::new(bytes), &mut store) {
         Ok(report) => {
@@ -75,7 +75,7 @@ proptest! {
         rows in proptest::collection::vec(row(), 0..30),
         update in update_policy(),
     ) {
-        let engine = engine_with(ImportOptions { update, ..ImportOptions::default() });
+        let engine = engine_with(ImportOptions::new().with_update(update));
         let csv = csv_text(&rows);
         let mut store = MemoryStore::new();
         let first = import_into(&engine, &mut store, &csv);

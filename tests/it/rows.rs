@@ -112,10 +112,7 @@ fn another_default_region_can_be_chosen() {
 
 #[test]
 fn the_region_option_reaches_the_rows() {
-    let engine = engine_with(ImportOptions {
-        region: "GB".parse().unwrap(),
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_region("GB".parse().unwrap()));
     let mut store = contact_import::MemoryStore::new();
     let report = import_into(&engine, &mut store, "Name,Phone\nJo,020 7946 0958\n");
     assert_eq!(report.added, 1, "{report:?}");
@@ -293,10 +290,7 @@ fn source_defaults_to_import_for_new_contacts() {
 
 #[test]
 fn the_default_source_is_configurable_and_may_be_none() {
-    let engine = engine_with(ImportOptions {
-        default_source: None,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_default_source(None));
     let mut store = contact_import::MemoryStore::new();
     import_into(&engine, &mut store, "Name,Phone\nA,9876543201\n");
     assert_eq!(contact(&store, "+919876543201").source, None);
@@ -327,10 +321,7 @@ fn blank_rows_are_skipped_but_keep_their_row_number() {
 
 #[test]
 fn a_row_over_the_size_limit_fails_without_being_held() {
-    let engine = engine_with(ImportOptions {
-        max_row_bytes: 64,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_max_row_bytes(64));
     let big = "x".repeat(10_000);
     let mut store = contact_import::MemoryStore::new();
     let report = import_into(

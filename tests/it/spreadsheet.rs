@@ -164,18 +164,12 @@ fn another_sheet_by_name_or_index() {
         (ods(&sheets), SpreadsheetFormat::Ods),
     ] {
         for choice in [Sheet::Name("More".into()), Sheet::Index(1)] {
-            let options = ImportOptions {
-                sheet: choice,
-                ..ImportOptions::default()
-            };
+            let options = ImportOptions::new().with_sheet(choice);
             let sheet = import_sheet(&bytes, format, options);
             assert_same(&sheet, &csv);
             assert_eq!(sheet.0.added, 2);
         }
-        let options = ImportOptions {
-            sheet: Sheet::Name("Missing".into()),
-            ..ImportOptions::default()
-        };
+        let options = ImportOptions::new().with_sheet(Sheet::Name("Missing".into()));
         let refused = engine_with(options).import_spreadsheet(
             Cursor::new(&bytes),
             format,
@@ -198,10 +192,7 @@ fn another_sheet_by_name_or_index() {
 #[test]
 fn an_explicit_header_row_and_the_failure_file() {
     let sheets = [contacts()];
-    let options = || ImportOptions {
-        header_row: Some(3),
-        ..ImportOptions::default()
-    };
+    let options = || ImportOptions::new().with_header_row(Some(3));
     let csv = import_csv(&sheets[0].csv(), options());
     let sheet = import_sheet(&xlsx(&sheets), SpreadsheetFormat::Xlsx, options());
     assert_same(&sheet, &csv);
@@ -231,11 +222,7 @@ fn a_sheet_over_max_rows_is_refused_before_any_write() {
     ] {
         for limit in [10, 11] {
             let mut store = MemoryStore::new();
-            let options = ImportOptions {
-                max_rows: limit,
-                batch_size: 2,
-                ..ImportOptions::default()
-            };
+            let options = ImportOptions::new().with_max_rows(limit).with_batch_size(2);
             let result = engine_with(options).import_spreadsheet(
                 Cursor::new(&bytes),
                 format,

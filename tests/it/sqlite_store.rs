@@ -168,10 +168,8 @@ fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
     for i in 0..30 {
         file.push_str(&format!("Person {i},98000000{i:02}\n"));
     }
-    let engine = engine(Catalog::new()).with_options(contact_import::ImportOptions {
-        batch_size: 10,
-        ..Default::default()
-    });
+    let engine = engine(Catalog::new())
+        .with_options(contact_import::ImportOptions::new().with_batch_size(10));
     let error = engine
         .import_recorded("big.csv", Cursor::new(file), &mut store, |_| {})
         .unwrap_err();

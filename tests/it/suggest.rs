@@ -149,10 +149,7 @@ fn suggested_mappings_import() {
         0.5,
     )
     .map("Town", Field::Attribute("City".into()));
-    let engine = engine_with(ImportOptions {
-        mapping,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_mapping(mapping));
     let mut store = contact_import::MemoryStore::new();
     let report = import_into(
         &engine,

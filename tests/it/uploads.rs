@@ -33,18 +33,12 @@ fn the_header_is_found_below_a_title() {
 #[test]
 fn the_header_row_can_be_named() {
     let csv = "Name,Phone\nName,Phone\nAsha,9876543210\n";
-    let options = ImportOptions {
-        header_row: Some(2),
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_header_row(Some(2));
     let mut store = MemoryStore::new();
     let report = import_into(&engine_with(options), &mut store, csv);
     assert_eq!((report.rows, report.added, report.failed), (1, 1, 0));
     // A named row that is not a header is refused with its own error.
-    let options = ImportOptions {
-        header_row: Some(3),
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_header_row(Some(3));
     let refused = engine_with(options).import(std::io::Cursor::new(csv), &mut MemoryStore::new());
     match refused {
         Err(contact_import::ImportError::File(e)) => {
@@ -114,10 +108,7 @@ fn modes_skip_rows_by_whether_their_phone_is_stored() {
         "Name,Phone\nAsha New,9876543203\nNew Person,9876500001\nNew Person,9876500001\nBad,12\n";
     let run = |mode| {
         let mut store = seeded_store();
-        let options = ImportOptions {
-            mode,
-            ..ImportOptions::default()
-        };
+        let options = ImportOptions::new().with_mode(mode);
         let report = import_into(&engine_with(options), &mut store, csv);
         let counts = (
             report.added,
@@ -161,10 +152,7 @@ fn modes_skip_rows_by_whether_their_phone_is_stored() {
     assert_eq!(contact(&store, "+919876543203").name(), "Asha New");
 
     // A plan says the same.
-    let options = ImportOptions {
-        mode: ImportMode::UpdateOnly,
-        ..ImportOptions::default()
-    };
+    let options = ImportOptions::new().with_mode(ImportMode::UpdateOnly);
     let mut outcomes = Vec::new();
     engine_with(options)
         .plan(std::io::Cursor::new(csv), &mut seeded_store(), |row| {

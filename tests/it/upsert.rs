@@ -113,10 +113,7 @@ fn empty_cells_keep_stored_values() {
 
 #[test]
 fn clear_on_empty_clears_only_the_files_columns() {
-    let engine = engine_with(ImportOptions {
-        update: UpdatePolicy::overwrite(),
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_update(UpdatePolicy::overwrite()));
     let mut store = MemoryStore::new();
     store.insert(existing_mohit());
     import_into(
@@ -142,13 +139,9 @@ fn clear_on_empty_clears_only_the_files_columns() {
 
 #[test]
 fn replace_tags_replaces_instead_of_adding() {
-    let engine = engine_with(ImportOptions {
-        update: UpdatePolicy {
-            tags: TagPolicy::Replace,
-            ..UpdatePolicy::default()
-        },
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(
+        ImportOptions::new().with_update(UpdatePolicy::new().with_tags(TagPolicy::Replace)),
+    );
     let mut store = MemoryStore::new();
     store.insert(existing_mohit());
     import_into(
@@ -193,11 +186,7 @@ fn importing_twice_changes_nothing_and_says_so() {
 
 #[test]
 fn a_file_over_max_rows_is_refused_whole() {
-    let engine = engine_with(ImportOptions {
-        max_rows: 3,
-        batch_size: 1,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_max_rows(3).with_batch_size(1));
     let mut store = MemoryStore::new();
     let csv = "Name,Phone\nA,9876543201\nB,9876543202\nC,9876543203\nD,9876543204\n";
     match engine.import(Cursor::new(csv), &mut store) {
@@ -246,10 +235,7 @@ impl ContactStore for FailingStore {
 
 #[test]
 fn a_store_error_stops_the_import_with_the_report_so_far() {
-    let engine = engine_with(ImportOptions {
-        batch_size: 2,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_batch_size(2));
     let csv = "Name,Phone\nA,9876543201\nB,bad\nC,9876543203\nD,9876543204\nE,9876543205\n";
     let mut store = FailingStore {
         inner: MemoryStore::new(),
@@ -285,10 +271,7 @@ fn a_store_error_stops_the_import_with_the_report_so_far() {
 
 #[test]
 fn progress_reports_rows_done_and_the_total() {
-    let engine = engine_with(ImportOptions {
-        batch_size: 2,
-        ..ImportOptions::default()
-    });
+    let engine = engine_with(ImportOptions::new().with_batch_size(2));
     let mut seen = Vec::new();
     engine
         .import_with_progress(

@@ -167,19 +167,17 @@ pub fn update_policy() -> impl Strategy<Value = UpdatePolicy> {
         field(),
         proptest::sample::select(vec![OptInPolicy::KeepOptOut, OptInPolicy::AllowOptInAgain]),
     )
-        .prop_map(
-            |(tags, name, source, first_message, attributes, opt_in)| UpdatePolicy {
-                tags,
-                name,
-                source,
-                first_message,
-                attributes,
-                opt_in,
+        .prop_map(|(tags, name, source, first_message, attributes, opt_in)| {
+            UpdatePolicy::new()
+                .with_tags(tags)
+                .with_name(name)
+                .with_source(source)
+                .with_first_message(first_message)
+                .with_attributes(attributes)
+                .with_opt_in(opt_in)
                 // A token the random rows use, so that clearing happens.
-                clear_token: "Referral".into(),
-                ..UpdatePolicy::default()
-            },
-        )
+                .with_clear_token("Referral")
+        })
 }
 
 /// A store that fails on its `fail_on`-th write; with `half`, it writes the
