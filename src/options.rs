@@ -135,7 +135,7 @@ impl ImportOptions {
 impl ImportOptions {
     /// The file's encoding when it is not UTF-8, e.g.
     /// `Some(encoding_rs::WINDOWS_1252)` for a file saved by an older Excel,
-    /// whose accented names would otherwise fail as invalid UTF-8.
+    /// whose rows with accented names would otherwise fail with `invalid_utf8`.
     /// `None` (the default) reads UTF-8, and UTF-16 when the file starts with
     /// a UTF-16 byte order mark (Excel's "Unicode Text"): a byte order mark
     /// says what the file is, while the bytes of a legacy code page do not,
