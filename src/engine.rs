@@ -18,7 +18,8 @@ use crate::plan::PlannedRow;
 use crate::reader::{Input, Record, RecordReader, Records, sniff_delimiter};
 pub use crate::report::Progress;
 use crate::report::{ImportReport, Warning, WarningCode};
-use crate::session::{Import, RowRecords};
+use crate::row_source::RowRecords;
+use crate::session::Import;
 use crate::store::{ContactStore, Stored, Version};
 use crate::text::unquote;
 
@@ -45,7 +46,7 @@ impl<F: Fn() -> Timestamp> Clock for F {
 /// How many times in a row an import fetches and merges again the
 /// contacts of a batch that other writers changed before it could write
 /// them; past that, the import stops with [`ImportError::Contended`].
-pub const MAX_CONFLICT_ROUNDS: u32 = crate::session::MAX_ROUNDS;
+pub const MAX_CONFLICT_ROUNDS: u32 = crate::batch::MAX_ROUNDS;
 
 /// Imports contact files into a [`ContactStore`].
 ///

@@ -2,9 +2,17 @@
 
 use smallvec::SmallVec;
 
+use crate::batch::Batch;
+use crate::phone::{Phone, PhoneMap, phone_map};
+use crate::plan::RowOutcome;
+use crate::report::{Warning, WarningCode};
+use crate::row_cells::update_from;
+use crate::session::ImportState;
+use crate::store::{Stored, Version, WriteBatch};
+
 use crate::contact::{Attribute, Contact};
 use crate::normalize::{Cell, RowUpdate};
-use crate::options::{FieldPolicy, NamePolicy, OptInPolicy, TagPolicy, UpdatePolicy};
+use crate::options::{FieldPolicy, ImportMode, NamePolicy, OptInPolicy, TagPolicy, UpdatePolicy};
 
 /// What a row's opt-in cell did that its warnings must say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,4 +175,211 @@ impl UpdatePolicy {
 /// The cell's value, leaving `Absent` in its place.
 fn take_cell<T>(cell: &mut Cell<T>) -> Cell<T> {
     std::mem::replace(cell, Cell::Absent)
+}
+
+/// Where the contact a row merges into is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// Created by an earlier row of the batch, which keeps it.
+    New(usize),
+    /// Stored: the how-manyth stored contact the batch updates.
+    Stored(usize),
+    /// None: the import mode leaves the row out.
+    Skipped,
+}
+
+/// Whether the import mode leaves out row `own` (the how-manyth valid row
+/// of the batch) merging into `target`: add-only leaves out every row but
+/// one that creates its contact, update-only every row that would.
+fn skipped_by(mode: ImportMode, target: Target, own: usize) -> bool {
+    match (mode, target) {
+        (_, Target::Skipped) => true,
+        (ImportMode::AddAndUpdate, _) => false,
+        (ImportMode::AddOnly, target) => target != Target::New(own),
+        (ImportMode::UpdateOnly, target) => target == Target::New(own),
+    }
+}
+
+impl ImportState<'_> {
+    /// Like [`Import::merge`]; with `take`, the rows' values are moved
+    /// into the contacts instead of copied, and the batch can only be
+    /// committed afterwards, not merged again.
+    pub(crate) fn merge_changed(
+        &mut self,
+        batch: &mut Batch,
+        existing: impl IntoIterator<Item = Stored>,
+        take: bool,
+    ) -> WriteBatch {
+        let no_observer = None::<fn(u64, Option<&Contact>, &Contact)>;
+        let (mut writes, changed) = self.merge_observed(batch, existing, take, no_observer);
+        // Only stored contacts that no row changed are left out.
+        let mut changed = changed.into_iter();
+        writes.update.retain(|_| changed.next().unwrap_or(false));
+        writes
+    }
+
+    /// Merges like [`Import::merge`], calling `observe(row, before, after)`
+    /// for every valid row when given, and returns every contact of the
+    /// batch (the new ones, and the stored ones it updates) and, beside
+    /// the stored ones, whether a row changed them. With `take`, the rows'
+    /// values are moved into the contacts. Without `observe`, no contact is
+    /// copied to see what a row changed.
+    pub(crate) fn merge_observed(
+        &mut self,
+        batch: &mut Batch,
+        existing: impl IntoIterator<Item = Stored>,
+        take: bool,
+        mut observe: Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
+    ) -> (WriteBatch, Vec<bool>) {
+        let mut stored: PhoneMap<Stored> = phone_map(0);
+        stored.extend(existing.into_iter().map(|s| (s.contact.phone, s)));
+        let mut contacts = if take {
+            std::mem::take(&mut batch.contacts)
+        } else {
+            batch.contacts.clone()
+        };
+        // A row whose phone is new and first in the batch keeps the contact
+        // it created; the others merge into another contact.
+        let mut merged_away = vec![false; contacts.len()];
+        let mut updated: Vec<(Contact, Version)> = Vec::new();
+        let mut changed: Vec<bool> = Vec::new();
+        // Where each valid row's contact is, by the row's place.
+        let mut targets: Vec<Target> = Vec::with_capacity(contacts.len());
+        let mut notes: Vec<(u64, Phone, OptInNote)> = Vec::new();
+        for (i, (row, cells)) in batch.valid_rows_mut().enumerate() {
+            let earlier = cells.earlier.and_then(|first| targets.get(first).copied());
+            let from_store = match (earlier, row.phone) {
+                (None, Some(phone)) if !stored.is_empty() => stored.remove(&phone),
+                _ => None,
+            };
+            let target = match (earlier, from_store) {
+                (Some(target), _) => target,
+                (None, Some(Stored { contact, version })) => {
+                    updated.push((contact, version));
+                    changed.push(false);
+                    Target::Stored(updated.len() - 1)
+                }
+                (None, None) => Target::New(i),
+            };
+            let target = if skipped_by(self.settings.options.mode, target, i) {
+                Target::Skipped
+            } else {
+                target
+            };
+            targets.push(target);
+            if target == Target::Skipped {
+                row.outcome = RowOutcome::Skipped;
+                if let Some(away) = merged_away.get_mut(i) {
+                    *away = true;
+                }
+                continue;
+            }
+            // The row's own contact: its phone is new and first in the batch.
+            if target == Target::New(i) {
+                row.outcome = RowOutcome::Added;
+                if let (Some(observe), Some(contact)) = (&mut observe, contacts.get(i)) {
+                    observe(row.row, None, contact);
+                }
+                continue;
+            }
+            let (Some(own), Some(away)) = (contacts.get_mut(i), merged_away.get_mut(i)) else {
+                continue;
+            };
+            *away = true;
+            let own = std::mem::replace(own, Contact::new(own.phone, String::new(), self.now));
+            let values = if take {
+                update_from(own, cells, row.row)
+            } else {
+                update_from(own, &mut cells.clone(), row.row)
+            };
+            let contact = match target {
+                Target::New(k) => contacts.get_mut(k),
+                Target::Stored(k) => updated.get_mut(k).map(|(c, _)| c),
+                Target::Skipped => None,
+            };
+            let Some(contact) = contact else { continue };
+            let merged = self.update(contact, values, row.row, &mut observe);
+            let row_changed = merged.changed;
+            if let (Some(note), Some(phone)) = (merged.opt_in, row.phone) {
+                notes.push((row.row, phone, note));
+            }
+            row.outcome = if row_changed {
+                RowOutcome::Updated
+            } else {
+                RowOutcome::Unchanged
+            };
+            if let (Target::Stored(k), true) = (target, row_changed)
+                && let Some(changed) = changed.get_mut(k)
+            {
+                *changed = true;
+            }
+        }
+        batch.merge_warnings.clear();
+        for (row, phone, note) in notes {
+            let warning = self.opt_in_warning(row, phone, note);
+            batch.merge_warnings.push(warning);
+        }
+        let mut away = merged_away.into_iter();
+        contacts.retain(|_| !away.next().unwrap_or(false));
+        let writes = WriteBatch {
+            create: contacts,
+            update: updated,
+        };
+        (writes, changed)
+    }
+
+    /// Merges a row into a contact that exists (stored, or created by an
+    /// earlier row of the batch); returns whether it changed.
+    fn update(
+        &self,
+        contact: &mut Contact,
+        mut values: RowUpdate,
+        row: u64,
+        observe: &mut Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
+    ) -> Merged {
+        let policy = &self.settings.options.update;
+        // An empty Source cell under the overwrite policy gives the default
+        // source, as it does to a new contact.
+        if values.source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
+            values.source = self.default_source().map_or(Cell::Empty, Cell::Set);
+        }
+        let before = observe.is_some().then(|| contact.clone());
+        let merged = policy.apply_owned(contact, &mut values, false);
+        if let (Some(observe), Some(before)) = (observe, &before) {
+            debug_assert_eq!(merged.changed, contact != before);
+            observe(row, Some(before), contact);
+        }
+        merged
+    }
+
+    /// The warning a row's opt-in cell earned in the merge.
+    fn opt_in_warning(&self, row: u64, phone: Phone, note: OptInNote) -> Warning {
+        let (code, message) = match note {
+            OptInNote::Kept => (
+                WarningCode::OptOutKept,
+                format!(
+                    "the cell says opted in, but {phone} opted out, so it stays opted out (opt-in policy keep_opt_out); import with the opt-in policy allow_opt_in_again only to record a new opt-in the person gave"
+                ),
+            ),
+            OptInNote::AgainIn => (
+                WarningCode::OptedInAgain,
+                format!(
+                    "{phone} had opted out and is opted in again, as the opt-in policy allow_opt_in_again allows"
+                ),
+            ),
+        };
+        Warning {
+            row: Some(row),
+            column: self.columns.opt_in.map(|c| self.report.headers[c].clone()),
+            code,
+            message,
+            value: Some("opted in".to_owned()),
+        }
+    }
+
+    /// The source of an imported contact whose row gives none. A row that
+    /// clears the source (the clear token) leaves it empty.
+    fn default_source(&self) -> Option<String> {
+        self.settings.options.default_source.clone()
+    }
 }

@@ -16,11 +16,14 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
+use crate::batch::{Batch, RecordBatch};
+use crate::batch_rows::BatchRows;
 use crate::error::ImportError;
 use crate::phone::Phone;
 use crate::report::ImportReport;
 use crate::report::Progress;
-use crate::session::{Batch, BatchRows, Import, ImportState, RecordBatch, RowSource};
+use crate::row_source::RowSource;
+use crate::session::{Import, ImportState};
 use crate::store::{ContactStore, Stored};
 
 /// Batches read and not yet written, at most.

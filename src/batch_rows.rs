@@ -1,0 +1,158 @@
+//! Normalizing records into a batch.
+
+use jiff::Timestamp;
+
+use crate::batch::{Batch, BatchRow, RecordBatch};
+use crate::contact::{Contact, Tags};
+use crate::mapping::Columns;
+use crate::normalize::{Cell, RowNormalizer, RowUpdate};
+use crate::options::{DuplicatePolicy, Settings, TagPolicy};
+use crate::phone::{PhoneMap, PhoneNormalizer};
+use crate::plan::RowOutcome;
+use crate::report::{FailureCode, RowFailure};
+use crate::row_cells::RowCells;
+
+/// Everything that turns records into a batch: shareable with a thread that
+/// normalizes while the import merges.
+#[derive(Clone, Copy)]
+pub(crate) struct BatchRows<'a> {
+    pub settings: Settings<'a>,
+    pub columns: &'a Columns,
+    pub headers: &'a [String],
+    pub repeated: &'a PhoneMap<Vec<u64>>,
+    /// When the import started: new contacts' `created_at`.
+    pub now: Timestamp,
+}
+
+impl BatchRows<'_> {
+    /// Normalizes `records` into a batch.
+    pub fn normalize(&self, records: &RecordBatch) -> Batch {
+        let mut batch = Batch::default();
+        self.normalize_into(records, &mut batch);
+        batch
+    }
+
+    /// Normalizes `records` into `batch`, reusing its buffers.
+    pub fn normalize_into(&self, records: &RecordBatch, batch: &mut Batch) {
+        batch.clear();
+        let settings = self.settings;
+        let normalizer = RowNormalizer::new(
+            settings.catalog,
+            self.columns,
+            self.headers,
+            PhoneNormalizer::new(settings.options.region),
+            &settings.options.update,
+        )
+        .reject_not_mobile(settings.options.reject_not_mobile);
+        let rows = &records.rows[..records.len];
+        batch.last_row = rows.last().map_or(0, |(row, _)| *row);
+        batch.rows.reserve(rows.len());
+        batch.contacts.reserve(rows.len());
+        batch.cells.reserve(rows.len());
+        batch.phones.reserve(rows.len());
+        batch.first_rows.reserve(rows.len());
+        for (row, record) in rows {
+            let row = *row;
+            let (phone, failure) = match normalizer.normalize(row, record, &mut batch.warnings) {
+                Ok(update) => {
+                    let phone = update.phone;
+                    match duplicate_failure(self.repeated, settings.options.duplicates, &update) {
+                        Some(message) => (
+                            Some(phone),
+                            Some(RowFailure {
+                                row,
+                                code: FailureCode::DuplicateInFile,
+                                message,
+                                column: self.columns.phone.map(|c| self.headers[c].clone()),
+                                values: record.lossy(),
+                            }),
+                        ),
+                        None => {
+                            let earlier = batch.note_first_row(phone);
+                            self.push_as_new(update, earlier, batch);
+                            (Some(phone), None)
+                        }
+                    }
+                }
+                Err(failure) => (None, Some(failure)),
+            };
+            let outcome = match failure {
+                Some(failure) => {
+                    batch.failures.push(failure);
+                    RowOutcome::Failed
+                }
+                None => RowOutcome::Unchanged,
+            };
+            batch.rows.push(BatchRow {
+                row,
+                phone,
+                outcome,
+            });
+        }
+    }
+}
+
+impl BatchRows<'_> {
+    /// Pushes the contact a valid row creates when its phone is new, and
+    /// what its cells said (to merge it into another contact instead).
+    fn push_as_new(&self, mut update: RowUpdate, earlier: Option<usize>, batch: &mut Batch) {
+        let options = self.settings.options;
+        let policy = &options.update;
+        let removed_tags = match (&mut update.tags, policy.tags) {
+            (Cell::Set(tags), TagPolicy::Remove) => std::mem::take(tags),
+            _ => Tags::new(),
+        };
+        let cells = RowCells {
+            tags: update.tags.kind(),
+            source: update.source.kind(),
+            first_message: update.first_message.kind(),
+            removed_tags,
+            cleared: std::mem::take(&mut update.cleared),
+            earlier,
+        };
+        // Built where it stays: a contact is a few hundred bytes.
+        batch
+            .contacts
+            .push(Contact::new(update.phone, String::new(), self.now));
+        if let Some(contact) = batch.contacts.last_mut() {
+            policy.apply_owned(contact, &mut update, true);
+            // A row that clears the source (the clear token) leaves it empty.
+            if contact.source.is_none() && cells.source != Cell::Clear {
+                contact.source.clone_from(&options.default_source);
+            }
+        }
+        batch.cells.push(cells);
+    }
+}
+
+/// Why the duplicate policy does not take this row, if it does not.
+fn duplicate_failure(
+    repeated: &PhoneMap<Vec<u64>>,
+    policy: DuplicatePolicy,
+    update: &RowUpdate,
+) -> Option<String> {
+    let rows = repeated.get(&update.phone)?;
+    let (first, last) = (*rows.first()?, *rows.last()?);
+    let phone = update.phone;
+    match policy {
+        DuplicatePolicy::Merge => None,
+        DuplicatePolicy::FirstWins if update.row != first => Some(format!(
+            "row {first} has the same phone {phone} and was imported instead (the first row wins)"
+        )),
+        DuplicatePolicy::LastWins if update.row != last => Some(format!(
+            "row {last} has the same phone {phone} and was imported instead (the last row wins)"
+        )),
+        DuplicatePolicy::Reject => {
+            let others: Vec<String> = rows
+                .iter()
+                .filter(|&&r| r != update.row)
+                .map(u64::to_string)
+                .collect();
+            Some(format!(
+                "rows {} have the same phone {phone}; rows that share a phone are rejected: keep one and import again",
+                others.join(", ")
+            ))
+        }
+        DuplicatePolicy::FirstWins | DuplicatePolicy::LastWins => None,
+    }
+}
