@@ -5,8 +5,9 @@ use jiff::Timestamp;
 use crate::batch::{Batch, BatchRow, RecordBatch};
 use crate::contact::{Contact, Tags};
 use crate::mapping::Columns;
+use crate::merge::duplicate_failure;
 use crate::normalize::{Cell, RowNormalizer, RowUpdate};
-use crate::options::{DuplicatePolicy, Settings, TagPolicy};
+use crate::options::{Settings, TagPolicy};
 use crate::phone::{PhoneMap, PhoneNormalizer};
 use crate::plan::RowOutcome;
 use crate::report::{FailureCode, RowFailure};
@@ -97,8 +98,7 @@ impl BatchRows<'_> {
     /// what its cells said (to merge it into another contact instead).
     fn push_as_new(&self, mut update: RowUpdate, earlier: Option<usize>, batch: &mut Batch) {
         let options = self.settings.options;
-        let policy = &options.update;
-        let removed_tags = match (&mut update.tags, policy.tags) {
+        let removed_tags = match (&mut update.tags, options.update.tags) {
             (Cell::Set(tags), TagPolicy::Remove) => std::mem::take(tags),
             _ => Tags::new(),
         };
@@ -115,44 +115,8 @@ impl BatchRows<'_> {
             .contacts
             .push(Contact::new(update.phone, String::new(), self.now));
         if let Some(contact) = batch.contacts.last_mut() {
-            policy.apply_owned(contact, &mut update, true);
-            // A row that clears the source (the clear token) leaves it empty.
-            if contact.source.is_none() && cells.source != Cell::Clear {
-                contact.source.clone_from(&options.default_source);
-            }
+            options.apply_to_new(contact, &mut update);
         }
         batch.cells.push(cells);
-    }
-}
-
-/// Why the duplicate policy does not take this row, if it does not.
-fn duplicate_failure(
-    repeated: &PhoneMap<Vec<u64>>,
-    policy: DuplicatePolicy,
-    update: &RowUpdate,
-) -> Option<String> {
-    let rows = repeated.get(&update.phone)?;
-    let (first, last) = (*rows.first()?, *rows.last()?);
-    let phone = update.phone;
-    match policy {
-        DuplicatePolicy::Merge => None,
-        DuplicatePolicy::FirstWins if update.row != first => Some(format!(
-            "row {first} has the same phone {phone} and was imported instead (the first row wins)"
-        )),
-        DuplicatePolicy::LastWins if update.row != last => Some(format!(
-            "row {last} has the same phone {phone} and was imported instead (the last row wins)"
-        )),
-        DuplicatePolicy::Reject => {
-            let others: Vec<String> = rows
-                .iter()
-                .filter(|&&r| r != update.row)
-                .map(u64::to_string)
-                .collect();
-            Some(format!(
-                "rows {} have the same phone {phone}; rows that share a phone are rejected: keep one and import again",
-                others.join(", ")
-            ))
-        }
-        DuplicatePolicy::FirstWins | DuplicatePolicy::LastWins => None,
     }
 }

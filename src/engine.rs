@@ -21,6 +21,7 @@ use crate::report::{ImportReport, Warning, WarningCode};
 use crate::row_source::RowRecords;
 use crate::session::Import;
 use crate::store::{ContactStore, Stored, Version};
+use crate::tally::Cause;
 use crate::text::unquote;
 
 /// Where the engine gets the time from. The engine never reads the system
@@ -671,7 +672,7 @@ fn plan_import<R: Read, S: ContactStore + ?Sized>(
         let mut batch = match import.next_batch() {
             Ok(Some(batch)) => batch,
             Ok(None) => break,
-            Err(error) => return Err(import.read_failed(error)),
+            Err(error) => return Err(import.state.tally.failed(Cause::Read(error))),
         };
         let mut existing = Vec::new();
         to_fetch.clear();
@@ -686,7 +687,7 @@ fn plan_import<R: Read, S: ContactStore + ?Sized>(
             }
         }
         if let Err(error) = store.fetch(&to_fetch, &mut existing) {
-            return Err(import.store_failed(error));
+            return Err(import.state.tally.failed(Cause::Store(error)));
         }
         let (contacts, rows) = import.plan_batch(&mut batch, existing);
         overlay.extend(

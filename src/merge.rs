@@ -1,18 +1,23 @@
-//! How a file row changes a contact: the upsert rules, in one place for every store.
+//! How file rows change contacts: every upsert rule, in one place for every
+//! store. A row into a contact ([`UpdatePolicy`]), the default source, which
+//! rows of a repeated phone count ([`DuplicatePolicy`]), which rows the
+//! import mode leaves out, and a batch's rows in file order ([`BatchMerge`]).
 
+use jiff::Timestamp;
 use smallvec::SmallVec;
 
 use crate::batch::Batch;
+use crate::contact::{Attribute, Contact};
+use crate::normalize::{Cell, RowUpdate};
+use crate::options::{
+    DuplicatePolicy, FieldPolicy, ImportMode, ImportOptions, NamePolicy, OptInPolicy, TagPolicy,
+    UpdatePolicy,
+};
 use crate::phone::{Phone, PhoneMap, phone_map};
 use crate::plan::RowOutcome;
 use crate::report::{Warning, WarningCode};
 use crate::row_cells::update_from;
-use crate::session::ImportState;
 use crate::store::{Stored, Version, WriteBatch};
-
-use crate::contact::{Attribute, Contact};
-use crate::normalize::{Cell, RowUpdate};
-use crate::options::{FieldPolicy, ImportMode, NamePolicy, OptInPolicy, TagPolicy, UpdatePolicy};
 
 /// What a row's opt-in cell did that its warnings must say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +35,29 @@ pub(crate) struct Merged {
     pub changed: bool,
     /// What the opt-in cell did, when a warning must say it.
     pub opt_in: Option<OptInNote>,
+}
+
+impl ImportOptions {
+    /// Merges `update` into the contact its row creates. The contact takes
+    /// the default source when the row gives none; a row that clears the
+    /// source (the clear token) leaves it empty.
+    pub(crate) fn apply_to_new(&self, contact: &mut Contact, update: &mut RowUpdate) {
+        let clears_source = update.source == Cell::Clear;
+        self.update.apply_owned(contact, update, true);
+        if contact.source.is_none() && !clears_source {
+            contact.source.clone_from(&self.default_source);
+        }
+    }
+
+    /// Merges `update` into a contact that exists (stored, or created by an
+    /// earlier row of the batch). An empty Source cell under the overwrite
+    /// policy gives the default source, as it does to a new contact.
+    fn apply_to_existing(&self, contact: &mut Contact, mut update: RowUpdate) -> Merged {
+        if update.source == Cell::Empty && self.update.source == FieldPolicy::Overwrite {
+            update.source = self.default_source.clone().map_or(Cell::Empty, Cell::Set);
+        }
+        self.update.apply_owned(contact, &mut update, false)
+    }
 }
 
 impl UpdatePolicy {
@@ -200,12 +228,21 @@ fn skipped_by(mode: ImportMode, target: Target, own: usize) -> bool {
     }
 }
 
-impl ImportState<'_> {
-    /// Like [`Import::merge`]; with `take`, the rows' values are moved
+/// What merging a batch reads of its import.
+pub(crate) struct BatchMerge<'a> {
+    pub(crate) options: &'a ImportOptions,
+    /// When the import started: new contacts' `created_at`.
+    pub(crate) now: Timestamp,
+    /// The opt-in column's header, named by the warnings of opt-in cells.
+    pub(crate) opt_in_column: Option<&'a str>,
+}
+
+impl BatchMerge<'_> {
+    /// Like [`Import::merge`](crate::Import::merge); with `take`, the rows' values are moved
     /// into the contacts instead of copied, and the batch can only be
     /// committed afterwards, not merged again.
     pub(crate) fn merge_changed(
-        &mut self,
+        &self,
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Stored>,
         take: bool,
@@ -218,14 +255,14 @@ impl ImportState<'_> {
         writes
     }
 
-    /// Merges like [`Import::merge`], calling `observe(row, before, after)`
+    /// Merges like [`Import::merge`](crate::Import::merge), calling `observe(row, before, after)`
     /// for every valid row when given, and returns every contact of the
     /// batch (the new ones, and the stored ones it updates) and, beside
     /// the stored ones, whether a row changed them. With `take`, the rows'
     /// values are moved into the contacts. Without `observe`, no contact is
     /// copied to see what a row changed.
     pub(crate) fn merge_observed(
-        &mut self,
+        &self,
         batch: &mut Batch,
         existing: impl IntoIterator<Item = Stored>,
         take: bool,
@@ -261,7 +298,7 @@ impl ImportState<'_> {
                 }
                 (None, None) => Target::New(i),
             };
-            let target = if skipped_by(self.settings.options.mode, target, i) {
+            let target = if skipped_by(self.options.mode, target, i) {
                 Target::Skipped
             } else {
                 target
@@ -333,18 +370,12 @@ impl ImportState<'_> {
     fn update(
         &self,
         contact: &mut Contact,
-        mut values: RowUpdate,
+        values: RowUpdate,
         row: u64,
         observe: &mut Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
     ) -> Merged {
-        let policy = &self.settings.options.update;
-        // An empty Source cell under the overwrite policy gives the default
-        // source, as it does to a new contact.
-        if values.source == Cell::Empty && policy.source == FieldPolicy::Overwrite {
-            values.source = self.default_source().map_or(Cell::Empty, Cell::Set);
-        }
         let before = observe.is_some().then(|| contact.clone());
-        let merged = policy.apply_owned(contact, &mut values, false);
+        let merged = self.options.apply_to_existing(contact, values);
         if let (Some(observe), Some(before)) = (observe, &before) {
             debug_assert_eq!(merged.changed, contact != before);
             observe(row, Some(before), contact);
@@ -370,16 +401,42 @@ impl ImportState<'_> {
         };
         Warning {
             row: Some(row),
-            column: self.columns.opt_in.map(|c| self.report.headers[c].clone()),
+            column: self.opt_in_column.map(str::to_owned),
             code,
             message,
             value: Some("opted in".to_owned()),
         }
     }
+}
 
-    /// The source of an imported contact whose row gives none. A row that
-    /// clears the source (the clear token) leaves it empty.
-    fn default_source(&self) -> Option<String> {
-        self.settings.options.default_source.clone()
+/// Why the duplicate policy does not take this row, if it does not.
+pub(crate) fn duplicate_failure(
+    repeated: &PhoneMap<Vec<u64>>,
+    policy: DuplicatePolicy,
+    update: &RowUpdate,
+) -> Option<String> {
+    let rows = repeated.get(&update.phone)?;
+    let (first, last) = (*rows.first()?, *rows.last()?);
+    let phone = update.phone;
+    match policy {
+        DuplicatePolicy::Merge => None,
+        DuplicatePolicy::FirstWins if update.row != first => Some(format!(
+            "row {first} has the same phone {phone} and was imported instead (the first row wins)"
+        )),
+        DuplicatePolicy::LastWins if update.row != last => Some(format!(
+            "row {last} has the same phone {phone} and was imported instead (the last row wins)"
+        )),
+        DuplicatePolicy::Reject => {
+            let others: Vec<String> = rows
+                .iter()
+                .filter(|&&r| r != update.row)
+                .map(u64::to_string)
+                .collect();
+            Some(format!(
+                "rows {} have the same phone {phone}; rows that share a phone are rejected: keep one and import again",
+                others.join(", ")
+            ))
+        }
+        DuplicatePolicy::FirstWins | DuplicatePolicy::LastWins => None,
     }
 }

@@ -10,12 +10,12 @@ use crate::report::Progress;
 /// The reading half of an import: the file's records in order, numbered
 /// as spreadsheet rows. A pipelined import reads on its second thread.
 pub(crate) struct RowSource<'e, R: Read> {
-    pub(crate) settings: Settings<'e>,
-    pub(crate) reader: RowRecords<R>,
-    pub(crate) next_row: u64,
+    settings: Settings<'e>,
+    reader: RowRecords<R>,
+    next_row: u64,
     /// The first data row (the row after the header).
-    pub(crate) first_row: u64,
-    pub(crate) total_rows: u64,
+    first_row: u64,
+    total_rows: u64,
 }
 
 /// Where an import's records come from (one per import: the size of the
@@ -39,7 +39,27 @@ impl<R: Read> Records for RowRecords<R> {
     }
 }
 
-impl<R: Read> RowSource<'_, R> {
+impl<'e, R: Read> RowSource<'e, R> {
+    pub(crate) fn new(
+        settings: Settings<'e>,
+        reader: RowRecords<R>,
+        first_row: u64,
+        total_rows: u64,
+    ) -> RowSource<'e, R> {
+        RowSource {
+            settings,
+            reader,
+            next_row: first_row,
+            first_row,
+            total_rows,
+        }
+    }
+
+    /// Data rows in the file (blank rows included).
+    pub fn total_rows(&self) -> u64 {
+        self.total_rows
+    }
+
     /// Rows done and the total.
     pub fn progress(&self) -> Progress {
         Progress {

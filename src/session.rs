@@ -8,15 +8,16 @@ use jiff::Timestamp;
 use crate::batch::{Batch, BatchRow, RecordBatch};
 use crate::batch_rows::BatchRows;
 use crate::contact::Contact;
-use crate::error::{Contended, ImportError};
+use crate::error::Contended;
 use crate::mapping::Columns;
+use crate::merge::BatchMerge;
 use crate::options::Settings;
-use crate::phone::{Phone, PhoneIndex, PhoneMap};
+use crate::phone::{Phone, PhoneMap};
 use crate::plan::{self, PlannedRow, RowOutcome};
 use crate::report::{ImportReport, Progress, Warning};
 use crate::row_source::{RowRecords, RowSource};
 use crate::store::{Stored, WriteBatch};
-use crate::tally::PhoneSeen;
+use crate::tally::Tally;
 
 /// An import in progress, driven batch by batch (see [`ImportEngine::start`]).
 pub struct Import<'e, R: Read> {
@@ -30,14 +31,11 @@ pub struct Import<'e, R: Read> {
 pub(crate) struct ImportState<'e> {
     pub(crate) settings: Settings<'e>,
     pub(crate) columns: Columns,
-    pub(crate) report: ImportReport,
+    pub(crate) tally: Tally,
     /// Phones that several rows share, with their rows (from the first
     /// pass; only when the duplicate policy or a plan needs it).
     pub(crate) repeated: PhoneMap<Vec<u64>>,
     pub(crate) now: Timestamp,
-    pub(crate) seen: PhoneIndex<PhoneSeen>,
-    /// Where in `report.duplicates` each repeated phone's rows are.
-    pub(crate) duplicate_at: PhoneIndex<usize>,
 }
 
 impl<'e, R: Read> Import<'e, R> {
@@ -53,25 +51,12 @@ impl<'e, R: Read> Import<'e, R> {
         let state = ImportState {
             settings,
             columns,
-            report,
+            tally: Tally::new(report, total_rows),
             repeated,
             now: settings.now,
-            // Sized for the file up front: growing it at 200,000 phones
-            // would hold the old and the new table at once.
-            seen: PhoneIndex::with_capacity_and_hasher(
-                usize::try_from(total_rows).unwrap_or(0).min(1 << 22),
-                Default::default(),
-            ),
-            duplicate_at: PhoneIndex::default(),
         };
         Import {
-            source: RowSource {
-                settings,
-                reader,
-                next_row: first_row,
-                first_row,
-                total_rows,
-            },
+            source: RowSource::new(settings, reader, first_row, total_rows),
             state,
             records: RecordBatch::default(),
         }
@@ -79,12 +64,12 @@ impl<'e, R: Read> Import<'e, R> {
 
     /// The file's header row.
     pub fn headers(&self) -> &[String] {
-        &self.state.report.headers
+        &self.state.tally.report.headers
     }
 
     /// Data rows in the file (blank rows included).
     pub fn total_rows(&self) -> u64 {
-        self.source.total_rows
+        self.source.total_rows()
     }
 
     /// Rows done and the total.
@@ -94,7 +79,7 @@ impl<'e, R: Read> Import<'e, R> {
 
     /// The report of the batches committed so far.
     pub fn report(&self) -> &ImportReport {
-        &self.state.report
+        &self.state.tally.report
     }
 
     /// Reads and normalizes the next batch; `None` at the end of the file.
@@ -119,11 +104,11 @@ impl<'e, R: Read> Import<'e, R> {
     ) -> WriteBatch {
         match batch.retry.take() {
             Some(mut retry) => {
-                let writes = self.state.merge_changed(&mut retry, existing, true);
+                let writes = self.state.merge().merge_changed(&mut retry, existing, true);
                 batch.take_outcomes(&retry);
                 writes
             }
-            None => self.state.merge_changed(batch, existing, false),
+            None => self.state.merge().merge_changed(batch, existing, false),
         }
     }
 
@@ -150,13 +135,13 @@ impl<'e, R: Read> Import<'e, R> {
 
     /// Records a batch the store has written (once [`written`](Self::written)
     /// said so).
-    pub fn commit(&mut self, batch: Batch) {
-        self.state.commit(batch)
+    pub fn commit(&mut self, mut batch: Batch) {
+        self.state.tally.commit_emptying(&mut batch)
     }
 
     /// The final report.
     pub fn finish(self) -> ImportReport {
-        self.state.report
+        self.state.tally.report
     }
 
     pub(crate) fn plan_batch(
@@ -166,23 +151,29 @@ impl<'e, R: Read> Import<'e, R> {
     ) -> (Vec<Contact>, Vec<PlannedRow>) {
         self.state.plan_batch(batch, existing)
     }
-
-    pub(crate) fn store_failed<E>(self, error: E) -> ImportError<E> {
-        self.state.store_failed(error)
-    }
-
-    pub(crate) fn read_failed<E>(self, error: std::io::Error) -> ImportError<E> {
-        self.state.read_failed(error)
-    }
 }
 
 impl ImportState<'_> {
+    /// What merges batches, borrowing this import.
+    pub(crate) fn merge(&self) -> BatchMerge<'_> {
+        let headers = &self.tally.report.headers;
+        BatchMerge {
+            options: self.settings.options,
+            now: self.now,
+            opt_in_column: self
+                .columns
+                .opt_in
+                .and_then(|c| headers.get(c))
+                .map(String::as_str),
+        }
+    }
+
     /// What normalizes rows into batches, borrowing this import.
     pub(crate) fn rows(&self) -> BatchRows<'_> {
         BatchRows {
             settings: self.settings,
             columns: &self.columns,
-            headers: &self.report.headers,
+            headers: &self.tally.report.headers,
             repeated: &self.repeated,
             now: self.now,
         }
@@ -201,7 +192,9 @@ impl ImportState<'_> {
             let changes = plan::changes(before.unwrap_or(&blank), after);
             observed.insert(row, (changes, after.clone()));
         };
-        let (writes, _) = self.merge_observed(batch, existing, false, Some(observe));
+        let (writes, _) = self
+            .merge()
+            .merge_observed(batch, existing, false, Some(observe));
         let mut contacts = writes.create;
         contacts.extend(writes.update.into_iter().map(|(contact, _)| contact));
         let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
@@ -241,44 +234,5 @@ impl ImportState<'_> {
             )
             .collect();
         (contacts, rows)
-    }
-
-    pub(crate) fn store_failed<E>(self, error: E) -> ImportError<E> {
-        ImportError::Store {
-            error,
-            report: Box::new(self.report),
-        }
-    }
-
-    /// Like `store_failed`, for a caller that cannot give the import up:
-    /// the report so far moves into the error.
-    pub(crate) fn store_failed_ref<E>(&mut self, error: E) -> ImportError<E> {
-        ImportError::Store {
-            error,
-            report: Box::new(std::mem::take(&mut self.report)),
-        }
-    }
-
-    /// Like `store_failed_ref`, for contacts that kept changing.
-    pub(crate) fn contended_ref<E>(&mut self, error: Contended) -> ImportError<E> {
-        ImportError::Contended {
-            error,
-            report: Box::new(std::mem::take(&mut self.report)),
-        }
-    }
-
-    /// Like `read_failed`, for a caller that cannot give the import up.
-    pub(crate) fn read_failed_ref<E>(&mut self, error: std::io::Error) -> ImportError<E> {
-        ImportError::Read {
-            error,
-            report: Box::new(std::mem::take(&mut self.report)),
-        }
-    }
-
-    pub(crate) fn read_failed<E>(self, error: std::io::Error) -> ImportError<E> {
-        ImportError::Read {
-            error,
-            report: Box::new(self.report),
-        }
     }
 }

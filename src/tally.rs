@@ -3,17 +3,17 @@
 use std::collections::hash_map::Entry;
 
 use crate::batch::Batch;
+use crate::error::{Contended, ImportError};
 use crate::phone::{Phone, PhoneIndex};
 use crate::plan::RowOutcome;
 use crate::report::{DuplicatePhone, ImportReport};
-use crate::session::ImportState;
 
 /// What the import knows of one phone of the file, in 8 bytes (it keeps
 /// one for every phone of the file): the first row that has it, whether a
 /// row added it, and whether it is listed as updated. Where a repeated
 /// phone's rows are listed is kept apart: few phones repeat.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct PhoneSeen(u64);
+struct PhoneSeen(u64);
 
 impl PhoneSeen {
     const ADDED: u64 = 1 << 63;
@@ -38,15 +38,52 @@ impl PhoneSeen {
     }
 }
 
-impl ImportState<'_> {
-    /// Records a batch the store has written.
-    pub fn commit(&mut self, mut batch: Batch) {
-        self.commit_emptying(&mut batch);
+/// The report of an import so far, with what it knows of each phone.
+pub(crate) struct Tally {
+    pub(crate) report: ImportReport,
+    seen: PhoneIndex<PhoneSeen>,
+    /// Where in `report.duplicates` each repeated phone's rows are.
+    duplicate_at: PhoneIndex<usize>,
+}
+
+/// Why an import stopped before its end.
+pub(crate) enum Cause<E> {
+    /// Reading the file failed.
+    Read(std::io::Error),
+    /// The store failed.
+    Store(E),
+    /// Contacts kept changing under the import.
+    Contended(Contended),
+}
+
+impl Tally {
+    pub(crate) fn new(report: ImportReport, total_rows: u64) -> Tally {
+        Tally {
+            report,
+            // Sized for the file up front: growing it at 200,000 phones
+            // would hold the old and the new table at once.
+            seen: PhoneIndex::with_capacity_and_hasher(
+                usize::try_from(total_rows).unwrap_or(0).min(1 << 22),
+                Default::default(),
+            ),
+            duplicate_at: PhoneIndex::default(),
+        }
+    }
+
+    /// The error that ends the import, with the report so far (which moves
+    /// into it).
+    pub(crate) fn failed<E>(&mut self, cause: Cause<E>) -> ImportError<E> {
+        let report = Box::new(std::mem::take(&mut self.report));
+        match cause {
+            Cause::Read(error) => ImportError::Read { error, report },
+            Cause::Store(error) => ImportError::Store { error, report },
+            Cause::Contended(error) => ImportError::Contended { error, report },
+        }
     }
 
     /// Records a batch the store has written, leaving it empty, its
     /// buffers kept for another batch.
-    pub fn commit_emptying(&mut self, batch: &mut Batch) {
+    pub(crate) fn commit_emptying(&mut self, batch: &mut Batch) {
         for row in batch.rows.drain(..) {
             self.report.rows += 1;
             let seen = row.phone.map(|phone| {
