@@ -8,8 +8,9 @@ use crate::mapping::Columns;
 use crate::merge::duplicate_failure;
 use crate::normalize::{Cell, RowNormalizer, RowUpdate};
 use crate::options::{Settings, TagPolicy};
-use crate::phone::{PhoneMap, PhoneNormalizer};
+use crate::phone::{Phone, PhoneMap, PhoneNormalizer};
 use crate::plan::RowOutcome;
+use crate::reader::Record;
 use crate::report::{FailureCode, RowFailure};
 use crate::row_cells::RowCells;
 
@@ -52,31 +53,8 @@ impl BatchRows<'_> {
         batch.cells.reserve(rows.len());
         batch.phones.reserve(rows.len());
         batch.first_rows.reserve(rows.len());
-        for (row, record) in rows {
-            let row = *row;
-            let (phone, failure) = match normalizer.normalize(row, record, &mut batch.warnings) {
-                Ok(update) => {
-                    let phone = update.phone;
-                    match duplicate_failure(self.repeated, settings.options.duplicates, &update) {
-                        Some(message) => (
-                            Some(phone),
-                            Some(RowFailure {
-                                row,
-                                code: FailureCode::DuplicateInFile,
-                                message,
-                                column: self.columns.phone.map(|c| self.headers[c].clone()),
-                                values: record.lossy(),
-                            }),
-                        ),
-                        None => {
-                            let earlier = batch.note_first_row(phone);
-                            self.push_as_new(update, earlier, batch);
-                            (Some(phone), None)
-                        }
-                    }
-                }
-                Err(failure) => (None, Some(failure)),
-            };
+        for &(row, ref record) in rows {
+            let (phone, failure) = self.normalize_row(&normalizer, row, record, batch);
             let outcome = match failure {
                 Some(failure) => {
                     batch.failures.push(failure);
@@ -94,6 +72,40 @@ impl BatchRows<'_> {
 }
 
 impl BatchRows<'_> {
+    /// Normalizes one row into `batch`: its phone, if it has a valid one,
+    /// and its failure, if it fails.
+    fn normalize_row(
+        &self,
+        normalizer: &RowNormalizer<'_>,
+        row: u64,
+        record: &Record,
+        batch: &mut Batch,
+    ) -> (Option<Phone>, Option<RowFailure>) {
+        let update = match normalizer.normalize(row, record, &mut batch.warnings) {
+            Ok(update) => update,
+            Err(failure) => return (None, Some(failure)),
+        };
+        let phone = update.phone;
+        let duplicates = self.settings.options.duplicates;
+        match duplicate_failure(self.repeated, duplicates, &update) {
+            Some(message) => (
+                Some(phone),
+                Some(RowFailure {
+                    row,
+                    code: FailureCode::DuplicateInFile,
+                    message,
+                    column: self.columns.phone.map(|c| self.headers[c].clone()),
+                    values: record.lossy(),
+                }),
+            ),
+            None => {
+                let earlier = batch.note_first_row(phone);
+                self.push_as_new(update, earlier, batch);
+                (Some(phone), None)
+            }
+        }
+    }
+
     /// Pushes the contact a valid row creates when its phone is new, and
     /// what its cells said (to merge it into another contact instead).
     fn push_as_new(&self, mut update: RowUpdate, earlier: Option<usize>, batch: &mut Batch) {

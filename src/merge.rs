@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use smallvec::SmallVec;
 
-use crate::batch::Batch;
+use crate::batch::{Batch, BatchRow};
 use crate::contact::{Attribute, Contact};
 use crate::normalize::{Cell, RowUpdate};
 use crate::options::{
@@ -16,7 +16,7 @@ use crate::options::{
 use crate::phone::{Phone, PhoneMap, phone_map};
 use crate::plan::RowOutcome;
 use crate::report::{Warning, WarningCode};
-use crate::row_cells::update_from;
+use crate::row_cells::{RowCells, update_from};
 use crate::store::{Stored, Version, WriteBatch};
 
 /// What a row's opt-in cell did that its warnings must say.
@@ -268,45 +268,19 @@ impl BatchMerge<'_> {
         take: bool,
         mut observe: Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
     ) -> (WriteBatch, Vec<bool>) {
-        let mut stored: PhoneMap<Stored> = phone_map(0);
-        stored.extend(existing.into_iter().map(|s| (s.contact.phone, s)));
-        let mut contacts = if take {
-            std::mem::take(&mut batch.contacts)
-        } else {
-            batch.contacts.clone()
-        };
-        // A row whose phone is new and first in the batch keeps the contact
-        // it created; the others merge into another contact.
-        let mut merged_away = vec![false; contacts.len()];
-        let mut updated: Vec<(Contact, Version)> = Vec::new();
-        let mut changed: Vec<bool> = Vec::new();
-        // Where each valid row's contact is, by the row's place.
-        let mut targets: Vec<Target> = Vec::with_capacity(contacts.len());
+        let mut merging = Merging::new(batch, existing, take);
         let mut notes: Vec<(u64, Phone, OptInNote)> = Vec::new();
         for (i, (row, cells)) in batch.valid_rows_mut().enumerate() {
-            let earlier = cells.earlier.and_then(|first| targets.get(first).copied());
-            let from_store = match (earlier, row.phone) {
-                (None, Some(phone)) if !stored.is_empty() => stored.remove(&phone),
-                _ => None,
-            };
-            let target = match (earlier, from_store) {
-                (Some(target), _) => target,
-                (None, Some(Stored { contact, version })) => {
-                    updated.push((contact, version));
-                    changed.push(false);
-                    Target::Stored(updated.len() - 1)
-                }
-                (None, None) => Target::New(i),
-            };
+            let target = merging.target(i, row.phone, cells.earlier);
             let target = if skipped_by(self.options.mode, target, i) {
                 Target::Skipped
             } else {
                 target
             };
-            targets.push(target);
+            merging.targets.push(target);
             if target == Target::Skipped {
                 row.outcome = RowOutcome::Skipped;
-                if let Some(away) = merged_away.get_mut(i) {
+                if let Some(away) = merging.merged_away.get_mut(i) {
                     *away = true;
                 }
                 continue;
@@ -314,55 +288,62 @@ impl BatchMerge<'_> {
             // The row's own contact: its phone is new and first in the batch.
             if target == Target::New(i) {
                 row.outcome = RowOutcome::Added;
-                if let (Some(observe), Some(contact)) = (&mut observe, contacts.get(i)) {
+                if let (Some(observe), Some(contact)) = (&mut observe, merging.contacts.get(i)) {
                     observe(row.row, None, contact);
                 }
                 continue;
             }
-            let (Some(own), Some(away)) = (contacts.get_mut(i), merged_away.get_mut(i)) else {
+            let Some(merged) = self.merge_into(&mut merging, i, target, row, cells, &mut observe)
+            else {
                 continue;
             };
-            *away = true;
-            let own = std::mem::replace(own, Contact::new(own.phone, String::new(), self.now));
-            let values = if take {
-                update_from(own, cells, row.row)
-            } else {
-                update_from(own, &mut cells.clone(), row.row)
-            };
-            let contact = match target {
-                Target::New(k) => contacts.get_mut(k),
-                Target::Stored(k) => updated.get_mut(k).map(|(c, _)| c),
-                Target::Skipped => None,
-            };
-            let Some(contact) = contact else { continue };
-            let merged = self.update(contact, values, row.row, &mut observe);
-            let row_changed = merged.changed;
             if let (Some(note), Some(phone)) = (merged.opt_in, row.phone) {
                 notes.push((row.row, phone, note));
             }
-            row.outcome = if row_changed {
+            row.outcome = if merged.changed {
                 RowOutcome::Updated
             } else {
                 RowOutcome::Unchanged
             };
-            if let (Target::Stored(k), true) = (target, row_changed)
-                && let Some(changed) = changed.get_mut(k)
-            {
-                *changed = true;
-            }
         }
         batch.merge_warnings.clear();
         for (row, phone, note) in notes {
             let warning = self.opt_in_warning(row, phone, note);
             batch.merge_warnings.push(warning);
         }
-        let mut away = merged_away.into_iter();
-        contacts.retain(|_| !away.next().unwrap_or(false));
-        let writes = WriteBatch {
-            create: contacts,
-            update: updated,
+        merging.into_writes()
+    }
+
+    /// Merges valid row `i` into `target`, a contact other than the one the
+    /// row created; `None` when there is no such contact.
+    fn merge_into(
+        &self,
+        merging: &mut Merging,
+        i: usize,
+        target: Target,
+        row: &BatchRow,
+        cells: &mut RowCells,
+        observe: &mut Option<impl FnMut(u64, Option<&Contact>, &Contact)>,
+    ) -> Option<Merged> {
+        let (Some(own), Some(away)) = (merging.contacts.get_mut(i), merging.merged_away.get_mut(i))
+        else {
+            return None;
         };
-        (writes, changed)
+        *away = true;
+        let own = std::mem::replace(own, Contact::new(own.phone, String::new(), self.now));
+        let values = if merging.take {
+            update_from(own, cells, row.row)
+        } else {
+            update_from(own, &mut cells.clone(), row.row)
+        };
+        let contact = merging.contact_mut(target)?;
+        let merged = self.update(contact, values, row.row, observe);
+        if let (Target::Stored(k), true) = (target, merged.changed)
+            && let Some(changed) = merging.changed.get_mut(k)
+        {
+            *changed = true;
+        }
+        Some(merged)
     }
 
     /// Merges a row into a contact that exists (stored, or created by an
@@ -406,6 +387,84 @@ impl BatchMerge<'_> {
             message,
             value: Some("opted in".to_owned()),
         }
+    }
+}
+
+/// A batch's contacts while its rows merge in file order.
+struct Merging {
+    stored: PhoneMap<Stored>,
+    /// The contacts the batch's valid rows created, by the row's place.
+    contacts: Vec<Contact>,
+    /// A row whose phone is new and first in the batch keeps the contact
+    /// it created; the others merge into another contact.
+    merged_away: Vec<bool>,
+    updated: Vec<(Contact, Version)>,
+    /// Beside `updated`: whether a row changed the contact.
+    changed: Vec<bool>,
+    /// Where each valid row's contact is, by the row's place.
+    targets: Vec<Target>,
+    /// Whether the rows' values move into the contacts (or are copied).
+    take: bool,
+}
+
+impl Merging {
+    fn new(batch: &mut Batch, existing: impl IntoIterator<Item = Stored>, take: bool) -> Merging {
+        let mut stored: PhoneMap<Stored> = phone_map(0);
+        stored.extend(existing.into_iter().map(|s| (s.contact.phone, s)));
+        let contacts = if take {
+            std::mem::take(&mut batch.contacts)
+        } else {
+            batch.contacts.clone()
+        };
+        Merging {
+            stored,
+            merged_away: vec![false; contacts.len()],
+            targets: Vec::with_capacity(contacts.len()),
+            contacts,
+            updated: Vec::new(),
+            changed: Vec::new(),
+            take,
+        }
+    }
+
+    /// Where valid row `i`, with `phone`, merges before the import mode
+    /// has its say: the target of its earlier row of the batch, if it has
+    /// one, else the stored contact, else the contact it created.
+    fn target(&mut self, i: usize, phone: Option<Phone>, earlier: Option<usize>) -> Target {
+        let earlier = earlier.and_then(|first| self.targets.get(first).copied());
+        let from_store = match (earlier, phone) {
+            (None, Some(phone)) if !self.stored.is_empty() => self.stored.remove(&phone),
+            _ => None,
+        };
+        match (earlier, from_store) {
+            (Some(target), _) => target,
+            (None, Some(Stored { contact, version })) => {
+                self.updated.push((contact, version));
+                self.changed.push(false);
+                Target::Stored(self.updated.len() - 1)
+            }
+            (None, None) => Target::New(i),
+        }
+    }
+
+    fn contact_mut(&mut self, target: Target) -> Option<&mut Contact> {
+        match target {
+            Target::New(k) => self.contacts.get_mut(k),
+            Target::Stored(k) => self.updated.get_mut(k).map(|(c, _)| c),
+            Target::Skipped => None,
+        }
+    }
+
+    /// The contacts to write: the ones rows created and kept, and the
+    /// stored ones, with whether a row changed them.
+    fn into_writes(mut self) -> (WriteBatch, Vec<bool>) {
+        let mut away = self.merged_away.into_iter();
+        self.contacts.retain(|_| !away.next().unwrap_or(false));
+        let writes = WriteBatch {
+            create: self.contacts,
+            update: self.updated,
+        };
+        (writes, self.changed)
     }
 }
 

@@ -197,42 +197,50 @@ impl ImportState<'_> {
             .merge_observed(batch, existing, false, Some(observe));
         let mut contacts = writes.create;
         contacts.extend(writes.update.into_iter().map(|(contact, _)| contact));
-        let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
-        for warning in batch.warnings.iter().chain(&batch.merge_warnings) {
-            warnings
-                .entry(warning.row.unwrap_or(0))
-                .or_default()
-                .push(warning.clone());
-        }
-        let mut failures = batch.failures.iter();
-        let rows = batch
-            .rows
-            .iter()
-            .map(
-                |&BatchRow {
-                     row,
-                     phone,
-                     outcome,
-                 }| {
-                    let failure = match outcome {
-                        RowOutcome::Failed => failures.next().cloned(),
-                        _ => None,
-                    };
-                    let (changes, contact) = observed
-                        .remove(&row)
-                        .map_or((Vec::new(), None), |(c, k)| (c, Some(k)));
-                    PlannedRow {
-                        row,
-                        phone,
-                        outcome,
-                        changes,
-                        failure,
-                        warnings: warnings.remove(&row).unwrap_or_default(),
-                        contact,
-                    }
-                },
-            )
-            .collect();
-        (contacts, rows)
+        (contacts, planned_rows(batch, observed))
     }
+}
+
+/// Each row of a planned batch, with what merging it changed and the
+/// contact it left (`observed`, by row).
+fn planned_rows(
+    batch: &Batch,
+    mut observed: HashMap<u64, (Vec<plan::FieldChange>, Contact)>,
+) -> Vec<PlannedRow> {
+    let mut warnings: HashMap<u64, Vec<Warning>> = HashMap::new();
+    for warning in batch.warnings.iter().chain(&batch.merge_warnings) {
+        warnings
+            .entry(warning.row.unwrap_or(0))
+            .or_default()
+            .push(warning.clone());
+    }
+    let mut failures = batch.failures.iter();
+    batch
+        .rows
+        .iter()
+        .map(
+            |&BatchRow {
+                 row,
+                 phone,
+                 outcome,
+             }| {
+                let failure = match outcome {
+                    RowOutcome::Failed => failures.next().cloned(),
+                    _ => None,
+                };
+                let (changes, contact) = observed
+                    .remove(&row)
+                    .map_or((Vec::new(), None), |(c, k)| (c, Some(k)));
+                PlannedRow {
+                    row,
+                    phone,
+                    outcome,
+                    changes,
+                    failure,
+                    warnings: warnings.remove(&row).unwrap_or_default(),
+                    contact,
+                }
+            },
+        )
+        .collect()
 }
