@@ -18,8 +18,10 @@ use crate::plan::PlannedRow;
 use crate::reader::{Input, Record, RecordReader, Records, sniff_delimiter};
 pub use crate::report::Progress;
 use crate::report::{ImportReport, Warning, WarningCode};
-use crate::session::{Import, RowRecords};
+use crate::row_source::RowRecords;
+use crate::session::Import;
 use crate::store::{ContactStore, Stored, Version};
+use crate::tally::Cause;
 use crate::text::unquote;
 
 /// Where the engine gets the time from. The engine never reads the system
@@ -45,7 +47,7 @@ impl<F: Fn() -> Timestamp> Clock for F {
 /// How many times in a row an import fetches and merges again the
 /// contacts of a batch that other writers changed before it could write
 /// them; past that, the import stops with [`ImportError::Contended`].
-pub const MAX_CONFLICT_ROUNDS: u32 = crate::session::MAX_ROUNDS;
+pub const MAX_CONFLICT_ROUNDS: u32 = crate::batch::MAX_ROUNDS;
 
 /// Imports contact files into a [`ContactStore`].
 ///
@@ -670,7 +672,7 @@ fn plan_import<R: Read, S: ContactStore + ?Sized>(
         let mut batch = match import.next_batch() {
             Ok(Some(batch)) => batch,
             Ok(None) => break,
-            Err(error) => return Err(import.read_failed(error)),
+            Err(error) => return Err(import.state.tally.failed(Cause::Read(error))),
         };
         let mut existing = Vec::new();
         to_fetch.clear();
@@ -685,7 +687,7 @@ fn plan_import<R: Read, S: ContactStore + ?Sized>(
             }
         }
         if let Err(error) = store.fetch(&to_fetch, &mut existing) {
-            return Err(import.store_failed(error));
+            return Err(import.state.tally.failed(Cause::Store(error)));
         }
         let (contacts, rows) = import.plan_batch(&mut batch, existing);
         overlay.extend(

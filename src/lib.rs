@@ -83,6 +83,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod account;
+mod batch;
+mod batch_rows;
 pub mod catalog;
 pub mod contact;
 pub mod engine;
@@ -103,17 +105,21 @@ mod pipeline;
 pub mod plan;
 mod reader;
 pub mod report;
+mod row_cells;
+mod row_source;
 mod session;
 mod splitmix;
 pub mod spreadsheet;
 pub mod store;
 pub mod suggest;
+mod tally;
 pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod text;
 
 pub use account::{Account, AccountError};
+pub use batch::Batch;
 pub use catalog::Catalog;
 pub use contact::{Attribute, Attributes, Contact, State, Status, Tag, Tags};
 pub use encoding_rs;
@@ -133,7 +139,7 @@ pub use plan::{FieldChange, PlannedRow, RowOutcome};
 pub use report::{
     DuplicatePhone, FailureCode, ImportReport, RowFailure, Warning, WarningCode, WarningGroup,
 };
-pub use session::{Batch, Import};
+pub use session::Import;
 pub use spreadsheet::Sheet;
 #[cfg(feature = "spreadsheet")]
 pub use spreadsheet::SpreadsheetFormat;

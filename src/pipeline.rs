@@ -16,12 +16,16 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
+use crate::batch::{Batch, RecordBatch};
+use crate::batch_rows::BatchRows;
 use crate::error::ImportError;
 use crate::phone::Phone;
 use crate::report::ImportReport;
 use crate::report::Progress;
-use crate::session::{Batch, BatchRows, Import, ImportState, RecordBatch, RowSource};
+use crate::row_source::RowSource;
+use crate::session::{Import, ImportState};
 use crate::store::{ContactStore, Stored};
+use crate::tally::Cause;
 
 /// Batches read and not yet written, at most.
 const AHEAD: u64 = 4;
@@ -46,7 +50,7 @@ where
     let source = Mutex::new(source);
     // Both threads normalize with these, while this one writes the report.
     let columns = state.columns.clone();
-    let headers = state.report.headers.clone();
+    let headers = state.tally.report.headers.clone();
     let repeated = state.repeated.clone();
     let rows = BatchRows {
         settings: state.settings,
@@ -77,7 +81,7 @@ where
                 merge_inline(&mut source, &mut state, rows, store, &mut progress)?
             }
         }
-        Ok(state.report)
+        Ok(state.tally.report)
     })
 }
 
@@ -100,7 +104,7 @@ where
         match source.read_records(&mut records) {
             Ok(true) => {}
             Ok(false) => return Ok(()),
-            Err(error) => return Err(state.read_failed_ref(error)),
+            Err(error) => return Err(state.tally.failed(Cause::Read(error))),
         }
         rows.normalize_into(&records, &mut batch);
         write(state, rows, store, &mut existing, &mut batch, &records)?;
@@ -126,14 +130,14 @@ where
     let mut conflicts = fetch_merge_write(state, store, existing, batch)?;
     while !conflicts.is_empty() {
         if let Err(error) = batch.conflicted(&mut conflicts) {
-            return Err(state.contended_ref(error));
+            return Err(state.tally.failed(Cause::Contended(error)));
         }
         // The batch's values went to the store: its records still hold them.
         let mut retry = rows.normalize(&records.subset(batch, &conflicts));
         conflicts = fetch_merge_write(state, store, existing, &mut retry)?;
         batch.take_outcomes(&retry);
     }
-    state.commit_emptying(batch);
+    state.tally.commit_emptying(batch);
     Ok(())
 }
 
@@ -150,12 +154,12 @@ where
 {
     existing.clear();
     if let Err(error) = store.fetch(batch.phones(), existing) {
-        return Err(state.store_failed_ref(error));
+        return Err(state.tally.failed(Cause::Store(error)));
     }
-    let writes = state.merge_changed(batch, existing.drain(..), true);
+    let writes = state.merge().merge_changed(batch, existing.drain(..), true);
     store
         .write_batch(writes)
-        .map_err(|error| state.store_failed_ref(error))
+        .map_err(|error| state.tally.failed(Cause::Store(error)))
 }
 
 /// What the two threads share: batches by their number in the file.
@@ -337,7 +341,7 @@ where
             // The batches read before a read error are written first, as
             // a batch-by-batch import would have.
             MergeStep::Done(Ok(())) => return Ok(()),
-            MergeStep::Done(Err(error)) => return Err(state.read_failed_ref(error)),
+            MergeStep::Done(Err(error)) => return Err(state.tally.failed(Cause::Read(error))),
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! src/ is layered: no file reaches, through `crate::` paths, a file that
-//! reaches it back (INTERNALS.md, "Layers"). A cycle would mean a change in
-//! a low layer cannot be understood without the layers above it.
+//! reaches it back, and each file uses only files of lower layers of
+//! INTERNALS.md's "Layers" table. A cycle would mean a change in a low layer
+//! cannot be understood without the layers above it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -73,4 +74,81 @@ fn the_checker_sees_a_cycle() {
         .or_default()
         .insert("engine".into());
     assert!(reach(&graph, "text").contains("text"));
+}
+
+/// INTERNALS.md's "Layers" table: each file named in a numbered row, with
+/// the row's layer.
+fn documented_layers() -> BTreeMap<String, u32> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("INTERNALS.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let section = text.split("## Layers").nth(1).unwrap_or("");
+    let section = section.split("\n## ").next().unwrap_or("");
+    let mut layers = BTreeMap::new();
+    for line in section.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (Some(layer), Some(files)) = (cells.get(1), cells.get(2)) else {
+            continue;
+        };
+        let Ok(layer) = layer.parse::<u32>() else {
+            continue;
+        };
+        for file in files.split(',') {
+            layers.insert(file.trim().trim_matches('`').to_owned(), layer);
+        }
+    }
+    layers
+}
+
+/// The files missing from `layers`, and each import of a file by one of a
+/// lower or the same layer.
+fn layer_breaks(
+    graph: &BTreeMap<String, BTreeSet<String>>,
+    layers: &BTreeMap<String, u32>,
+) -> Vec<String> {
+    let mut breaks = Vec::new();
+    for (module, used) in graph {
+        let Some(own) = layers.get(module) else {
+            breaks.push(format!("{module} is in no layer"));
+            continue;
+        };
+        for other in used {
+            match layers.get(other) {
+                Some(layer) if layer < own => {}
+                Some(layer) => breaks.push(format!(
+                    "{module} (layer {own}) uses {other} (layer {layer})"
+                )),
+                None => {}
+            }
+        }
+    }
+    breaks
+}
+
+#[test]
+fn each_src_file_uses_only_lower_layers_of_internals_md() {
+    let graph = imports();
+    let layers = documented_layers();
+    assert!(layers.len() > 20, "layers read: {layers:?}");
+    let breaks = layer_breaks(&graph, &layers);
+    assert!(
+        breaks.is_empty(),
+        "INTERNALS.md's layers broken: {breaks:?}"
+    );
+}
+
+#[test]
+fn the_layer_checker_sees_an_upward_import_and_an_unlisted_file() {
+    let mut graph = imports();
+    let layers = documented_layers();
+    graph
+        .entry("text".into())
+        .or_default()
+        .insert("engine".into());
+    graph.entry("unlisted".into()).or_default();
+    let breaks = layer_breaks(&graph, &layers);
+    assert!(breaks.iter().any(|b| b.starts_with("text ")), "{breaks:?}");
+    assert!(
+        breaks.contains(&"unlisted is in no layer".to_owned()),
+        "{breaks:?}"
+    );
 }
