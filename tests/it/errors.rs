@@ -159,11 +159,11 @@ fn sqlite_errors_say_each_cause_once() {
 #[test]
 fn a_postgres_connection_error_says_its_cause_once() {
     // Loopback port 1: nothing listens, so the connection is refused.
-    let error = contact_import::PostgresStore::connect(
+    let Err(error) = contact_import::PostgresStore::connect(
         "host=127.0.0.1 port=1 user=nobody dbname=nothing connect_timeout=5",
-    )
-    .err()
-    .expect("nothing listens on port 1");
+    ) else {
+        panic!("nothing listens on port 1");
+    };
     assert_said_once(&error);
 }
 
