@@ -707,7 +707,12 @@ fn summary(report: &ImportReport, file_name: &str, args: &Args) -> Result<()> {
         );
     }
     for failure in report.failures.iter().take(10) {
-        out!("row {}: {}: {}", failure.row, failure.code, failure.message);
+        out!(
+            "row {}: {}: {}",
+            failure.position.row,
+            failure.code,
+            failure.message
+        );
     }
     if report.failures.len() > 10 {
         out!("... and {} more failed rows", report.failures.len() - 10);

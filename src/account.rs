@@ -78,6 +78,7 @@ impl fmt::Display for Account {
 
 /// An account name that [`Account::new`] refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error(
     "{name:?} is not an account name: use 1 to 64 ASCII letters, digits, '-', '_', '.' or ':' (e.g. \"acme\" or \"42\")"
 )]

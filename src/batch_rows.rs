@@ -91,10 +91,12 @@ impl BatchRows<'_> {
             Some(message) => (
                 Some(phone),
                 Some(RowFailure {
-                    row,
+                    position: crate::report::Position {
+                        row,
+                        column: self.columns.phone.map(|c| self.headers[c].clone()),
+                    },
                     code: FailureCode::DuplicateInFile,
                     message,
-                    column: self.columns.phone.map(|c| self.headers[c].clone()),
                     values: record.lossy(),
                 }),
             ),

@@ -91,9 +91,177 @@ string_like!(Attribute);
 
 /// The tags of one contact, in the order they were first assigned.
 ///
-/// Two tags are held inline, more on the heap: most contacts have two or
-/// fewer, and every inline slot costs each contact of the book 16 bytes.
-pub type Tags = SmallVec<[Tag; 2]>;
+/// Read it as a slice (`Tags` derefs to `[Tag]`: `iter`, `len`, `contains`,
+/// `first`, ...). Its serde form is a list of names, `["MBA", "Finance"]`.
+///
+/// ```
+/// use contact_import::{Tag, Tags};
+/// let mut tags: Tags = ["MBA", "Finance"].into_iter().map(Tag::new).collect();
+/// tags.push(Tag::new("Marketing"));
+/// assert_eq!(tags.len(), 3);
+/// assert!(tags.contains(&Tag::new("Finance")));
+/// assert_eq!(tags.iter().map(Tag::as_str).collect::<Vec<_>>(), ["MBA", "Finance", "Marketing"]);
+/// assert_eq!(serde_json::to_string(&tags).unwrap(), r#"["MBA","Finance","Marketing"]"#);
+/// ```
+// Two tags are held inline, more on the heap: most contacts have two or
+// fewer, and every inline slot costs each contact of the book 16 bytes. A
+// newtype, so that the inline vector stays a detail (DESIGN.md).
+#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tags(SmallVec<[Tag; 2]>);
+
+impl Tags {
+    /// No tags.
+    pub fn new() -> Tags {
+        Tags(SmallVec::new())
+    }
+
+    /// Adds `tag` at the end. It does not check whether the contact
+    /// already has it (imports do: see [`contains`](slice::contains)).
+    pub fn push(&mut self, tag: Tag) {
+        self.0.push(tag);
+    }
+
+    /// Inserts `tag` at `index`, shifting the tags after it.
+    ///
+    /// Panics when `index > len()`, as [`Vec::insert`] does.
+    pub fn insert(&mut self, index: usize, tag: Tag) {
+        self.0.insert(index, tag);
+    }
+
+    /// Removes and returns the tag at `index`, keeping the others in order.
+    ///
+    /// Panics when `index >= len()`, as [`Vec::remove`] does.
+    pub fn remove(&mut self, index: usize) -> Tag {
+        self.0.remove(index)
+    }
+
+    /// Keeps only the tags for which `keep` returns true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Tag) -> bool) {
+        self.0.retain(|tag| keep(tag));
+    }
+
+    /// Removes every tag.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The tags as a slice.
+    pub fn as_slice(&self) -> &[Tag] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Tags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl std::ops::Deref for Tags {
+    type Target = [Tag];
+
+    fn deref(&self) -> &[Tag] {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Tags {
+    fn deref_mut(&mut self) -> &mut [Tag] {
+        &mut self.0
+    }
+}
+
+impl AsRef<[Tag]> for Tags {
+    fn as_ref(&self) -> &[Tag] {
+        &self.0
+    }
+}
+
+impl From<Vec<Tag>> for Tags {
+    fn from(tags: Vec<Tag>) -> Tags {
+        Tags(SmallVec::from_vec(tags))
+    }
+}
+
+impl<const N: usize> From<[Tag; N]> for Tags {
+    fn from(tags: [Tag; N]) -> Tags {
+        tags.into_iter().collect()
+    }
+}
+
+impl From<Tags> for Vec<Tag> {
+    fn from(tags: Tags) -> Vec<Tag> {
+        tags.0.into_vec()
+    }
+}
+
+impl FromIterator<Tag> for Tags {
+    fn from_iter<I: IntoIterator<Item = Tag>>(iter: I) -> Tags {
+        Tags(iter.into_iter().collect())
+    }
+}
+
+impl Extend<Tag> for Tags {
+    fn extend<I: IntoIterator<Item = Tag>>(&mut self, iter: I) {
+        self.0.extend(iter);
+    }
+}
+
+impl IntoIterator for Tags {
+    type Item = Tag;
+    type IntoIter = TagsIntoIter;
+
+    fn into_iter(self) -> TagsIntoIter {
+        TagsIntoIter(self.0.into_iter())
+    }
+}
+
+/// The tags of a [`Tags`], by value and in order (`Tags::into_iter`).
+pub struct TagsIntoIter(smallvec::IntoIter<[Tag; 2]>);
+
+impl Iterator for TagsIntoIter {
+    type Item = Tag;
+
+    fn next(&mut self) -> Option<Tag> {
+        self.0.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for TagsIntoIter {
+    fn next_back(&mut self) -> Option<Tag> {
+        self.0.next_back()
+    }
+}
+
+impl ExactSizeIterator for TagsIntoIter {}
+
+impl std::iter::FusedIterator for TagsIntoIter {}
+
+impl fmt::Debug for TagsIntoIter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.as_slice()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Tags {
+    type Item = &'a Tag;
+    type IntoIter = std::slice::Iter<'a, Tag>;
+
+    fn into_iter(self) -> std::slice::Iter<'a, Tag> {
+        self.0.iter()
+    }
+}
+
+impl PartialEq<[Tag]> for Tags {
+    fn eq(&self, other: &[Tag]) -> bool {
+        self.as_slice() == other
+    }
+}
 
 /// A contact's custom attribute values, kept sorted by attribute name so that
 /// two contacts with the same values compare equal whatever order they were set in.

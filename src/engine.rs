@@ -209,7 +209,7 @@ impl ImportEngine {
     /// let history = store.import_history()?;
     /// assert_eq!(history[0].file_name, "leads.csv");
     /// let again = store.import_record(record.id)?.unwrap();
-    /// assert_eq!(again.report.failures[0].row, 3);
+    /// assert_eq!(again.report.failures[0].position.row, 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn import_recorded<R, S>(

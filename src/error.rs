@@ -11,26 +11,7 @@ use std::io;
 
 use crate::phone::Phone;
 use crate::report::ImportReport;
-
-/// Where in the file something applies: a row as a spreadsheet numbers it
-/// (the header is row 1) and, when it is about one cell, the column's header.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Position {
-    /// The row number; the header row is 1, the first data row is 2.
-    pub row: u64,
-    /// The header of the column, when the problem is in one cell.
-    pub column: Option<String>,
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "row {}", self.row)?;
-        if let Some(column) = &self.column {
-            write!(f, ", column {column:?}")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::report::Position;
 
 /// What made a file unimportable. Match on it to show your own message.
 #[derive(Debug, thiserror::Error)]
@@ -85,9 +66,10 @@ pub enum FileErrorKind {
     /// The header row is not valid UTF-8.
     #[error("the header row is not valid UTF-8; save the file as \"CSV UTF-8\"")]
     HeaderNotUtf8,
-    /// Reading the file failed.
+    /// Reading the file failed. The message includes the I/O error's; it
+    /// is not also a `source`.
     #[error("could not read the file: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
 }
 
 fn quote_all(headers: &[String]) -> String {
@@ -199,6 +181,7 @@ pub enum ImportError<E> {
 /// Contacts that other writers changed every time an import fetched and
 /// merged them again, [`MAX_CONFLICT_ROUNDS`](crate::MAX_CONFLICT_ROUNDS) times in a row.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error(
     "{} contact(s) kept changing while the import wrote them ({rounds} tries), first {}: another writer changes them continuously; import the file again when it stops",
     phones.len(),

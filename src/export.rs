@@ -28,15 +28,25 @@ const IMPORT_COLUMNS: [&str; 6] = [
 const PLATFORM_COLUMNS: [&str; 4] = ["Status", "State", "Last Active", "Created At"];
 
 /// What stopped an export. Match on it: the store's error, or the writer's.
+///
+/// The message includes the store's or the writer's error, which is
+/// therefore not also a [`source`](std::error::Error::source) (a chain
+/// prints it once); get it from the variant.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExportError<E> {
     /// The store failed while listing contacts.
     #[error("the store failed while listing contacts: {0}")]
-    Store(#[source] E),
+    Store(E),
     /// Writing the CSV failed.
     #[error("writing the export failed: {0}")]
-    Write(#[from] io::Error),
+    Write(io::Error),
+}
+
+impl<E> From<io::Error> for ExportError<E> {
+    fn from(error: io::Error) -> ExportError<E> {
+        ExportError::Write(error)
+    }
 }
 
 /// The header row of an export for `catalog`: `Name, Mobile Number, Tags,

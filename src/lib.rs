@@ -39,7 +39,7 @@
 //! ";
 //! let report = engine.import(Cursor::new(file), &mut store)?;
 //! assert_eq!((report.added, report.updated, report.failed), (2, 0, 1));
-//! assert_eq!(report.failures[0].row, 4);
+//! assert_eq!(report.failures[0].position.row, 4);
 //! assert_eq!(report.failures[0].code, FailureCode::InvalidPhone);
 //!
 //! let priya = store.contact(&Phone::parse_e164("+919876543210").unwrap()).unwrap();

@@ -11,7 +11,7 @@ use crate::mapping::Columns;
 use crate::options::{FieldPolicy, UpdatePolicy};
 use crate::phone::{Phone, PhoneError, PhoneNormalizer, Region};
 use crate::reader::Record;
-use crate::report::{FailureCode, RowFailure, Warning, WarningCode};
+use crate::report::{FailureCode, Position, RowFailure, Warning, WarningCode};
 use crate::text::read_cell;
 // Until phone.rs and engine.rs import them from `text` (issue 17).
 
@@ -142,10 +142,12 @@ impl<'a> RowNormalizer<'a> {
         warnings: &mut Vec<Warning>,
     ) -> Result<RowUpdate, RowFailure> {
         let fail = |code, message: String, column: Option<usize>| RowFailure {
-            row,
+            position: Position {
+                row,
+                column: column.map(|c| self.headers[c].clone()),
+            },
             code,
             message,
-            column: column.map(|c| self.headers[c].clone()),
             values: record.lossy(),
         };
         if record.too_large() {

@@ -69,22 +69,131 @@ impl fmt::Display for FailureCode {
     }
 }
 
-/// One row that was not imported.
+/// Where in the file something applies: a row as a spreadsheet numbers it
+/// (the header is row 1) and, when it is about one cell, the column's header.
+///
+/// A [`FileError`](crate::FileError) and a [`RowFailure`] say where with
+/// it; a [`Warning`] can be about a column of the whole file, with no row,
+/// and gives a `Position` only for a row ([`Warning::position`]).
+///
+/// ```
+/// use contact_import::Position;
+/// let at = Position { row: 4, column: Some("Mobile Number".into()) };
+/// assert_eq!(at.to_string(), r#"row 4, column "Mobile Number""#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RowFailure {
-    /// The row as a spreadsheet numbers it: the header is row 1.
+pub struct Position {
+    /// The row number; the header row is 1, the first data row is 2.
     pub row: u64,
+    /// The header of the column, when the problem is in one cell.
+    pub column: Option<String>,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "row {}", self.row)?;
+        if let Some(column) = &self.column {
+            write!(f, ", column {column:?}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One row that was not imported.
+///
+/// Its serde form is flat, as before `position` held the row and the
+/// column: `{"row": 4, "code": "invalid_phone", "message": "...",
+/// "column": "Mobile Number", "values": [...]}` (`column` left out when
+/// there is none), so reports stored by older versions load.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(from = "RowFailureForm")]
+#[non_exhaustive]
+pub struct RowFailure {
+    /// The row, as a spreadsheet numbers it (the header is row 1), and the
+    /// header of the offending column when one cell is at fault.
+    pub position: Position,
     /// Why, as a stable code.
     pub code: FailureCode,
     /// Why, for a person: what was wrong and how to fix it.
     pub message: String,
-    /// The header of the offending column, when one cell is at fault.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub column: Option<String>,
     /// The row's cells as read (invalid UTF-8 replaced by U+FFFD), for the
     /// failure file.
-    #[serde(default)]
     pub values: Vec<String>,
+}
+
+impl RowFailure {
+    /// A failure at `position`, with no cells (see [`with_values`](Self::with_values)).
+    ///
+    /// ```
+    /// use contact_import::{FailureCode, Position, RowFailure};
+    /// let failure = RowFailure::new(Position { row: 3, column: None }, FailureCode::MissingName, "the Name cell is empty")
+    ///     .with_values(vec![String::new(), "9876543210".into()]);
+    /// assert_eq!(failure.position.row, 3);
+    /// ```
+    pub fn new(position: Position, code: FailureCode, message: impl Into<String>) -> RowFailure {
+        RowFailure {
+            position,
+            code,
+            message: message.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// The failure with the row's cells, for the failure file.
+    pub fn with_values(mut self, values: Vec<String>) -> RowFailure {
+        self.values = values;
+        self
+    }
+}
+
+/// [`RowFailure`]'s serde form, written without copying the row's cells.
+#[derive(Serialize)]
+struct RowFailureRef<'a> {
+    row: u64,
+    code: FailureCode,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<&'a str>,
+    values: &'a [String],
+}
+
+/// [`RowFailure`]'s serde form, read.
+#[derive(Deserialize)]
+struct RowFailureForm {
+    row: u64,
+    code: FailureCode,
+    message: String,
+    #[serde(default)]
+    column: Option<String>,
+    #[serde(default)]
+    values: Vec<String>,
+}
+
+impl Serialize for RowFailure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RowFailureRef {
+            row: self.position.row,
+            code: self.code,
+            message: &self.message,
+            column: self.position.column.as_deref(),
+            values: &self.values,
+        }
+        .serialize(s)
+    }
+}
+
+impl From<RowFailureForm> for RowFailure {
+    fn from(form: RowFailureForm) -> RowFailure {
+        RowFailure {
+            position: Position {
+                row: form.row,
+                column: form.column,
+            },
+            code: form.code,
+            message: form.message,
+            values: form.values,
+        }
+    }
 }
 
 /// What a warning is about.
@@ -150,7 +259,13 @@ pub struct DuplicatePhone {
 }
 
 /// Something the user should know that did not stop a row from importing.
+///
+/// Unlike a [`RowFailure`], a warning can be about a column of the whole
+/// file (an ignored column): a column with no row, which a [`Position`]
+/// cannot hold. So it keeps `row` and `column`, and
+/// [`position`](Self::position) gives the `Position` of a row warning.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Warning {
     /// The row, or `None` for the whole file (an ignored column).
     pub row: Option<u64>,
@@ -165,6 +280,56 @@ pub struct Warning {
     /// is about no one value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+
+impl Warning {
+    /// A warning about the whole file, with no row, column or value (see
+    /// the `with_*` methods).
+    ///
+    /// ```
+    /// use contact_import::{Position, Warning, WarningCode};
+    /// let warning = Warning::new(WarningCode::UnknownTag, "unknown tag \"NEET\"")
+    ///     .with_row(7)
+    ///     .with_column("Tags")
+    ///     .with_value("NEET");
+    /// assert_eq!(warning.position(), Some(Position { row: 7, column: Some("Tags".into()) }));
+    /// ```
+    pub fn new(code: WarningCode, message: impl Into<String>) -> Warning {
+        Warning {
+            row: None,
+            column: None,
+            code,
+            message: message.into(),
+            value: None,
+        }
+    }
+
+    /// The warning about `row`.
+    pub fn with_row(mut self, row: u64) -> Warning {
+        self.row = Some(row);
+        self
+    }
+
+    /// The warning about the column headed `column`.
+    pub fn with_column(mut self, column: impl Into<String>) -> Warning {
+        self.column = Some(column.into());
+        self
+    }
+
+    /// The warning about `value` (what [`WarningGroup`]s group by).
+    pub fn with_value(mut self, value: impl Into<String>) -> Warning {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Where the warning applies, for a row warning; `None` for a warning
+    /// about the whole file (which may still name a [`column`](Self::column)).
+    pub fn position(&self) -> Option<Position> {
+        self.row.map(|row| Position {
+            row,
+            column: self.column.clone(),
+        })
+    }
 }
 
 /// Warnings of one kind about one value (or one column), for a person to act on once.
@@ -324,7 +489,7 @@ pub fn group_warnings(warnings: &[Warning]) -> Vec<WarningGroup> {
 /// let report = engine.import_bytes(csv.as_bytes(), &mut store).unwrap();
 /// assert_eq!((report.rows, report.added, report.failed), (2, 1, 1));
 /// assert_eq!(report.rows, report.added + report.updated + report.unchanged + report.skipped + report.failed);
-/// assert_eq!(report.failures[0].row, 3);
+/// assert_eq!(report.failures[0].position.row, 3);
 /// assert_eq!(report.failures[0].code, FailureCode::MissingPhone);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -409,7 +574,7 @@ impl ImportReport {
         for failure in &self.failures {
             let cells =
                 (0..width).map(|i| read_cell(failure.values.get(i).map_or("", String::as_str)));
-            let row = failure.row.to_string();
+            let row = failure.position.row.to_string();
             let reason = format!("{}: {}", failure.code, failure.message);
             write_guarded(&mut csv, cells.chain([row.as_str(), reason.as_str()]))?;
         }

@@ -74,6 +74,7 @@ pub enum TemplateErrorKind {
 
 /// A template that cannot be used, with where the problem is.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error("{}{kind}", at.map(|at| at.to_string() + ": ").unwrap_or_default())]
 pub struct TemplateError {
     /// What is wrong.

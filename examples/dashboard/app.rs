@@ -947,7 +947,9 @@ fn report_view(report: &ImportReport) -> ReportView {
             .failures
             .iter()
             .take(50)
-            .map(|f| json!({ "row": f.row, "code": f.code.as_str(), "message": f.message }))
+            .map(
+                |f| json!({ "row": f.position.row, "code": f.code.as_str(), "message": f.message }),
+            )
             .collect(),
     }
 }

@@ -401,7 +401,11 @@ fn every_hostile_file_has_its_expected_outcome() {
                 assert!(!error.to_string().is_empty());
             }
             (Rows(added, failures), Ok(report)) => {
-                let got: Vec<_> = report.failures.iter().map(|f| (f.row, f.code)).collect();
+                let got: Vec<_> = report
+                    .failures
+                    .iter()
+                    .map(|f| (f.position.row, f.code))
+                    .collect();
                 assert_eq!(got, failures, "{name}: failures ({:?})", report.failures);
                 assert_eq!(report.added, added, "{name}: added");
                 assert_eq!(store.len() as u64, added, "{name}: stored");

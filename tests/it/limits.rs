@@ -11,7 +11,7 @@ fn a_row_exactly_at_the_byte_limit_is_read() {
     let report = import_into(&engine, &mut MemoryStore::new(), csv);
     assert_eq!(report.added, 1, "{report:?}");
     assert_eq!(report.failures.len(), 1);
-    assert_eq!(report.failures[0].row, 3);
+    assert_eq!(report.failures[0].position.row, 3);
     assert_eq!(report.failures[0].code, FailureCode::RowTooLarge);
 }
 

@@ -10,6 +10,7 @@ mod common;
 
 mod batching;
 mod consent;
+mod errors;
 mod export;
 mod failing_reader;
 mod failing_store;

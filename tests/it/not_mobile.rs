@@ -76,7 +76,11 @@ fn an_option_makes_them_fail() {
     let options = ImportOptions::new().with_reject_not_mobile(true);
     let (report, store) = import(options);
     assert_eq!((report.added, report.failed), (2, 3));
-    let failed: Vec<(u64, FailureCode)> = report.failures.iter().map(|f| (f.row, f.code)).collect();
+    let failed: Vec<(u64, FailureCode)> = report
+        .failures
+        .iter()
+        .map(|f| (f.position.row, f.code))
+        .collect();
     let code = FailureCode::NotMobile;
     assert_eq!(failed, [(3, code), (4, code), (6, code)]);
     assert_eq!(report.not_mobile, 3);

@@ -167,7 +167,11 @@ fn first_wins_keeps_the_first_row() {
     let (report, store) = import_dupes(DuplicatePolicy::FirstWins);
     assert_eq!((report.added, report.failed), (2, 2));
     assert_eq!(contact(&store, "+919876543210").name(), "First");
-    let failed: Vec<_> = report.failures.iter().map(|f| (f.row, f.code)).collect();
+    let failed: Vec<_> = report
+        .failures
+        .iter()
+        .map(|f| (f.position.row, f.code))
+        .collect();
     assert_eq!(
         failed,
         [
@@ -192,7 +196,11 @@ fn reject_fails_every_row_that_shares_a_phone_naming_the_others() {
     let (report, store) = import_dupes(DuplicatePolicy::Reject);
     assert_eq!((report.added, report.failed), (1, 3));
     assert!(store.contact(&phone("+919876543210")).is_none());
-    let row4 = report.failures.iter().find(|f| f.row == 4).unwrap();
+    let row4 = report
+        .failures
+        .iter()
+        .find(|f| f.position.row == 4)
+        .unwrap();
     assert_eq!(row4.code, FailureCode::DuplicateInFile);
     assert!(row4.message.contains("rows 2, 5"), "{}", row4.message);
 }

@@ -151,7 +151,7 @@ fn failures_carry_code_row_column_and_message() {
     let got: Vec<_> = report
         .failures
         .iter()
-        .map(|f| (f.row, f.code, f.column.as_deref()))
+        .map(|f| (f.position.row, f.code, f.position.column.as_deref()))
         .collect();
     assert_eq!(
         got,
@@ -170,7 +170,7 @@ fn failures_carry_code_row_column_and_message() {
 fn rows_are_numbered_as_a_spreadsheet_shows_them() {
     // Row 2 spans two lines of the file but is one spreadsheet row.
     let (report, _) = import("Name,Phone,City\nAsha,9876543210,\"Pune\nEast\"\nRavi,123,Delhi\n");
-    assert_eq!(report.failures[0].row, 3);
+    assert_eq!(report.failures[0].position.row, 3);
 }
 
 #[test]
@@ -179,7 +179,11 @@ fn wrong_field_counts_fail_the_row() {
         "Name,Phone,City\nAsha,9876543210\nRavi,9876543211,Delhi,extra\nKiran,9876543212,Pune\n",
     );
     assert_eq!(report.added, 1);
-    let codes: Vec<_> = report.failures.iter().map(|f| (f.row, f.code)).collect();
+    let codes: Vec<_> = report
+        .failures
+        .iter()
+        .map(|f| (f.position.row, f.code))
+        .collect();
     assert_eq!(
         codes,
         [
@@ -204,7 +208,7 @@ fn invalid_utf8_fails_the_row_and_names_the_column() {
     let report = engine().import_bytes(&file, &mut store).unwrap();
     assert_eq!((report.added, report.failed), (1, 1));
     assert_eq!(report.failures[0].code, FailureCode::InvalidUtf8);
-    assert_eq!(report.failures[0].column.as_deref(), Some("Name"));
+    assert_eq!(report.failures[0].position.column.as_deref(), Some("Name"));
     assert_eq!(report.failures[0].values[0], "Caf\u{fffd}");
 }
 
@@ -316,7 +320,7 @@ fn a_leading_apostrophe_is_stripped_from_every_cell() {
 fn blank_rows_are_skipped_but_keep_their_row_number() {
     let (report, _) = import("Name,Phone\nA,9876543201\n,\n , \nB,123\n");
     assert_eq!((report.rows, report.added, report.failed), (2, 1, 1));
-    assert_eq!(report.failures[0].row, 5);
+    assert_eq!(report.failures[0].position.row, 5);
 }
 
 #[test]
@@ -331,7 +335,7 @@ fn a_row_over_the_size_limit_fails_without_being_held() {
     );
     assert_eq!((report.added, report.failed), (1, 1));
     assert_eq!(report.failures[0].code, FailureCode::RowTooLarge);
-    assert_eq!(report.failures[0].row, 2);
+    assert_eq!(report.failures[0].position.row, 2);
 }
 
 #[test]

@@ -96,7 +96,12 @@ fn assert_same(sheet: &(ImportReport, MemoryStore), csv: &(ImportReport, MemoryS
     let (a, b) = (&sheet.0, &csv.0);
     let counts = |r: &ImportReport| (r.rows, r.added, r.updated, r.unchanged, r.skipped, r.failed);
     assert_eq!(counts(a), counts(b));
-    let rows = |r: &ImportReport| r.failures.iter().map(|f| f.row).collect::<Vec<_>>();
+    let rows = |r: &ImportReport| {
+        r.failures
+            .iter()
+            .map(|f| f.position.row)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(rows(a), rows(b));
     assert_eq!(a.warnings, b.warnings);
     assert_eq!(a.headers, b.headers);
@@ -129,7 +134,7 @@ fn xlsx_and_ods_import_as_their_csv_does() {
         // Rows as the sheet numbers them: the header is row 3.
         let failure = &report.failures[0];
         assert_eq!(
-            (failure.row, failure.code),
+            (failure.position.row, failure.code),
             (6, FailureCode::PhoneIsDate),
             "{format:?}"
         );

@@ -137,7 +137,10 @@ fn an_empty_first_name_fails_as_missing_name() {
         report.failures[0].code,
         contact_import::FailureCode::MissingName
     );
-    assert_eq!(report.failures[0].column.as_deref(), Some("First Name"));
+    assert_eq!(
+        report.failures[0].position.column.as_deref(),
+        Some("First Name")
+    );
 }
 
 #[test]

@@ -27,7 +27,7 @@ fn the_header_is_found_below_a_title() {
     assert!(above[0].message.contains("row 2 (\"Generated on 1 Dec\")"));
     // A failed row is numbered as the file shows it.
     let (report, _) = import("Title\nName,Phone\nAsha,12\n");
-    assert_eq!(report.failures[0].row, 3);
+    assert_eq!(report.failures[0].position.row, 3);
 }
 
 #[test]
