@@ -61,6 +61,7 @@ fn id_and_path(flag: &Option<Vec<String>>) -> Option<(&str, &Path)> {
     }
 }
 
+/// Does what `request` asks, as JSON with `--json` for `--history`.
 pub fn run(store: &mut impl ContactStore, request: Request, json: bool) -> Result<()> {
     match request {
         Request::List => list(store, json),

@@ -13,7 +13,9 @@ use crate::args::Args;
 use crate::{create, out, print_json, spreadsheet};
 
 /// Imports `file` (at `path`) into `store` and records it in the store's
-/// history, with a progress bar on a terminal unless `quiet`.
+/// history, with a progress bar on a terminal unless `quiet`. The outer
+/// error: the file cannot be read at all (a spreadsheet without the
+/// `spreadsheet` feature); the inner one: the import's.
 pub fn import<S: ContactStore>(
     engine: &ImportEngine,
     path: &Path,

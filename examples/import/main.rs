@@ -23,11 +23,11 @@
 //! with the filter flags, e.g. `--with-tag MBA --attr City=Delhi`) as CSV,
 //! and `--render "Hi $FirstName"` prints the message for each of its contacts.
 //!
-//! The modules, in the order a run meets them: [`args`] (the flags),
-//! [`store`] (which store), [`history`] (the past imports), [`preview`]
-//! (`--suggest`, `--dry-run`), [`import`] (the import and its report, with
-//! [`spreadsheet`] files), [`segment`] (the filter flags) and [`export`]
-//! (contacts out of the store).
+//! The modules, in the order a run meets them: `args` (the flags), `store`
+//! (which store), `history` (the past imports), `preview` (`--suggest`,
+//! `--dry-run`), `import` (the import and its report, with `spreadsheet`
+//! files), `segment` (the filter flags) and `export` (contacts out of the
+//! store).
 mod args;
 mod export;
 mod history;
