@@ -1,0 +1,57 @@
+//! The store the flags choose: a SQLite file (`--db`), a PostgreSQL
+//! database (`--pg`) or memory, for the account `--account` names.
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use contact_import::{Account, MemoryStore};
+
+use crate::args::Args;
+
+/// Opens the store the flags choose and runs the command on it.
+pub fn run(args: &Args) -> Result<()> {
+    let account: Account = args.account.parse().context("--account")?;
+    if let Some(path) = &args.db {
+        return crate::run_on(&mut open_sqlite(path, account)?, args);
+    }
+    if let Some(url) = &args.pg {
+        return crate::run_on(&mut open_postgres(url, account)?, args);
+    }
+    if crate::history::requested(args).is_some() {
+        bail!("the history is kept in a database: add --db PATH or --pg URL");
+    }
+    if account.as_str() != Account::DEFAULT {
+        bail!("--account {account}: accounts are kept in a database: add --db PATH or --pg URL");
+    }
+    let mut store = MemoryStore::new();
+    let result = crate::run_on(&mut store, args);
+    // The process ends here and the system takes its memory back at once;
+    // freeing 200,000 contacts one by one would take a tenth of the run.
+    std::mem::forget(store);
+    result
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(path: &Path, account: Account) -> Result<contact_import::SqliteStore> {
+    contact_import::SqliteStore::open_account(path, account)
+        .with_context(|| format!("cannot open the database {}", path.display()))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(_: &Path, _: Account) -> Result<MemoryStore> {
+    bail!(
+        "--db needs the sqlite feature: cargo run --release --example import --features sqlite -- ..."
+    )
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str, account: Account) -> Result<contact_import::PostgresStore> {
+    contact_import::PostgresStore::connect_account(url, account)
+        .context("cannot use the PostgreSQL database")
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_: &str, _: Account) -> Result<MemoryStore> {
+    bail!(
+        "--pg needs the postgres feature: cargo run --release --example import --features postgres -- ..."
+    )
+}
