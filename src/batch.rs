@@ -56,7 +56,7 @@ pub struct Batch {
 
 impl Batch {
     /// The phones to fetch from the store before the next
-    /// [`merge`](Import::merge): the distinct phones of the batch's valid
+    /// [`merge`](crate::Import::merge): the distinct phones of the batch's valid
     /// rows, or, after a write that conflicted, the phones that conflicted.
     pub fn phones(&self) -> &[Phone] {
         match &self.retry {

@@ -19,7 +19,7 @@ use crate::row_source::{RowRecords, RowSource};
 use crate::store::{Stored, WriteBatch};
 use crate::tally::Tally;
 
-/// An import in progress, driven batch by batch (see [`ImportEngine::start`]).
+/// An import in progress, driven batch by batch (see [`ImportEngine::start`](crate::ImportEngine::start)).
 pub struct Import<'e, R: Read> {
     pub(crate) source: RowSource<'e, R>,
     pub(crate) state: ImportState<'e>,

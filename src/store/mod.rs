@@ -119,7 +119,7 @@ impl WriteBatch {
 /// stores that do not need them: the catalog
 /// ([`load_catalog`](Self::load_catalog), [`add_to_catalog`](Self::add_to_catalog))
 /// and the import history ([`record_import`](Self::record_import),
-/// [`imports`](Self::imports), [`import`](Self::import)). The `testkit`
+/// [`import_history`](Self::import_history), [`import_record`](Self::import_record)). The `testkit`
 /// feature checks a store against all of it (`contact_import::testkit`),
 /// racing writers included.
 ///
