@@ -250,84 +250,28 @@ fn a_phone_twice_in_one_batch_gives_the_sequential_result() {
     assert_eq!(store.get(&p).unwrap().unwrap(), first);
 }
 
-/// 30 rows in batches of 10; a trigger refuses the 15th row's phone.
+#[cfg(feature = "testkit")]
 #[test]
 fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
     let Some(mut server) = server() else { return };
     let mut store = server.fresh();
-    store
-        .client()
-        .batch_execute(
+    contact_import::testkit::check_failing_batch(&mut store, |store, phone, message| {
+        let trigger = format!(
             "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+             BEGIN RAISE EXCEPTION '{message}'; END $$;
              CREATE TRIGGER refuse BEFORE INSERT ON contacts FOR EACH ROW
-             WHEN (NEW.phone = '+919800000014') EXECUTE FUNCTION refuse();",
-        )
-        .unwrap();
-    let mut file = String::from("Name,Phone\n");
-    for i in 0..30 {
-        file.push_str(&format!("Person {i},98000000{i:02}\n"));
-    }
-    let engine = engine().with_options(ImportOptions {
-        batch_size: 10,
-        ..ImportOptions::default()
-    });
-    let error = engine
-        .import_recorded("big.csv", Cursor::new(file), &mut store, |_| {})
-        .unwrap_err();
-    let ImportError::Store { report, .. } = &error else {
-        panic!("expected a store error, got {error:?}");
-    };
-    assert_eq!((report.last_row, report.added), (Some(11), 10));
-    assert_eq!(store.len().unwrap(), 10);
-    assert!(store.get(&phone("+919800000010")).unwrap().is_none());
-    let history = store.import_history().unwrap();
-    assert_eq!(history.len(), 1);
-    assert_eq!(history[0].added, 10);
-    assert!(
-        history[0]
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("refused by the test")
-    );
+             WHEN (NEW.phone = '{phone}') EXECUTE FUNCTION refuse();"
+        );
+        store.client().batch_execute(&trigger).unwrap();
+    })
+    .unwrap();
 }
 
-/// Export and segments list contacts through ContactScan: in phone order,
-/// the same contacts as MemoryStore, stopping when the visitor says so.
+#[cfg(feature = "testkit")]
 #[test]
 fn scan_lists_what_memory_store_lists_in_phone_order() {
-    use contact_import::{ContactScan, Filter, MemoryStore};
-    use std::ops::ControlFlow;
-
     let Some(mut server) = server() else { return };
-    let mut store = server.fresh();
-    let mut reference = MemoryStore::new();
-    let file = "Name,Phone,Tags\nMohit Dua,9876543452,MBA\nAsha,+1 415 555 2671,Finance\nRavi,9000012345,\n";
-    engine().import_bytes(file.as_bytes(), &mut store).unwrap();
-    engine()
-        .import_bytes(file.as_bytes(), &mut reference)
-        .unwrap();
-
-    let mut listed = Vec::new();
-    store
-        .scan(&mut |c| {
-            listed.push(c.clone());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    let expected: Vec<Contact> = reference.contacts().into_iter().cloned().collect();
-    assert_eq!(listed, expected);
-
-    let mut first = Vec::new();
-    store
-        .scan(&mut |c| {
-            first.push(c.phone);
-            ControlFlow::Break(())
-        })
-        .unwrap();
-    assert_eq!(first, vec![expected[0].phone]);
-    assert_eq!(store.count(&Filter::any_tag(["MBA"])).unwrap(), 1);
+    contact_import::testkit::check_scan(&mut server.fresh()).unwrap();
 }
 
 /// A PostgresStore whose connection is terminated by the server (from a

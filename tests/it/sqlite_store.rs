@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use contact_import::{
-    Catalog, ContactStore, ImportEngine, ImportError, Phone, SqliteError, SqliteStore, Timestamp,
+    Catalog, ContactStore, ImportEngine, Phone, SqliteError, SqliteStore, Timestamp,
 };
 
 const FILE: &str = "\
@@ -152,89 +152,27 @@ fn an_update_leaves_what_the_service_set_untouched() {
     assert_eq!(mohit.created_at, Timestamp::constant(1_750_000_000, 0));
 }
 
-/// 30 rows in batches of 10; the store refuses the 15th row's phone.
+#[cfg(feature = "testkit")]
 #[test]
 fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path().join("failing.db")).unwrap();
-    store
-        .connection()
-        .execute_batch(
-            "CREATE TRIGGER refuse BEFORE INSERT ON contacts WHEN NEW.phone = '+919800000014'
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
-        )
-        .unwrap();
-    let mut file = String::from("Name,Phone\n");
-    for i in 0..30 {
-        file.push_str(&format!("Person {i},98000000{i:02}\n"));
-    }
-    let engine = engine(Catalog::new()).with_options(contact_import::ImportOptions {
-        batch_size: 10,
-        ..Default::default()
-    });
-    let error = engine
-        .import_recorded("big.csv", Cursor::new(file), &mut store, |_| {})
-        .unwrap_err();
-    let ImportError::Store { report, .. } = &error else {
-        panic!("expected a store error, got {error:?}");
-    };
-    assert_eq!(report.last_row, Some(11));
-    assert_eq!(report.added, 10);
-    // Only the first batch is there: nothing of the refused one.
-    assert_eq!(store.len().unwrap(), 10);
-    assert!(store.get(&phone("+919800000010")).unwrap().is_none());
-
-    let history = store.import_history().unwrap();
-    assert_eq!(history.len(), 1);
-    assert_eq!(history[0].added, 10);
-    assert!(
-        history[0]
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("refused by the test")
-    );
+    contact_import::testkit::check_failing_batch(&mut store, |store, phone, message| {
+        let trigger = format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON contacts WHEN NEW.phone = '{phone}'
+             BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+        );
+        store.connection().execute_batch(&trigger).unwrap();
+    })
+    .unwrap();
 }
 
-/// Export and segments list contacts through ContactScan: in phone order,
-/// the same contacts as MemoryStore, stopping when the visitor says so.
+#[cfg(feature = "testkit")]
 #[test]
 fn scan_lists_what_memory_store_lists_in_phone_order() {
-    use contact_import::{ContactScan, Filter, MemoryStore};
-    use std::ops::ControlFlow;
-
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path().join("scan.db")).unwrap();
-    let mut reference = MemoryStore::new();
-    let engine = engine(
-        Catalog::new()
-            .with_tags(["MBA", "Finance"])
-            .with_attributes(["City"]),
-    );
-    engine.import_bytes(FILE.as_bytes(), &mut store).unwrap();
-    engine
-        .import_bytes(FILE.as_bytes(), &mut reference)
-        .unwrap();
-
-    let mut listed = Vec::new();
-    store
-        .scan(&mut |c| {
-            listed.push(c.clone());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    let expected: Vec<_> = reference.contacts().into_iter().cloned().collect();
-    assert_eq!(listed, expected);
-
-    let mut first = Vec::new();
-    store
-        .scan(&mut |c| {
-            first.push(c.phone);
-            ControlFlow::Break(())
-        })
-        .unwrap();
-    assert_eq!(first, vec![expected[0].phone]);
-    assert_eq!(store.count(&Filter::any_tag(["Finance"])).unwrap(), 1);
+    contact_import::testkit::check_scan(&mut store).unwrap();
 }
 
 #[cfg(feature = "testkit")]
