@@ -7,6 +7,7 @@
 use std::io::{Cursor, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common::assert_migrated_into_the_default_account;
 use contact_import::postgres::{Client, NoTls};
 use contact_import::{
     Catalog, Contact, ContactStore, ImportEngine, ImportError, ImportOptions, Phone, PostgresError,
@@ -81,6 +82,20 @@ impl Server {
             .unwrap();
         client
     }
+}
+
+/// The schema versions applied to `store`'s schema, in order.
+fn schema_versions(store: &mut PostgresStore) -> Vec<i64> {
+    store
+        .client()
+        .query(
+            "SELECT version FROM contact_import_schema ORDER BY version",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
 }
 
 fn search_path(client: &mut Client) -> String {
@@ -506,49 +521,13 @@ fn a_v2_schema_migrates_with_its_data_into_the_default_account() {
 
     let mut store = PostgresStore::with_client(client).unwrap();
     assert_eq!(store.account().as_str(), "default");
-    assert_eq!(store.len().unwrap(), 2);
-    let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
-    assert_eq!(mohit.name(), "Mohit Dua");
-    assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
-    assert_eq!(mohit.state, Some(State::Intervened));
-    assert_eq!(
-        mohit.last_active,
-        Some(Timestamp::constant(1_760_000_000, 0))
-    );
-    assert_eq!(
-        store.load_catalog().unwrap(),
-        Catalog::new()
-            .with_tags(["MBA", "Finance"])
-            .with_attributes(["City"])
-    );
-    assert_eq!(
-        store.import_record(old_import.id).unwrap(),
-        Some(old_import.clone())
-    );
-    let versions: Vec<i64> = store
-        .client()
-        .query(
-            "SELECT version FROM contact_import_schema ORDER BY version",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
-
+    assert_eq!(schema_versions(&mut store), [1, 2, 3, 4]);
     // Another account of the same schema starts empty; the same phone there
     // is a second contact.
     let mut acme = PostgresStore::with_client(server.client_in(&path))
         .unwrap()
         .for_account("acme".parse().unwrap());
-    assert!(acme.is_empty().unwrap());
-    assert!(acme.import_history().unwrap().is_empty());
-    assert_eq!(acme.import_record(old_import.id).unwrap(), None);
-    assert_eq!(acme.load_catalog().unwrap(), Catalog::new());
-    let report = engine().import_bytes(file.as_bytes(), &mut acme).unwrap();
-    assert_eq!((report.added, report.updated), (2, 0));
-    assert_eq!(store.get(&phone("+919876543452")).unwrap().unwrap(), mohit);
+    assert_migrated_into_the_default_account(&mut store, &mut acme, &old_import, &engine(), file);
 }
 
 #[cfg(feature = "testkit")]
@@ -688,17 +667,7 @@ fn a_v3_schema_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service
     drop(old);
 
     let mut store = PostgresStore::with_client(server.client_in(&path)).unwrap();
-    let versions: Vec<i64> = store
-        .client()
-        .query(
-            "SELECT version FROM contact_import_schema ORDER BY version",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(schema_versions(&mut store), [1, 2, 3, 4]);
     let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
     assert_eq!((mohit.opt_in, mohit.state), (None, Some(State::Intervened)));
     assert_eq!(mohit.attributes.get("City"), Some("Delhi"));

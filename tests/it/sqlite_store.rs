@@ -3,6 +3,7 @@
 
 use std::io::Cursor;
 
+use crate::common::assert_migrated_into_the_default_account;
 use contact_import::{
     Catalog, ContactStore, ImportEngine, Phone, SqliteError, SqliteStore, Timestamp,
 };
@@ -20,6 +21,28 @@ fn engine(catalog: Catalog) -> ImportEngine {
 
 fn phone(e164: &str) -> Phone {
     Phone::parse_e164(e164).unwrap()
+}
+
+/// The schema version of the store's file.
+fn user_version(store: &SqliteStore) -> i64 {
+    store
+        .connection()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap()
+}
+
+/// The filter indexes lead with the account, and a filter of the default
+/// account's source uses one.
+fn filter_index_is_used(store: &SqliteStore) {
+    let plan: String = store
+        .connection()
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE account_id = 'default' AND source = 'API'",
+            [],
+            |row| row.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("contacts_source"), "{plan}");
 }
 
 #[cfg(feature = "testkit")]
@@ -198,20 +221,8 @@ fn an_older_file_is_migrated_keeping_its_contacts() {
     drop(old);
 
     let mut store = SqliteStore::open(&path).unwrap();
-    let version: i64 = store
-        .connection()
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(version, 6);
-    let plan: String = store
-        .connection()
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE account_id = 'default' AND source = 'API'",
-            [],
-            |row| row.get(3),
-        )
-        .unwrap();
-    assert!(plan.contains("contacts_source"), "{plan}");
+    assert_eq!(user_version(&store), 6);
+    filter_index_is_used(&store);
     let phone = Phone::parse_e164("+919876543452").unwrap();
     let mut found = Vec::new();
     store.fetch(&[phone], &mut found).unwrap();
@@ -344,55 +355,15 @@ fn a_v3_file_migrates_with_its_data_into_the_default_account() {
 
     let mut store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.account().as_str(), "default");
-    let version: i64 = store
-        .connection()
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(version, 6);
-    assert_eq!(store.len().unwrap(), 2);
-    let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
-    assert_eq!(mohit.name(), "Mohit Dua");
-    assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
-    assert_eq!(mohit.state, Some(contact_import::State::Intervened));
-    assert_eq!(
-        mohit.last_active,
-        Some(Timestamp::constant(1_760_000_000, 0))
-    );
-    assert_eq!(
-        store.load_catalog().unwrap(),
-        Catalog::new()
-            .with_tags(["MBA", "Finance"])
-            .with_attributes(["City"])
-    );
-    assert_eq!(
-        store.import_record(old_import.id).unwrap(),
-        Some(old_import.clone())
-    );
-    assert_eq!(store.import_history().unwrap(), vec![old_import.summary()]);
-
+    assert_eq!(user_version(&store), 6);
     // Another account of the same file starts empty, and its own phone
     // +919876543452 is a second contact.
     let mut acme = SqliteStore::open_account(&path, "acme".parse().unwrap()).unwrap();
-    assert!(acme.is_empty().unwrap());
-    assert_eq!(acme.load_catalog().unwrap(), Catalog::new());
-    assert!(acme.import_history().unwrap().is_empty());
-    assert_eq!(acme.import_record(old_import.id).unwrap(), None);
-    let report = engine(Catalog::new().with_tags(["MBA"]))
-        .import_bytes(FILE.as_bytes(), &mut acme)
-        .unwrap();
-    assert_eq!((report.added, report.updated), (2, 0));
-    assert_eq!(store.get(&phone("+919876543452")).unwrap().unwrap(), mohit);
+    let engine = engine(Catalog::new().with_tags(["MBA"]));
+    assert_migrated_into_the_default_account(&mut store, &mut acme, &old_import, &engine, FILE);
 
     // The filter indexes lead with the account, and are used.
-    let plan: String = store
-        .connection()
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE account_id = 'default' AND source = 'API'",
-            [],
-            |row| row.get(3),
-        )
-        .unwrap();
-    assert!(plan.contains("contacts_source"), "{plan}");
+    filter_index_is_used(&store);
 }
 
 #[cfg(feature = "testkit")]
@@ -481,11 +452,7 @@ fn a_v5_file_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service_w
     drop(old);
 
     let mut store = SqliteStore::open(&path).unwrap();
-    let version: i64 = store
-        .connection()
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(user_version(&store), 6);
     let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
     assert_eq!(mohit.opt_in, None);
     assert_eq!(mohit.state, Some(contact_import::State::Intervened));
