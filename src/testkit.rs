@@ -45,6 +45,7 @@
 //! |---|---|
 //! | [`check_scan`] | [`ContactScan`]: a scan in phone order that stops when the visitor says so |
 //! | [`check_filtered_scan`] | [`ContactScan`]: segments and counts exactly [`MemoryStore`]'s, on random contacts and filters |
+//! | [`check_reopen`] | persistence: a new handle onto the same contact book reads the contacts, catalog and history an earlier one wrote |
 //! | [`check_failing_batch`] | failure injection: a way to make the store refuse one phone (a trigger), and the import history |
 //! | [`check_account_isolation`] | account scoping: handles onto one database for two accounts |
 //! | [`check_racing_writers`] | several handles onto one contact book, on threads, and conditional writes |
@@ -53,6 +54,7 @@ mod accounts;
 mod failure;
 mod filters;
 mod race;
+mod reopen;
 mod scan;
 
 pub use accounts::check_account_isolation;
@@ -61,6 +63,7 @@ pub use filters::{arb_contact, arb_filter, check_filtered_scan};
 pub use race::{
     Edit, Editor, Race, add_tag_through_store, check_conditional_writes, check_racing_writers,
 };
+pub use reopen::check_reopen;
 pub use scan::check_scan;
 
 use std::fmt::Debug;

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use contact_import::{
     Catalog, Contact, ContactScan, ContactStore, ImportId, ImportRecord, ImportSummary,
-    MemoryStore, Phone, Stored, WriteBatch, testkit,
+    MemoryStore, Phone, SharedMemoryStore, Stored, WriteBatch, testkit,
 };
 
 #[test]
@@ -16,6 +16,16 @@ fn memory_store_passes_the_conformance_kit() {
     // MemoryStore cannot fail, so it accepts every batch whole.
     assert!(!conformance.refused_batch);
     assert!(conformance.skipped().is_empty());
+}
+
+#[test]
+fn a_shared_memory_store_keeps_what_an_earlier_clone_wrote() {
+    let book = SharedMemoryStore::new();
+    testkit::check_reopen(|| book.clone()).unwrap();
+    // A new, empty store each time keeps nothing across handles.
+    let failure = testkit::check_reopen(MemoryStore::new).unwrap_err();
+    assert_eq!(failure.check, "reopen");
+    assert!(failure.message.contains("new handle"), "{failure}");
 }
 
 #[test]

@@ -130,12 +130,7 @@ fn phone(e164: &str) -> Phone {
 fn postgres_passes_the_conformance_kit() {
     let Some(mut server) = server() else { return };
     let conformance = contact_import::testkit::check_store(|| server.fresh()).unwrap();
-    assert!(conformance.keeps_catalog);
-    assert!(conformance.keeps_history);
-    assert!(
-        conformance.refused_batch,
-        "the empty-name contact must be refused"
-    );
+    crate::common::assert_database_conformance(conformance);
 }
 
 #[cfg(feature = "testkit")]
@@ -145,44 +140,16 @@ fn postgres_segments_are_exactly_memory_store_segments() {
     contact_import::testkit::check_filtered_scan(|| server.fresh(), 64).unwrap();
 }
 
+#[cfg(feature = "testkit")]
 #[test]
 fn the_schema_is_created_once_and_data_survives_reconnecting() {
     let Some(mut server) = server() else { return };
-    let mut client = server.fresh_client();
-    let search_path: String = client.query_one("SHOW search_path", &[]).unwrap().get(0);
-    let file = "Name,Phone,Tags,City\nMohit Dua,9876543452,MBA,Delhi\nAsha,9000012345,,\n";
-    let first = {
-        let mut store = PostgresStore::with_client(client).unwrap();
-        store
-            .add_to_catalog(&Catalog::new().with_tags(["MBA"]))
-            .unwrap();
-        engine()
-            .import_recorded("a.csv", Cursor::new(file), &mut store, |_| {})
-            .unwrap()
-    };
-    let mut client = server.client();
-    client
-        .batch_execute(&format!("SET search_path TO {search_path}"))
-        .unwrap();
-    let mut store = PostgresStore::with_client(client).unwrap();
-    assert_eq!(store.len().unwrap(), 2);
-    assert_eq!(
-        store.load_catalog().unwrap(),
-        Catalog::new().with_tags(["MBA"])
-    );
-    assert_eq!(store.import_record(first.id).unwrap(), Some(first.clone()));
-    let again = engine()
-        .import_recorded("a.csv", Cursor::new(file), &mut store, |_| {})
-        .unwrap();
-    assert_eq!(
-        (
-            again.report.added,
-            again.report.updated,
-            again.report.unchanged
-        ),
-        (0, 0, 2),
-        "the contacts are stored already"
-    );
+    let path = search_path(&mut server.fresh_client());
+    contact_import::testkit::check_reopen(|| {
+        PostgresStore::with_client(server.client_in(&path)).unwrap()
+    })
+    .unwrap();
+    let mut store = PostgresStore::with_client(server.client_in(&path)).unwrap();
     let versions: i64 = store
         .client()
         .query_one("SELECT count(*) FROM contact_import_schema", &[])
@@ -548,7 +515,7 @@ fn postgres_accounts_share_nothing() {
 fn postgres_passes_the_testkit_on_tables_partitioned_by_account() {
     let Some(mut server) = server() else { return };
     let conformance = contact_import::testkit::check_store(|| server.fresh_partitioned()).unwrap();
-    assert!(conformance.keeps_catalog && conformance.keeps_history && conformance.refused_batch);
+    crate::common::assert_database_conformance(conformance);
     contact_import::testkit::check_filtered_scan(|| server.fresh_partitioned(), 32).unwrap();
 
     let mut store = server.fresh_partitioned();

@@ -299,3 +299,16 @@ pub fn assert_migrated_into_the_default_account<S: contact_import::ContactScan>(
     assert_eq!((report.added, report.updated), (2, 0));
     assert_eq!(store.get(&mohit_phone).unwrap().unwrap(), mohit);
 }
+
+/// What a database store must show in the conformance kit: no check
+/// skipped, and the batch with an empty name refused (its CHECK constraint).
+#[cfg(feature = "testkit")]
+pub fn assert_database_conformance(conformance: contact_import::testkit::Conformance) {
+    assert!(conformance.keeps_catalog && conformance.keeps_history);
+    assert!(conformance.conditional_writes);
+    assert_eq!(conformance.skipped(), Vec::<&str>::new());
+    assert!(
+        conformance.refused_batch,
+        "the empty-name contact must be refused"
+    );
+}
