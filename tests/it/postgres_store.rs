@@ -657,16 +657,7 @@ fn a_v3_schema_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service
             &[],
         )
         .unwrap();
-    let report = engine().import_bytes(yes, &mut store).unwrap();
-    assert_eq!(report.unchanged, 1);
-    assert_eq!(
-        report.warnings[0].code,
-        contact_import::WarningCode::OptOutKept
-    );
-    assert_eq!(
-        store.get(&phone("+919876543452")).unwrap().unwrap().opt_in,
-        Some(false)
-    );
+    crate::common::assert_sql_opt_out_kept(&mut store, &engine());
     let opted_in = store.count(&contact_import::Filter::opted_in()).unwrap();
     assert_eq!(opted_in, 0);
     let unknown = store.count(&contact_import::Filter::opt_in(None)).unwrap();

@@ -455,21 +455,7 @@ fn a_v5_file_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service_w
         )
         .unwrap();
     assert_eq!(after, before + 1);
-    let report = engine
-        .import_bytes(
-            b"Name,Phone,Opt-in\nMohit Dua,+919876543452,yes\n",
-            &mut store,
-        )
-        .unwrap();
-    assert_eq!(report.unchanged, 1);
-    assert_eq!(
-        report.warnings[0].code,
-        contact_import::WarningCode::OptOutKept
-    );
-    assert_eq!(
-        store.get(&phone("+919876543452")).unwrap().unwrap().opt_in,
-        Some(false)
-    );
+    crate::common::assert_sql_opt_out_kept(&mut store, &engine);
     // The column refuses what is not a boolean.
     assert!(
         store

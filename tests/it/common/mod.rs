@@ -312,3 +312,23 @@ pub fn assert_database_conformance(conformance: contact_import::testkit::Conform
         "the empty-name contact must be refused"
     );
 }
+
+/// After the service wrote an opt-out for Mohit (+919876543452) in plain
+/// SQL: an import that says yes leaves him unchanged, warns
+/// `OptOutKept`, and the opt-out stays.
+pub fn assert_sql_opt_out_kept<S: contact_import::ContactStore>(
+    store: &mut S,
+    engine: &ImportEngine,
+) where
+    S::Error: std::fmt::Debug,
+{
+    let yes = b"Name,Phone,Opt-in\nMohit Dua,+919876543452,yes\n";
+    let report = engine.import_bytes(yes, store).unwrap();
+    assert_eq!(report.unchanged, 1);
+    assert_eq!(
+        report.warnings[0].code,
+        contact_import::WarningCode::OptOutKept
+    );
+    let mohit = Phone::parse_e164("+919876543452").unwrap();
+    assert_eq!(store.get(&mohit).unwrap().unwrap().opt_in, Some(false));
+}
