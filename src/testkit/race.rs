@@ -34,8 +34,10 @@ fn race_phone(n: u32) -> (String, Phone) {
 /// empty store, one writer at a time: a create lands only on an absent
 /// phone, an update only on the version fetched, every write gives a new
 /// version, and the writes whose precondition fails change nothing and
-/// come back as conflicts while the others of the batch land.
-pub(crate) fn check_conditional_writes<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
+/// come back as conflicts while the others of the batch land; an update of
+/// a phone not stored conflicts and stores nothing. For a store with
+/// [`Capabilities::conditional_writes`](crate::testkit::Capabilities::conditional_writes).
+pub fn check_conditional_writes<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
     const CHECK: &str = "conditional_writes";
     let (_, asha_phone) = race_phone(1);
     let (_, ravi_phone) = race_phone(2);

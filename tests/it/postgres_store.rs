@@ -7,6 +7,7 @@
 use std::io::{Cursor, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common::assert_migrated_into_the_default_account;
 use contact_import::postgres::{Client, NoTls};
 use contact_import::{
     Catalog, Contact, ContactStore, ImportEngine, ImportError, ImportOptions, Phone, PostgresError,
@@ -83,6 +84,20 @@ impl Server {
     }
 }
 
+/// The schema versions applied to `store`'s schema, in order.
+fn schema_versions(store: &mut PostgresStore) -> Vec<i64> {
+    store
+        .client()
+        .query(
+            "SELECT version FROM contact_import_schema ORDER BY version",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 fn search_path(client: &mut Client) -> String {
     client.query_one("SHOW search_path", &[]).unwrap().get(0)
 }
@@ -115,12 +130,7 @@ fn phone(e164: &str) -> Phone {
 fn postgres_passes_the_conformance_kit() {
     let Some(mut server) = server() else { return };
     let conformance = contact_import::testkit::check_store(|| server.fresh()).unwrap();
-    assert!(conformance.keeps_catalog);
-    assert!(conformance.keeps_history);
-    assert!(
-        conformance.refused_batch,
-        "the empty-name contact must be refused"
-    );
+    crate::common::assert_database_conformance(conformance);
 }
 
 #[cfg(feature = "testkit")]
@@ -130,44 +140,16 @@ fn postgres_segments_are_exactly_memory_store_segments() {
     contact_import::testkit::check_filtered_scan(|| server.fresh(), 64).unwrap();
 }
 
+#[cfg(feature = "testkit")]
 #[test]
 fn the_schema_is_created_once_and_data_survives_reconnecting() {
     let Some(mut server) = server() else { return };
-    let mut client = server.fresh_client();
-    let search_path: String = client.query_one("SHOW search_path", &[]).unwrap().get(0);
-    let file = "Name,Phone,Tags,City\nMohit Dua,9876543452,MBA,Delhi\nAsha,9000012345,,\n";
-    let first = {
-        let mut store = PostgresStore::with_client(client).unwrap();
-        store
-            .add_to_catalog(&Catalog::new().with_tags(["MBA"]))
-            .unwrap();
-        engine()
-            .import_recorded("a.csv", Cursor::new(file), &mut store, |_| {})
-            .unwrap()
-    };
-    let mut client = server.client();
-    client
-        .batch_execute(&format!("SET search_path TO {search_path}"))
-        .unwrap();
-    let mut store = PostgresStore::with_client(client).unwrap();
-    assert_eq!(store.len().unwrap(), 2);
-    assert_eq!(
-        store.load_catalog().unwrap(),
-        Catalog::new().with_tags(["MBA"])
-    );
-    assert_eq!(store.import_record(first.id).unwrap(), Some(first.clone()));
-    let again = engine()
-        .import_recorded("a.csv", Cursor::new(file), &mut store, |_| {})
-        .unwrap();
-    assert_eq!(
-        (
-            again.report.added,
-            again.report.updated,
-            again.report.unchanged
-        ),
-        (0, 0, 2),
-        "the contacts are stored already"
-    );
+    let path = search_path(&mut server.fresh_client());
+    contact_import::testkit::check_reopen(|| {
+        PostgresStore::with_client(server.client_in(&path)).unwrap()
+    })
+    .unwrap();
+    let mut store = PostgresStore::with_client(server.client_in(&path)).unwrap();
     let versions: i64 = store
         .client()
         .query_one("SELECT count(*) FROM contact_import_schema", &[])
@@ -250,81 +232,28 @@ fn a_phone_twice_in_one_batch_gives_the_sequential_result() {
     assert_eq!(store.get(&p).unwrap().unwrap(), first);
 }
 
-/// 30 rows in batches of 10; a trigger refuses the 15th row's phone.
+#[cfg(feature = "testkit")]
 #[test]
 fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
     let Some(mut server) = server() else { return };
     let mut store = server.fresh();
-    store
-        .client()
-        .batch_execute(
+    contact_import::testkit::check_failing_batch(&mut store, |store, phone, message| {
+        let trigger = format!(
             "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+             BEGIN RAISE EXCEPTION '{message}'; END $$;
              CREATE TRIGGER refuse BEFORE INSERT ON contacts FOR EACH ROW
-             WHEN (NEW.phone = '+919800000014') EXECUTE FUNCTION refuse();",
-        )
-        .unwrap();
-    let mut file = String::from("Name,Phone\n");
-    for i in 0..30 {
-        file.push_str(&format!("Person {i},98000000{i:02}\n"));
-    }
-    let engine = engine().with_options(ImportOptions::new().with_batch_size(10));
-    let error = engine
-        .import_recorded("big.csv", Cursor::new(file), &mut store, |_| {})
-        .unwrap_err();
-    let ImportError::Store { report, .. } = &error else {
-        panic!("expected a store error, got {error:?}");
-    };
-    assert_eq!((report.last_row, report.added), (Some(11), 10));
-    assert_eq!(store.len().unwrap(), 10);
-    assert!(store.get(&phone("+919800000010")).unwrap().is_none());
-    let history = store.import_history().unwrap();
-    assert_eq!(history.len(), 1);
-    assert_eq!(history[0].added, 10);
-    assert!(
-        history[0]
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("refused by the test")
-    );
+             WHEN (NEW.phone = '{phone}') EXECUTE FUNCTION refuse();"
+        );
+        store.client().batch_execute(&trigger).unwrap();
+    })
+    .unwrap();
 }
 
-/// Export and segments list contacts through ContactScan: in phone order,
-/// the same contacts as MemoryStore, stopping when the visitor says so.
+#[cfg(feature = "testkit")]
 #[test]
 fn scan_lists_what_memory_store_lists_in_phone_order() {
-    use contact_import::{ContactScan, Filter, MemoryStore};
-    use std::ops::ControlFlow;
-
     let Some(mut server) = server() else { return };
-    let mut store = server.fresh();
-    let mut reference = MemoryStore::new();
-    let file = "Name,Phone,Tags\nMohit Dua,9876543452,MBA\nAsha,+1 415 555 2671,Finance\nRavi,9000012345,\n";
-    engine().import_bytes(file.as_bytes(), &mut store).unwrap();
-    engine()
-        .import_bytes(file.as_bytes(), &mut reference)
-        .unwrap();
-
-    let mut listed = Vec::new();
-    store
-        .scan(&mut |c| {
-            listed.push(c.clone());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    let expected: Vec<Contact> = reference.contacts().into_iter().cloned().collect();
-    assert_eq!(listed, expected);
-
-    let mut first = Vec::new();
-    store
-        .scan(&mut |c| {
-            first.push(c.phone);
-            ControlFlow::Break(())
-        })
-        .unwrap();
-    assert_eq!(first, vec![expected[0].phone]);
-    assert_eq!(store.count(&Filter::any_tag(["MBA"])).unwrap(), 1);
+    contact_import::testkit::check_scan(&mut server.fresh()).unwrap();
 }
 
 /// A PostgresStore whose connection is terminated by the server (from a
@@ -553,49 +482,13 @@ fn a_v2_schema_migrates_with_its_data_into_the_default_account() {
 
     let mut store = PostgresStore::with_client(client).unwrap();
     assert_eq!(store.account().as_str(), "default");
-    assert_eq!(store.len().unwrap(), 2);
-    let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
-    assert_eq!(mohit.name(), "Mohit Dua");
-    assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
-    assert_eq!(mohit.state, Some(State::Intervened));
-    assert_eq!(
-        mohit.last_active,
-        Some(Timestamp::constant(1_760_000_000, 0))
-    );
-    assert_eq!(
-        store.load_catalog().unwrap(),
-        Catalog::new()
-            .with_tags(["MBA", "Finance"])
-            .with_attributes(["City"])
-    );
-    assert_eq!(
-        store.import_record(old_import.id).unwrap(),
-        Some(old_import.clone())
-    );
-    let versions: Vec<i64> = store
-        .client()
-        .query(
-            "SELECT version FROM contact_import_schema ORDER BY version",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
-
+    assert_eq!(schema_versions(&mut store), [1, 2, 3, 4]);
     // Another account of the same schema starts empty; the same phone there
     // is a second contact.
     let mut acme = PostgresStore::with_client(server.client_in(&path))
         .unwrap()
         .for_account("acme".parse().unwrap());
-    assert!(acme.is_empty().unwrap());
-    assert!(acme.import_history().unwrap().is_empty());
-    assert_eq!(acme.import_record(old_import.id).unwrap(), None);
-    assert_eq!(acme.load_catalog().unwrap(), Catalog::new());
-    let report = engine().import_bytes(file.as_bytes(), &mut acme).unwrap();
-    assert_eq!((report.added, report.updated), (2, 0));
-    assert_eq!(store.get(&phone("+919876543452")).unwrap().unwrap(), mohit);
+    assert_migrated_into_the_default_account(&mut store, &mut acme, &old_import, &engine(), file);
 }
 
 #[cfg(feature = "testkit")]
@@ -616,7 +509,7 @@ fn postgres_accounts_share_nothing() {
 fn postgres_passes_the_testkit_on_tables_partitioned_by_account() {
     let Some(mut server) = server() else { return };
     let conformance = contact_import::testkit::check_store(|| server.fresh_partitioned()).unwrap();
-    assert!(conformance.keeps_catalog && conformance.keeps_history && conformance.refused_batch);
+    crate::common::assert_database_conformance(conformance);
     contact_import::testkit::check_filtered_scan(|| server.fresh_partitioned(), 32).unwrap();
 
     let mut store = server.fresh_partitioned();
@@ -735,17 +628,7 @@ fn a_v3_schema_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service
     drop(old);
 
     let mut store = PostgresStore::with_client(server.client_in(&path)).unwrap();
-    let versions: Vec<i64> = store
-        .client()
-        .query(
-            "SELECT version FROM contact_import_schema ORDER BY version",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(schema_versions(&mut store), [1, 2, 3, 4]);
     let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
     assert_eq!((mohit.opt_in, mohit.state), (None, Some(State::Intervened)));
     assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
@@ -768,16 +651,7 @@ fn a_v3_schema_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service
             &[],
         )
         .unwrap();
-    let report = engine().import_bytes(yes, &mut store).unwrap();
-    assert_eq!(report.unchanged, 1);
-    assert_eq!(
-        report.warnings[0].code,
-        contact_import::WarningCode::OptOutKept
-    );
-    assert_eq!(
-        store.get(&phone("+919876543452")).unwrap().unwrap().opt_in,
-        Some(false)
-    );
+    crate::common::assert_sql_opt_out_kept(&mut store, &engine());
     let opted_in = store.count(&contact_import::Filter::opted_in()).unwrap();
     assert_eq!(opted_in, 0);
     let unknown = store.count(&contact_import::Filter::opt_in(None)).unwrap();

@@ -3,8 +3,9 @@
 
 use std::io::Cursor;
 
+use crate::common::assert_migrated_into_the_default_account;
 use contact_import::{
-    Catalog, ContactStore, ImportEngine, ImportError, Phone, SqliteError, SqliteStore, Timestamp,
+    Catalog, ContactStore, ImportEngine, Phone, SqliteError, SqliteStore, Timestamp,
 };
 
 const FILE: &str = "\
@@ -22,6 +23,28 @@ fn phone(e164: &str) -> Phone {
     Phone::parse_e164(e164).unwrap()
 }
 
+/// The schema version of the store's file.
+fn user_version(store: &SqliteStore) -> i64 {
+    store
+        .connection()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap()
+}
+
+/// The filter indexes lead with the account, and a filter of the default
+/// account's source uses one.
+fn filter_index_is_used(store: &SqliteStore) {
+    let plan: String = store
+        .connection()
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE account_id = 'default' AND source = 'API'",
+            [],
+            |row| row.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("contacts_source"), "{plan}");
+}
+
 #[cfg(feature = "testkit")]
 #[test]
 fn sqlite_files_pass_the_conformance_kit() {
@@ -32,12 +55,7 @@ fn sqlite_files_pass_the_conformance_kit() {
         SqliteStore::open(dir.path().join(format!("store-{n}.db"))).unwrap()
     })
     .unwrap();
-    assert!(conformance.keeps_catalog);
-    assert!(conformance.keeps_history);
-    assert!(
-        conformance.refused_batch,
-        "the empty-name contact must be refused"
-    );
+    crate::common::assert_database_conformance(conformance);
 }
 
 #[cfg(feature = "testkit")]
@@ -45,53 +63,15 @@ fn sqlite_files_pass_the_conformance_kit() {
 fn sqlite_in_memory_passes_the_conformance_kit() {
     let conformance =
         contact_import::testkit::check_store(|| SqliteStore::open_in_memory().unwrap()).unwrap();
-    assert!(conformance.keeps_catalog && conformance.keeps_history && conformance.refused_batch);
+    crate::common::assert_database_conformance(conformance);
 }
 
+#[cfg(feature = "testkit")]
 #[test]
 fn contacts_catalog_and_history_survive_reopening_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.db");
-    let catalog = Catalog::new()
-        .with_tags(["MBA", "Finance"])
-        .with_attributes(["City"]);
-    let first = {
-        let mut store = SqliteStore::open(&path).unwrap();
-        store.add_to_catalog(&catalog).unwrap();
-        let record = engine(catalog.clone())
-            .import_recorded("contacts.csv", Cursor::new(FILE), &mut store, |_| {})
-            .unwrap();
-        assert_eq!((record.report.added, record.report.failed), (2, 1));
-        record
-    };
-
-    let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.load_catalog().unwrap(), catalog);
-    assert_eq!(store.len().unwrap(), 2);
-    let priya = store.get(&phone("+919876543210")).unwrap().unwrap();
-    assert_eq!(priya.attributes.get("City"), Some("Mumbai"));
-    assert_eq!(store.import_record(first.id).unwrap(), Some(first.clone()));
-
-    // The same file again: the contacts are updated, not added.
-    let again = engine(store.load_catalog().unwrap())
-        .import_recorded("contacts.csv", Cursor::new(FILE), &mut store, |_| {})
-        .unwrap();
-    assert_eq!(
-        (
-            again.report.added,
-            again.report.updated,
-            again.report.unchanged
-        ),
-        (0, 0, 2),
-        "the contacts are stored already"
-    );
-    let ids: Vec<u64> = store
-        .import_history()
-        .unwrap()
-        .iter()
-        .map(|s| s.id)
-        .collect();
-    assert_eq!(ids, vec![again.id, first.id]);
+    contact_import::testkit::check_reopen(|| SqliteStore::open(&path).unwrap()).unwrap();
 }
 
 #[test]
@@ -152,87 +132,27 @@ fn an_update_leaves_what_the_service_set_untouched() {
     assert_eq!(mohit.created_at, Timestamp::constant(1_750_000_000, 0));
 }
 
-/// 30 rows in batches of 10; the store refuses the 15th row's phone.
+#[cfg(feature = "testkit")]
 #[test]
 fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path().join("failing.db")).unwrap();
-    store
-        .connection()
-        .execute_batch(
-            "CREATE TRIGGER refuse BEFORE INSERT ON contacts WHEN NEW.phone = '+919800000014'
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
-        )
-        .unwrap();
-    let mut file = String::from("Name,Phone\n");
-    for i in 0..30 {
-        file.push_str(&format!("Person {i},98000000{i:02}\n"));
-    }
-    let engine = engine(Catalog::new())
-        .with_options(contact_import::ImportOptions::new().with_batch_size(10));
-    let error = engine
-        .import_recorded("big.csv", Cursor::new(file), &mut store, |_| {})
-        .unwrap_err();
-    let ImportError::Store { report, .. } = &error else {
-        panic!("expected a store error, got {error:?}");
-    };
-    assert_eq!(report.last_row, Some(11));
-    assert_eq!(report.added, 10);
-    // Only the first batch is there: nothing of the refused one.
-    assert_eq!(store.len().unwrap(), 10);
-    assert!(store.get(&phone("+919800000010")).unwrap().is_none());
-
-    let history = store.import_history().unwrap();
-    assert_eq!(history.len(), 1);
-    assert_eq!(history[0].added, 10);
-    assert!(
-        history[0]
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("refused by the test")
-    );
+    contact_import::testkit::check_failing_batch(&mut store, |store, phone, message| {
+        let trigger = format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON contacts WHEN NEW.phone = '{phone}'
+             BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+        );
+        store.connection().execute_batch(&trigger).unwrap();
+    })
+    .unwrap();
 }
 
-/// Export and segments list contacts through ContactScan: in phone order,
-/// the same contacts as MemoryStore, stopping when the visitor says so.
+#[cfg(feature = "testkit")]
 #[test]
 fn scan_lists_what_memory_store_lists_in_phone_order() {
-    use contact_import::{ContactScan, Filter, MemoryStore};
-    use std::ops::ControlFlow;
-
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path().join("scan.db")).unwrap();
-    let mut reference = MemoryStore::new();
-    let engine = engine(
-        Catalog::new()
-            .with_tags(["MBA", "Finance"])
-            .with_attributes(["City"]),
-    );
-    engine.import_bytes(FILE.as_bytes(), &mut store).unwrap();
-    engine
-        .import_bytes(FILE.as_bytes(), &mut reference)
-        .unwrap();
-
-    let mut listed = Vec::new();
-    store
-        .scan(&mut |c| {
-            listed.push(c.clone());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    let expected: Vec<_> = reference.contacts().into_iter().cloned().collect();
-    assert_eq!(listed, expected);
-
-    let mut first = Vec::new();
-    store
-        .scan(&mut |c| {
-            first.push(c.phone);
-            ControlFlow::Break(())
-        })
-        .unwrap();
-    assert_eq!(first, vec![expected[0].phone]);
-    assert_eq!(store.count(&Filter::any_tag(["Finance"])).unwrap(), 1);
+    contact_import::testkit::check_scan(&mut store).unwrap();
 }
 
 #[cfg(feature = "testkit")]
@@ -258,20 +178,8 @@ fn an_older_file_is_migrated_keeping_its_contacts() {
     drop(old);
 
     let mut store = SqliteStore::open(&path).unwrap();
-    let version: i64 = store
-        .connection()
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(version, 6);
-    let plan: String = store
-        .connection()
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE account_id = 'default' AND source = 'API'",
-            [],
-            |row| row.get(3),
-        )
-        .unwrap();
-    assert!(plan.contains("contacts_source"), "{plan}");
+    assert_eq!(user_version(&store), 6);
+    filter_index_is_used(&store);
     let phone = Phone::parse_e164("+919876543452").unwrap();
     let mut found = Vec::new();
     store.fetch(&[phone], &mut found).unwrap();
@@ -404,55 +312,15 @@ fn a_v3_file_migrates_with_its_data_into_the_default_account() {
 
     let mut store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.account().as_str(), "default");
-    let version: i64 = store
-        .connection()
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(version, 6);
-    assert_eq!(store.len().unwrap(), 2);
-    let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
-    assert_eq!(mohit.name(), "Mohit Dua");
-    assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
-    assert_eq!(mohit.state, Some(contact_import::State::Intervened));
-    assert_eq!(
-        mohit.last_active,
-        Some(Timestamp::constant(1_760_000_000, 0))
-    );
-    assert_eq!(
-        store.load_catalog().unwrap(),
-        Catalog::new()
-            .with_tags(["MBA", "Finance"])
-            .with_attributes(["City"])
-    );
-    assert_eq!(
-        store.import_record(old_import.id).unwrap(),
-        Some(old_import.clone())
-    );
-    assert_eq!(store.import_history().unwrap(), vec![old_import.summary()]);
-
+    assert_eq!(user_version(&store), 6);
     // Another account of the same file starts empty, and its own phone
     // +919876543452 is a second contact.
     let mut acme = SqliteStore::open_account(&path, "acme".parse().unwrap()).unwrap();
-    assert!(acme.is_empty().unwrap());
-    assert_eq!(acme.load_catalog().unwrap(), Catalog::new());
-    assert!(acme.import_history().unwrap().is_empty());
-    assert_eq!(acme.import_record(old_import.id).unwrap(), None);
-    let report = engine(Catalog::new().with_tags(["MBA"]))
-        .import_bytes(FILE.as_bytes(), &mut acme)
-        .unwrap();
-    assert_eq!((report.added, report.updated), (2, 0));
-    assert_eq!(store.get(&phone("+919876543452")).unwrap().unwrap(), mohit);
+    let engine = engine(Catalog::new().with_tags(["MBA"]));
+    assert_migrated_into_the_default_account(&mut store, &mut acme, &old_import, &engine, FILE);
 
     // The filter indexes lead with the account, and are used.
-    let plan: String = store
-        .connection()
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT phone FROM contacts WHERE account_id = 'default' AND source = 'API'",
-            [],
-            |row| row.get(3),
-        )
-        .unwrap();
-    assert!(plan.contains("contacts_source"), "{plan}");
+    filter_index_is_used(&store);
 }
 
 #[cfg(feature = "testkit")]
@@ -541,11 +409,7 @@ fn a_v5_file_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service_w
     drop(old);
 
     let mut store = SqliteStore::open(&path).unwrap();
-    let version: i64 = store
-        .connection()
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(user_version(&store), 6);
     let mohit = store.get(&phone("+919876543452")).unwrap().unwrap();
     assert_eq!(mohit.opt_in, None);
     assert_eq!(mohit.state, Some(contact_import::State::Intervened));
@@ -591,21 +455,7 @@ fn a_v5_file_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service_w
         )
         .unwrap();
     assert_eq!(after, before + 1);
-    let report = engine
-        .import_bytes(
-            b"Name,Phone,Opt-in\nMohit Dua,+919876543452,yes\n",
-            &mut store,
-        )
-        .unwrap();
-    assert_eq!(report.unchanged, 1);
-    assert_eq!(
-        report.warnings[0].code,
-        contact_import::WarningCode::OptOutKept
-    );
-    assert_eq!(
-        store.get(&phone("+919876543452")).unwrap().unwrap().opt_in,
-        Some(false)
-    );
+    crate::common::assert_sql_opt_out_kept(&mut store, &engine);
     // The column refuses what is not a boolean.
     assert!(
         store

@@ -247,3 +247,86 @@ pub fn seeded_store() -> MemoryStore {
     store.insert(known);
     store
 }
+
+/// Checks a database store migrated from a schema before accounts, as the
+/// SQLite and PostgreSQL migration tests make it: `store`, the default
+/// account, holds the old data (two contacts, among them Mohit Dua at
+/// +919876543452 with his City, state and last activity; the catalog `MBA`,
+/// `Finance` and `City`; `old_import`, whole and listed). `other`, another
+/// account of the same database, starts empty; `engine`'s import of `file`
+/// (two valid phones, Mohit's among them) adds two contacts there and
+/// leaves the default account's Mohit as he was.
+pub fn assert_migrated_into_the_default_account<S: contact_import::ContactScan>(
+    store: &mut S,
+    other: &mut S,
+    old_import: &contact_import::ImportRecord,
+    engine: &ImportEngine,
+    file: &str,
+) where
+    S::Error: std::fmt::Debug,
+{
+    use contact_import::{Filter, State};
+    let everyone = Filter::everyone();
+    assert_eq!(store.count(&everyone).unwrap(), 2);
+    let mohit_phone = Phone::parse_e164("+919876543452").unwrap();
+    let mohit = store.get(&mohit_phone).unwrap().unwrap();
+    assert_eq!(mohit.name(), "Mohit Dua");
+    assert_eq!(mohit.attributes.get("City"), Some("Delhi"));
+    assert_eq!(mohit.state, Some(State::Intervened));
+    assert_eq!(
+        mohit.last_active,
+        Some(Timestamp::constant(1_760_000_000, 0))
+    );
+    assert_eq!(
+        store.load_catalog().unwrap(),
+        Catalog::new()
+            .with_tags(["MBA", "Finance"])
+            .with_attributes(["City"])
+    );
+    assert_eq!(
+        store.import_record(old_import.id).unwrap().as_ref(),
+        Some(old_import)
+    );
+    assert_eq!(store.import_history().unwrap(), vec![old_import.summary()]);
+
+    assert_eq!(other.count(&everyone).unwrap(), 0);
+    assert_eq!(other.load_catalog().unwrap(), Catalog::new());
+    assert!(other.import_history().unwrap().is_empty());
+    assert_eq!(other.import_record(old_import.id).unwrap(), None);
+    let report = engine.import_bytes(file.as_bytes(), other).unwrap();
+    assert_eq!((report.added, report.updated), (2, 0));
+    assert_eq!(store.get(&mohit_phone).unwrap().unwrap(), mohit);
+}
+
+/// What a database store must show in the conformance kit: no check
+/// skipped, and the batch with an empty name refused (its CHECK constraint).
+#[cfg(feature = "testkit")]
+pub fn assert_database_conformance(conformance: contact_import::testkit::Conformance) {
+    assert!(conformance.keeps_catalog && conformance.keeps_history);
+    assert!(conformance.conditional_writes);
+    assert_eq!(conformance.skipped(), Vec::<&str>::new());
+    assert!(
+        conformance.refused_batch,
+        "the empty-name contact must be refused"
+    );
+}
+
+/// After the service wrote an opt-out for Mohit (+919876543452) in plain
+/// SQL: an import that says yes leaves him unchanged, warns
+/// `OptOutKept`, and the opt-out stays.
+pub fn assert_sql_opt_out_kept<S: contact_import::ContactStore>(
+    store: &mut S,
+    engine: &ImportEngine,
+) where
+    S::Error: std::fmt::Debug,
+{
+    let yes = b"Name,Phone,Opt-in\nMohit Dua,+919876543452,yes\n";
+    let report = engine.import_bytes(yes, store).unwrap();
+    assert_eq!(report.unchanged, 1);
+    assert_eq!(
+        report.warnings[0].code,
+        contact_import::WarningCode::OptOutKept
+    );
+    let mohit = Phone::parse_e164("+919876543452").unwrap();
+    assert_eq!(store.get(&mohit).unwrap().unwrap().opt_in, Some(false));
+}
