@@ -7,6 +7,7 @@ use crate::contact::Contact;
 use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::{Phone, PhoneIndex};
+use crate::store::packed::PackedRecord;
 use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch};
 
 /// A contact book in memory: the embedded default, and the reference every
@@ -35,7 +36,9 @@ pub struct MemoryStore {
     /// version is never seen twice.
     version: u64,
     catalog: Catalog,
-    imports: Vec<ImportRecord>,
+    /// The history, packed: a plain copy of the realistic file's report
+    /// was 11 MB of the process's peak, packed it is 4 MB.
+    imports: Vec<PackedRecord>,
 }
 
 /// Where a contact is: its chunk in the high 32 bits, its place in the
@@ -238,11 +241,8 @@ impl ContactStore for MemoryStore {
     }
 
     fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, Infallible> {
-        let id = self.imports.last().map_or(1, |last| last.id + 1);
-        self.imports.push(ImportRecord {
-            id,
-            ..record.clone()
-        });
+        let id = self.imports.last().map_or(1, |last| last.id() + 1);
+        self.imports.push(PackedRecord::new(record, id));
         Ok(Some(id))
     }
 
@@ -251,12 +251,13 @@ impl ContactStore for MemoryStore {
             .imports
             .iter()
             .rev()
-            .map(ImportRecord::summary)
+            .map(|record| record.summary_record().summary())
             .collect())
     }
 
     fn import_record(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
-        Ok(self.imports.iter().find(|r| r.id == id).cloned())
+        let record = self.imports.iter().find(|r| r.id() == id);
+        Ok(record.map(PackedRecord::unpack))
     }
 }
 
