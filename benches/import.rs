@@ -8,8 +8,10 @@
 //!
 //! Every group reports elements per second (rows, or phones); compare the
 //! groups of one run, not runs on different days: the machine is shared.
+//! Last, the import and the floor are timed in alternated pairs and the
+//! ratio printed (`IMPORT_RATIO_RUNS`, 5 by default; 0 skips them).
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use contact_import::generate::RealisticFile;
 use contact_import::{ImportEngine, MemoryStore, PhoneNormalizer, Timestamp};
@@ -30,19 +32,67 @@ fn csv_floor(c: &mut Criterion) {
     let mut group = c.benchmark_group("csv_floor");
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("read_200k_rows", |b| {
-        b.iter(|| {
-            let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
-            let mut record = csv::ByteRecord::new();
-            let mut touched = 0usize;
-            while reader.read_byte_record(&mut record).unwrap_or(false) {
-                for field in &record {
-                    touched += field.len();
-                }
-            }
-            black_box(touched)
-        })
+        b.iter(|| black_box(read_floor(&bytes)))
     });
     group.finish();
+}
+
+/// The floor's work: every field of every record, read into one `ByteRecord`.
+fn read_floor(bytes: &[u8]) -> usize {
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut touched = 0usize;
+    while reader.read_byte_record(&mut record).unwrap_or(false) {
+        for field in &record {
+            touched += field.len();
+        }
+    }
+    touched
+}
+
+/// The goal's ratio, the `MemoryStore` import against the floor, measured
+/// in alternated pairs: criterion measures the groups one after the
+/// other, and on a shared machine the load changes in between. Prints each
+/// pair's ratio, the medians and the median ratio. `IMPORT_RATIO_RUNS`
+/// pairs (5 by default; 0 skips them); only under `cargo bench`, not when
+/// `cargo test` runs the benches once.
+fn floor_ratio(_: &mut Criterion) {
+    let runs = std::env::var("IMPORT_RATIO_RUNS")
+        .ok()
+        .and_then(|runs| runs.parse().ok())
+        .unwrap_or(5usize);
+    if runs == 0 || !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    let (file, bytes) = file();
+    let engine = ImportEngine::new(file.catalog(), Timestamp::UNIX_EPOCH);
+    let (mut floors, mut imports, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let start = Instant::now();
+        black_box(read_floor(&bytes));
+        let floor = start.elapsed().as_secs_f64();
+        let mut store = MemoryStore::new();
+        let start = Instant::now();
+        let added = engine.import_bytes(&bytes, &mut store).map(|r| r.added);
+        let import = start.elapsed().as_secs_f64();
+        black_box((added.unwrap_or_default(), store));
+        floors.push(floor);
+        imports.push(import);
+        ratios.push(import / floor);
+    }
+    let pairs: Vec<String> = ratios.iter().map(|r| format!("{r:.2}x")).collect();
+    println!(
+        "floor_ratio: {runs} alternated pairs: csv floor {:.1} ms, MemoryStore import {:.1} ms (medians); median ratio of the pairs {:.2}x (each: {})",
+        median(&mut floors) * 1e3,
+        median(&mut imports) * 1e3,
+        median(&mut ratios),
+        pairs.join(", ")
+    );
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Phone normalization alone, over the phone cells of the realistic file.
@@ -141,6 +191,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = csv_floor, phones, import_memory
+    targets = csv_floor, phones, import_memory, floor_ratio
 }
 criterion_main!(benches);

@@ -81,8 +81,21 @@ where
                 merge_inline(&mut source, &mut state, rows, store, &mut progress)?
             }
         }
-        Ok(state.tally.report)
+        Ok(shrunk(state.tally.report))
     })
+}
+
+/// The report without the room its lists grew into: it outlives the
+/// import (the caller keeps it, a store's history copies it), and a list
+/// grown by doubling can be almost half empty (1.3 MB of the 185,000 phones
+/// added, 1.2 MB of the 20,000 warnings of the realistic file).
+fn shrunk(mut report: ImportReport) -> ImportReport {
+    report.phones_added.shrink_to_fit();
+    report.phones_updated.shrink_to_fit();
+    report.failures.shrink_to_fit();
+    report.warnings.shrink_to_fit();
+    report.duplicates.shrink_to_fit();
+    report
 }
 
 /// The import on the caller's thread alone, batch after batch.

@@ -1,3 +1,4 @@
+use std::collections::hash_map::Entry;
 use std::convert::Infallible;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -7,6 +8,7 @@ use crate::contact::Contact;
 use crate::filter::Filter;
 use crate::history::{ImportId, ImportRecord, ImportSummary};
 use crate::phone::{Phone, PhoneIndex};
+use crate::store::packed::PackedRecord;
 use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch};
 
 /// A contact book in memory: the embedded default, and the reference every
@@ -35,7 +37,9 @@ pub struct MemoryStore {
     /// version is never seen twice.
     version: u64,
     catalog: Catalog,
-    imports: Vec<ImportRecord>,
+    /// The history, packed: a plain copy of the realistic file's report
+    /// was 11 MB of the process's peak, packed it is 4 MB.
+    imports: Vec<PackedRecord>,
 }
 
 /// Where a contact is: its chunk in the high 32 bits, its place in the
@@ -150,23 +154,44 @@ impl MemoryStore {
         }
     }
 
-    /// Stores contacts whose phones are not stored yet, many as a chunk of
-    /// their own.
-    fn push_all(&mut self, mut contacts: Vec<Contact>) {
+    /// Stores the contacts whose phones are not stored yet, many as a chunk
+    /// of their own; the phones of the others are conflicts. One lookup a
+    /// contact: the index is the size of the book, and a lookup to check
+    /// and another to insert cost a cache miss each.
+    fn create_all(&mut self, mut contacts: Vec<Contact>, conflicts: &mut Vec<Phone>) {
+        self.index.reserve(contacts.len());
         if !(OWN_CHUNK..=MAX_CHUNK).contains(&contacts.len()) {
-            contacts.into_iter().for_each(|c| self.push(c));
+            for contact in contacts {
+                if self.index.contains_key(&contact.phone.key()) {
+                    conflicts.push(contact.phone);
+                } else {
+                    self.push(contact);
+                }
+            }
             return;
         }
-        // Room the batch kept for rows that failed or merged elsewhere.
-        contacts.shrink_to_fit();
         let chunk = self.chunks.len();
         let version = self.next_version();
-        let places = contacts.iter().enumerate();
-        self.index.extend(places.map(|(at, c)| {
-            let location = location(chunk, at);
-            (c.phone.key(), Slot { location, version })
-        }));
-        self.chunks.push(contacts);
+        let mut kept = 0;
+        // `retain` visits the contacts once each, in order: the kept ones
+        // take the places they will have in the chunk.
+        contacts.retain(|contact| match self.index.entry(contact.phone.key()) {
+            Entry::Vacant(vacant) => {
+                let location = location(chunk, kept);
+                vacant.insert(Slot { location, version });
+                kept += 1;
+                true
+            }
+            Entry::Occupied(_) => {
+                conflicts.push(contact.phone);
+                false
+            }
+        });
+        if !contacts.is_empty() {
+            // Room the batch kept for rows that failed or merged elsewhere.
+            contacts.shrink_to_fit();
+            self.chunks.push(contacts);
+        }
     }
 
     fn iter(&self) -> impl Iterator<Item = &Contact> {
@@ -197,7 +222,7 @@ impl ContactStore for MemoryStore {
     }
 
     fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, Infallible> {
-        let WriteBatch { mut create, update } = batch;
+        let WriteBatch { create, update } = batch;
         let mut conflicts = Vec::new();
         for (mut contact, seen) in update {
             let stored = self.index.get(&contact.phone.key()).map(|s| s.version);
@@ -216,15 +241,7 @@ impl ContactStore for MemoryStore {
             stored.state = contact.state;
         }
         // The new contacts stay in the batch's vector, as a chunk when many.
-        create.retain(|contact| {
-            let stored = self.index.contains_key(&contact.phone.key());
-            if stored {
-                conflicts.push(contact.phone);
-            }
-            !stored
-        });
-        self.index.reserve(create.len());
-        self.push_all(create);
+        self.create_all(create, &mut conflicts);
         Ok(conflicts)
     }
 
@@ -238,11 +255,8 @@ impl ContactStore for MemoryStore {
     }
 
     fn record_import(&mut self, record: &ImportRecord) -> Result<Option<ImportId>, Infallible> {
-        let id = self.imports.last().map_or(1, |last| last.id + 1);
-        self.imports.push(ImportRecord {
-            id,
-            ..record.clone()
-        });
+        let id = self.imports.last().map_or(1, |last| last.id() + 1);
+        self.imports.push(PackedRecord::new(record, id));
         Ok(Some(id))
     }
 
@@ -251,12 +265,13 @@ impl ContactStore for MemoryStore {
             .imports
             .iter()
             .rev()
-            .map(ImportRecord::summary)
+            .map(|record| record.summary_record().summary())
             .collect())
     }
 
     fn import_record(&mut self, id: ImportId) -> Result<Option<ImportRecord>, Infallible> {
-        Ok(self.imports.iter().find(|r| r.id == id).cloned())
+        let record = self.imports.iter().find(|r| r.id() == id);
+        Ok(record.map(PackedRecord::unpack))
     }
 }
 

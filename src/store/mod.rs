@@ -7,6 +7,7 @@
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod codec;
 mod memory;
+mod packed;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
