@@ -333,8 +333,7 @@ impl ImportEngine {
         R: Read + Seek + Send,
         S: ContactStore + ?Sized,
     {
-        let index = self.options.duplicates != DuplicatePolicy::Merge;
-        self.with_sheet(source, format, index, |import| {
+        self.with_sheet(source, format, self.index_repeats(), |import| {
             crate::pipeline::run(import, store, progress)
         })
     }
@@ -398,10 +397,7 @@ impl ImportEngine {
             format,
             sheet: o.sheet.clone(),
             full_first_pass: index,
-            count_limit: o
-                .max_rows
-                .saturating_add(o.header_row.unwrap_or(HEADER_SEARCH_ROWS))
-                .saturating_add(1),
+            count_limit: self.count_limit(),
             max_row_bytes: o.max_row_bytes,
             max_fields: o.max_fields,
         };
@@ -452,7 +448,13 @@ impl ImportEngine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn start<R: Read + Seek>(&self, source: R) -> Result<Import<'_, R>, FileError> {
-        self.open(source, self.options.duplicates != DuplicatePolicy::Merge)
+        self.open(source, self.index_repeats())
+    }
+
+    /// Whether an import's first pass finds the phones that repeat: the
+    /// duplicate policies other than `Merge` act on them.
+    fn index_repeats(&self) -> bool {
+        self.options.duplicates != DuplicatePolicy::Merge
     }
 
     /// The first pass (count, and with `index` the phones that repeat), then
@@ -509,6 +511,16 @@ impl ImportEngine {
     fn reader<R: Read>(&self, source: R, delimiter: u8) -> RecordReader<R> {
         let o = &self.options;
         RecordReader::new(source, delimiter, o.max_row_bytes, o.max_fields)
+    }
+
+    /// How many records a count without `index` reads at most: the rows up
+    /// to the header and one row more than the limit tell it is too many.
+    fn count_limit(&self) -> u64 {
+        let above = self.options.header_row.unwrap_or(HEADER_SEARCH_ROWS);
+        self.options
+            .max_rows
+            .saturating_add(above)
+            .saturating_add(1)
     }
 
     fn too_many_rows(&self) -> FileError {
@@ -578,15 +590,7 @@ impl ImportEngine {
                     repeated: phone_map(0),
                 });
             }
-            // The rows up to the header and one row more than the limit
-            // tell it is too many.
-            let above = self.options.header_row.unwrap_or(HEADER_SEARCH_ROWS);
-            let limit = self
-                .options
-                .max_rows
-                .saturating_add(above)
-                .saturating_add(1);
-            let records = source.skip_records(&mut record, limit)?;
+            let records = source.skip_records(&mut record, self.count_limit())?;
             return Ok(Scan {
                 records,
                 repeated: phone_map(0),

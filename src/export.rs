@@ -125,21 +125,11 @@ where
     S: ContactScan + ?Sized,
     W: io::Write,
 {
-    let mut csv = csv_with_headers(writer, catalog)?;
-    let mut row = RowWriter {
-        csv: &mut csv,
-        catalog,
-        now,
-        buffer: String::new(),
-    };
-    let mut written = 0u64;
+    let mut rows = RowWriter::start(writer, catalog, now)?;
     let mut failure = None;
     store
-        .scan_filtered(filter, &mut |contact| match row.write(contact) {
-            Ok(()) => {
-                written += 1;
-                ControlFlow::Continue(())
-            }
+        .scan_filtered(filter, &mut |contact| match rows.write(contact) {
+            Ok(()) => ControlFlow::Continue(()),
             Err(error) => {
                 failure = Some(error);
                 ControlFlow::Break(())
@@ -149,8 +139,7 @@ where
     if let Some(error) = failure {
         return Err(ExportError::Write(error.into()));
     }
-    csv.flush()?;
-    Ok(written)
+    Ok(rows.finish()?)
 }
 
 /// Writes the stored contacts whose phone is in `phones`, as they are now,
@@ -199,37 +188,52 @@ where
     let mut phones = phones.to_vec();
     phones.sort_unstable();
     phones.dedup();
-    let mut csv = csv_with_headers(writer, catalog)?;
-    let mut row = RowWriter {
-        csv: &mut csv,
-        catalog,
-        now,
-        buffer: String::new(),
-    };
-    let mut written = 0u64;
+    let mut rows = RowWriter::start(writer, catalog, now)?;
     let mut found = Vec::with_capacity(CHUNK);
     for chunk in phones.chunks(CHUNK) {
         found.clear();
         store.fetch(chunk, &mut found).map_err(ExportError::Store)?;
         found.sort_unstable_by_key(|stored| stored.contact.phone);
         for stored in &found {
-            row.write(&stored.contact).map_err(io::Error::from)?;
-            written += 1;
+            rows.write(&stored.contact).map_err(io::Error::from)?;
         }
     }
-    csv.flush()?;
-    Ok(written)
+    Ok(rows.finish()?)
 }
 
-/// Writes one contact per CSV record, reusing one buffer for joined cells.
+/// Writes the export's CSV: the header row, then one record per contact,
+/// reusing one buffer for joined cells.
 struct RowWriter<'a, W: io::Write> {
-    csv: &'a mut csv::Writer<W>,
+    csv: csv::Writer<W>,
     catalog: &'a Catalog,
     now: Timestamp,
     buffer: String,
+    written: u64,
 }
 
-impl<W: io::Write> RowWriter<'_, W> {
+impl<'a, W: io::Write> RowWriter<'a, W> {
+    /// A writer on `writer` that has written the header row for `catalog`.
+    fn start(writer: W, catalog: &'a Catalog, now: Timestamp) -> io::Result<Self> {
+        let mut csv = csv::Writer::from_writer(writer);
+        for header in export_headers(catalog) {
+            csv.write_field(guard_formula(&header).as_bytes())?;
+        }
+        csv.write_record(None::<&[u8]>)?;
+        Ok(RowWriter {
+            csv,
+            catalog,
+            now,
+            buffer: String::new(),
+            written: 0,
+        })
+    }
+
+    /// Flushes the file; returns how many contacts it holds.
+    fn finish(mut self) -> io::Result<u64> {
+        self.csv.flush()?;
+        Ok(self.written)
+    }
+
     fn write(&mut self, contact: &Contact) -> csv::Result<()> {
         self.text(contact.name())?;
         self.csv.write_field(contact.phone.as_str())?;
@@ -256,7 +260,9 @@ impl<W: io::Write> RowWriter<'_, W> {
         self.text(contact.state.map_or("", |s| s.as_str()))?;
         self.time(contact.last_active)?;
         self.time(Some(contact.created_at))?;
-        self.csv.write_record(None::<&[u8]>)
+        self.csv.write_record(None::<&[u8]>)?;
+        self.written += 1;
+        Ok(())
     }
 
     fn text(&mut self, text: &str) -> csv::Result<()> {
@@ -276,14 +282,4 @@ impl<W: io::Write> RowWriter<'_, W> {
         }
         self.buffered()
     }
-}
-
-/// A CSV writer on `writer` that has written the export's header row.
-fn csv_with_headers<W: io::Write>(writer: W, catalog: &Catalog) -> io::Result<csv::Writer<W>> {
-    let mut csv = csv::Writer::from_writer(writer);
-    for header in export_headers(catalog) {
-        csv.write_field(guard_formula(&header).as_bytes())?;
-    }
-    csv.write_record(None::<&[u8]>)?;
-    Ok(csv)
 }
