@@ -24,8 +24,8 @@ use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch, count
 /// The schema, one migration per version; `contact_import_schema` holds the
 /// versions applied. Plain SQL that Citus, YugabyteDB and CockroachDB also
 /// accept: no extensions, functions or triggers. The second version adds
-/// the indexes that filters use (GIN, the inverted index all of them
-/// accept, on the tags and attributes). A contact's version is its row's
+/// the indexes that filters use (B-trees, and GIN on the tags and
+/// attributes, which the fifth drops again). A contact's version is its row's
 /// `xmin` (the transaction that last wrote it), which every writer's
 /// UPDATE changes: no column or trigger is needed for it.
 const MIGRATIONS: &[&str] = &[
@@ -105,6 +105,15 @@ ALTER TABLE imports DROP CONSTRAINT imports_pkey, ADD PRIMARY KEY (account_id, i
     // 3) it reaches every partition.
     "
 ALTER TABLE contacts ADD COLUMN opt_in boolean;
+",
+    // v5: no GIN indexes on tags and attributes. Every query names one
+    // account, whose rows the (account_id, ...) B-trees already narrow to;
+    // a GIN shared by all accounts answered a tag filter with every
+    // account's rows of that tag, and cost each import the maintenance of
+    // an index as large as the primary key (INTERNALS.md, "PostgreSQL: no
+    // GIN indexes"). A service with one large account may create its own.
+    "
+DROP INDEX IF EXISTS contacts_tags, contacts_attributes;
 ",
 ];
 
