@@ -4,6 +4,7 @@ use std::ops::ControlFlow;
 use std::time::SystemTime;
 
 use jiff::Timestamp;
+use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
@@ -23,8 +24,8 @@ use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch, count
 /// The schema, one migration per version; `contact_import_schema` holds the
 /// versions applied. Plain SQL that Citus, YugabyteDB and CockroachDB also
 /// accept: no extensions, functions or triggers. The second version adds
-/// the indexes that filters use (GIN, the inverted index all of them
-/// accept, on the tags and attributes). A contact's version is its row's
+/// the indexes that filters use (B-trees, and GIN on the tags and
+/// attributes, which the fifth drops again). A contact's version is its row's
 /// `xmin` (the transaction that last wrote it), which every writer's
 /// UPDATE changes: no column or trigger is needed for it.
 const MIGRATIONS: &[&str] = &[
@@ -104,6 +105,15 @@ ALTER TABLE imports DROP CONSTRAINT imports_pkey, ADD PRIMARY KEY (account_id, i
     // 3) it reaches every partition.
     "
 ALTER TABLE contacts ADD COLUMN opt_in boolean;
+",
+    // v5: no GIN indexes on tags and attributes. Every query names one
+    // account, whose rows the (account_id, ...) B-trees already narrow to;
+    // a GIN shared by all accounts answered a tag filter with every
+    // account's rows of that tag, and cost each import the maintenance of
+    // an index as large as the primary key (INTERNALS.md, "PostgreSQL: no
+    // GIN indexes"). A service with one large account may create its own.
+    "
+DROP INDEX IF EXISTS contacts_tags, contacts_attributes;
 ",
 ];
 
@@ -211,6 +221,14 @@ WITH created AS (
 )
 SELECT phone FROM created UNION ALL SELECT phone FROM updated";
 
+/// The clause [`WRITE`] creates with. Without it (`write_fresh`), a batch
+/// whose new phones are all still absent, as in an import into a new book,
+/// is written without PostgreSQL's speculative insertion (a pre-check of
+/// the key and a confirmation record per row), and a phone that is not
+/// absent fails the whole statement with `unique_violation`, which leaves
+/// nothing written: the batch is then written again with [`WRITE`].
+const ON_CONFLICT: &str = "    ON CONFLICT (account_id, phone) DO NOTHING\n";
+
 /// Serializes migrations across sessions, so that two processes creating
 /// the schema at once both succeed (the second finds it made): the key of
 /// `pg_advisory_xact_lock`, held until the migration commits.
@@ -298,9 +316,14 @@ fn is_transient(error: &postgres::Error) -> bool {
 /// The schema is created (or migrated) when the store is made, in the
 /// connection's current schema (`search_path`; a `search_path` whose first
 /// schema is missing is refused with [`PostgresError::MissingSchema`]). Each batch is written by
-/// one `INSERT ... SELECT FROM UNNEST(...) ON CONFLICT (account_id, phone) DO UPDATE`
-/// statement: one round trip, and it lands whole or not at all. Times are
-/// kept to the microsecond; tags and attributes are `jsonb`.
+/// one statement (an `INSERT ... SELECT FROM UNNEST(...)` of the new
+/// contacts and a conditional `UPDATE` of the others): one round trip,
+/// and it lands whole or not at all. The insert first goes without `ON
+/// CONFLICT`; if a new phone is no longer absent (another writer added it),
+/// the statement fails whole with `unique_violation`, which the server logs
+/// as an `ERROR`, and the batch is written again with `ON CONFLICT
+/// (account_id, phone) DO NOTHING`. Times are kept to the microsecond;
+/// tags and attributes are `jsonb`.
 ///
 /// The store uses the blocking `postgres` client. In an async (tokio)
 /// service, run the import inside `tokio::task::spawn_blocking`, or drive
@@ -321,6 +344,7 @@ pub struct PostgresStore {
     account: Account,
     fetch: Statement,
     write: Statement,
+    write_fresh: Statement,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -356,11 +380,13 @@ impl PostgresStore {
         migrate(&mut client)?;
         let fetch = client.prepare(FETCH)?;
         let write = client.prepare(WRITE)?;
+        let write_fresh = client.prepare(&WRITE.replace(ON_CONFLICT, ""))?;
         Ok(PostgresStore {
             client,
             account: Account::default(),
             fetch,
             write,
+            write_fresh,
         })
     }
 
@@ -670,30 +696,36 @@ impl ContactStore for PostgresStore {
             .iter()
             .map(|(_, version)| signed("version", version.get()))
             .collect::<Result<Vec<i64>, _>>()?;
-        let written = self.client.query(
-            &self.write,
-            &[
-                &new.phone,
-                &new.name,
-                &new.tags,
-                &new.source,
-                &new.first_message,
-                &new.attributes,
-                &new.created_at,
-                &new.last_active,
-                &new.state,
-                &old.phone,
-                &old.name,
-                &old.tags,
-                &old.source,
-                &old.first_message,
-                &old.attributes,
-                &versions,
-                &self.account.as_str(),
-                &new.opt_in,
-                &old.opt_in,
-            ],
-        );
+        let params: [&(dyn ToSql + Sync); 19] = [
+            &new.phone,
+            &new.name,
+            &new.tags,
+            &new.source,
+            &new.first_message,
+            &new.attributes,
+            &new.created_at,
+            &new.last_active,
+            &new.state,
+            &old.phone,
+            &old.name,
+            &old.tags,
+            &old.source,
+            &old.first_message,
+            &old.attributes,
+            &versions,
+            &self.account.as_str(),
+            &new.opt_in,
+            &old.opt_in,
+        ];
+        let mut written = Err(None);
+        if !batch.create.is_empty() {
+            written = self.client.query(&self.write_fresh, &params).map_err(Some);
+        }
+        let written = match written {
+            Err(Some(error)) if error.code() != Some(&SqlState::UNIQUE_VIOLATION) => Err(error),
+            Err(_) => self.client.query(&self.write, &params),
+            Ok(rows) => Ok(rows),
+        };
         let written = match written {
             Ok(rows) => rows,
             Err(error) if is_transient(&error) => Vec::new(),
@@ -909,7 +941,13 @@ fn postgres_params(params: &[Param]) -> Result<Vec<Box<dyn ToSql + Sync>>, Decod
 
 #[cfg(test)]
 mod tests {
-    use super::search_path_schemas;
+    use super::{ON_CONFLICT, WRITE, search_path_schemas};
+
+    #[test]
+    fn the_first_attempt_is_the_write_without_its_on_conflict() {
+        assert_eq!(WRITE.matches(ON_CONFLICT).count(), 1);
+        assert!(!WRITE.replace(ON_CONFLICT, "").contains("ON CONFLICT"));
+    }
 
     #[test]
     fn search_paths_are_split_as_postgresql_splits_them() {
