@@ -13,8 +13,10 @@
 //! (`PostgresStore::create_partitioned_schema`), as Citus shards them.
 //!
 //! Not criterion: one run takes seconds and the seeding a minute, so the
-//! bench runs each case three times, alternating (empty, shared, empty,
-//! ...), and prints every run and the medians. Before each run the server
+//! bench runs each case `BENCH_RUNS` times (default 5), alternating (empty,
+//! shared, empty, ...), after one warm-up pair that is printed but not
+//! counted (the first import after seeding meets a cold cache), and prints
+//! every run and the medians. Before each run the server
 //! checkpoints, so that no run pays for the writes of the one before. Each
 //! run into the shared database uses a new account, deleted (and vacuumed)
 //! after the run, so every run meets the same 2,000,000 contacts.
@@ -28,7 +30,17 @@ const ACCOUNTS: u64 = 100;
 /// Rows of each seeded account's file: about 20,000 contacts once the
 /// file's failing and repeated rows are taken out.
 const SEED_ROWS: usize = 21_700;
-const RUNS: usize = 3;
+/// Alternated pairs of runs when `BENCH_RUNS` is not set.
+const RUNS: usize = 5;
+
+/// How many pairs of runs are counted (`BENCH_RUNS`, default [`RUNS`]).
+fn runs() -> usize {
+    std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|runs| runs.parse().ok())
+        .filter(|&runs| runs > 0)
+        .unwrap_or(RUNS)
+}
 
 fn engine() -> ImportEngine {
     let catalog = Catalog::new()
@@ -121,14 +133,19 @@ fn main() {
 
     let mut empty = Vec::new();
     let mut shared = Vec::new();
-    for run in 0..RUNS {
+    let runs = runs();
+    for run in 0..=runs {
+        let warm_up = run == 0;
         let schema = format!("bench_empty_{run}");
         admin
             .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
             .expect("cannot drop the empty schema");
         let mut store = open_store(&url, &schema, "new");
-        empty.push(timed(&engine, &file, &mut store, &mut admin));
-        println!("run {run}: empty database  {:.2?}", empty[run]);
+        let took = timed(&engine, &file, &mut store, &mut admin);
+        println!("run {run}: empty database  {took:.2?}{}", note(warm_up));
+        if !warm_up {
+            empty.push(took);
+        }
         drop(store);
         admin
             .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
@@ -136,8 +153,14 @@ fn main() {
 
         let account = format!("new-{run}");
         let mut store = open_store(&url, "bench_shared", &account);
-        shared.push(timed(&engine, &file, &mut store, &mut admin));
-        println!("run {run}: new account of {held}  {:.2?}", shared[run]);
+        let took = timed(&engine, &file, &mut store, &mut admin);
+        println!(
+            "run {run}: new account of {held}  {took:.2?}{}",
+            note(warm_up)
+        );
+        if !warm_up {
+            shared.push(took);
+        }
         drop(store);
         admin
             .execute(
@@ -151,7 +174,7 @@ fn main() {
     }
     let (empty, shared) = (median(empty), median(shared));
     println!(
-        "median of {RUNS}: empty database {:.2?}, new account of {held} contacts {:.2?}: {:.3}x",
+        "median of {runs}: empty database {:.2?}, new account of {held} contacts {:.2?}: {:.3}x",
         empty,
         shared,
         shared.as_secs_f64() / empty.as_secs_f64()
@@ -175,6 +198,15 @@ fn timed(
         "the realistic file adds 184,694 contacts"
     );
     elapsed
+}
+
+/// Marks the warm-up pair in the output.
+fn note(warm_up: bool) -> &'static str {
+    if warm_up {
+        " (warm-up, not counted)"
+    } else {
+        ""
+    }
 }
 
 fn median(mut runs: Vec<Duration>) -> Duration {
