@@ -7,7 +7,7 @@
 use std::io::{Cursor, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::common::assert_migrated_into_the_default_account;
+use crate::common::{assert_migrated_into_the_default_account, phone};
 use contact_import::postgres::{Client, NoTls};
 use contact_import::{
     Catalog, Contact, ContactStore, ImportEngine, ImportError, ImportOptions, Phone, PostgresError,
@@ -119,10 +119,6 @@ fn engine() -> ImportEngine {
             .with_attributes(["City"]),
         Timestamp::constant(1_750_000_000, 0),
     )
-}
-
-fn phone(e164: &str) -> Phone {
-    Phone::parse_e164(e164).unwrap()
 }
 
 #[cfg(feature = "testkit")]

@@ -44,6 +44,11 @@ pub fn engine_with(options: ImportOptions) -> ImportEngine {
     engine().with_options(options)
 }
 
+/// An instant written as RFC 3339 text.
+pub fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
 pub fn phone(e164: &str) -> Phone {
     Phone::parse_e164(e164).unwrap()
 }
@@ -57,6 +62,13 @@ pub fn import_into(engine: &ImportEngine, store: &mut MemoryStore, csv: &str) ->
 pub fn import(csv: &str) -> (ImportReport, MemoryStore) {
     let mut store = MemoryStore::new();
     let report = import_into(&engine(), &mut store, csv);
+    (report, store)
+}
+
+/// Imports `csv` into a new store with the default engine and `options`.
+pub fn import_with(options: ImportOptions, csv: &str) -> (ImportReport, MemoryStore) {
+    let mut store = MemoryStore::new();
+    let report = import_into(&engine_with(options), &mut store, csv);
     (report, store)
 }
 
