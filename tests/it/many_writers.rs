@@ -373,7 +373,6 @@ fn run_children(name: &str, var: &str, value: &str) {
 
 #[cfg(feature = "postgres")]
 mod postgres {
-    use std::io::Write;
 
     #[cfg(feature = "testkit")]
     use contact_import::Phone;
@@ -382,18 +381,7 @@ mod postgres {
     #[cfg(feature = "testkit")]
     use contact_import::testkit::{self, Editor};
 
-    fn url() -> Option<String> {
-        match std::env::var("CONTACT_IMPORT_PG_URL") {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "note: CONTACT_IMPORT_PG_URL is not set: PostgreSQL test skipped (see the README)"
-                );
-                None
-            }
-        }
-    }
+    use crate::common::postgres_url;
 
     /// A new, empty schema, dropped when the guard is.
     struct Schema {
@@ -455,7 +443,7 @@ mod postgres {
     #[cfg(feature = "testkit")]
     #[test]
     fn imports_and_a_plain_sql_editor_in_other_sessions_lose_nothing() {
-        let Some(url) = url() else { return };
+        let Some(url) = postgres_url() else { return };
         let schema = Schema::new(&url, "sql");
         let open = || PostgresStore::with_client(schema.client()).unwrap();
         super::assert_race(open, Editor::Custom(&add_vip_by_sql));
@@ -464,7 +452,7 @@ mod postgres {
     #[cfg(feature = "testkit")]
     #[test]
     fn imports_and_an_editor_through_the_store_lose_nothing() {
-        let Some(url) = url() else { return };
+        let Some(url) = postgres_url() else { return };
         let schema = Schema::new(&url, "store");
         let open = || PostgresStore::with_client(schema.client()).unwrap();
         testkit::check_racing_writers(open, 5_000, Editor::ThroughStore).unwrap();
@@ -474,7 +462,8 @@ mod postgres {
     /// moment given.
     #[test]
     fn child_opens_a_postgres_schema() {
-        let (Ok(schema), Some(url)) = (std::env::var("CONTACT_IMPORT_CHILD_PG"), url()) else {
+        let (Ok(schema), Some(url)) = (std::env::var("CONTACT_IMPORT_CHILD_PG"), postgres_url())
+        else {
             return;
         };
         let mut client = Client::connect(&url, NoTls).unwrap();
@@ -489,7 +478,7 @@ mod postgres {
 
     #[test]
     fn two_processes_creating_one_schema_at_once_both_succeed() {
-        let Some(url) = url() else { return };
+        let Some(url) = postgres_url() else { return };
         for attempt in 0..20 {
             let schema = Schema::new(&url, &format!("open{attempt}"));
             super::run_children(

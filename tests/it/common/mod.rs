@@ -44,6 +44,23 @@ pub fn engine_with(options: ImportOptions) -> ImportEngine {
     engine().with_options(options)
 }
 
+/// The server of `CONTACT_IMPORT_PG_URL`, or `None`, with a note on stderr
+/// (past the test harness's capture), when it is not set.
+#[cfg(feature = "postgres")]
+pub fn postgres_url() -> Option<String> {
+    use std::io::Write;
+    match std::env::var("CONTACT_IMPORT_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: CONTACT_IMPORT_PG_URL is not set: PostgreSQL test skipped (see the README)"
+            );
+            None
+        }
+    }
+}
+
 /// An instant written as RFC 3339 text.
 pub fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
