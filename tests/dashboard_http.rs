@@ -120,31 +120,45 @@ impl Service {
         .await
     }
 
+    /// Sends `mapping` to the upload's `step` (`preview` or `import`).
+    async fn map(&self, token: &str, upload: u64, step: &str, mapping: &Value) -> Answer {
+        self.post(
+            &format!("/api/uploads/{upload}/{step}"),
+            token,
+            json!({ "mapping": mapping }),
+        )
+        .await
+    }
+
+    /// The number of contacts in the token's account.
+    async fn total(&self, token: &str) -> Value {
+        self.post("/api/contacts", token, json!({})).await.json()["total"].clone()
+    }
+
+    /// The job's last state, once it is no longer running (a minute at most).
+    async fn wait(&self, token: &str, job: u64) -> Value {
+        for _ in 0..1200 {
+            let state = self.get(&format!("/api/jobs/{job}"), token).await.json();
+            if state["state"] != "running" {
+                return state;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the import did not end within a minute");
+    }
+
     /// Uploads, confirms the suggested mapping and waits for the import's end.
     async fn import(&self, token: &str, name: &str, file: &[u8]) -> Value {
         let upload = self.upload(token, name, file).await;
         assert_eq!(upload.status, 200, "{}", upload.body);
         let upload = upload.json();
         let id = upload["upload_id"].as_u64().unwrap();
-        let started = self
-            .post(
-                &format!("/api/uploads/{id}/import"),
-                token,
-                json!({ "mapping": suggested(&upload) }),
-            )
-            .await;
+        let started = self.map(token, id, "import", &suggested(&upload)).await;
         assert_eq!(started.status, 200, "{}", started.body);
         let job = started.json()["job_id"].as_u64().unwrap();
-        for _ in 0..1200 {
-            let state = self.get(&format!("/api/jobs/{job}"), token).await.json();
-            if state["state"] != "running" {
-                let mut state = state;
-                state["job_id"] = json!(job);
-                return state;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the import did not end within a minute");
+        let mut state = self.wait(token, job).await;
+        state["job_id"] = json!(job);
+        state
     }
 }
 
@@ -217,13 +231,7 @@ async fn no_token_or_a_wrong_one_is_401_and_another_accounts_data_is_404() {
     // The other account: its own empty book, and acme's import is not found.
     let globex = &service.globex;
     assert_eq!(service.get("/api/imports", globex).await.json(), json!([]));
-    assert_eq!(
-        service
-            .post("/api/contacts", globex, json!({}))
-            .await
-            .json()["total"],
-        0
-    );
+    assert_eq!(service.total(globex).await, 0);
     assert_eq!(
         service.get("/api/catalog", globex).await.json()["tags"],
         json!([])
@@ -265,21 +273,11 @@ async fn no_token_or_a_wrong_one_is_401_and_another_accounts_data_is_404() {
     let upload_id = upload["upload_id"].as_u64().unwrap();
     for step in ["preview", "import"] {
         let answer = service
-            .post(
-                &format!("/api/uploads/{upload_id}/{step}"),
-                globex,
-                json!({ "mapping": suggested(&upload) }),
-            )
+            .map(globex, upload_id, step, &suggested(&upload))
             .await;
         assert_eq!(answer.status, 404, "{step}: {}", answer.body);
     }
-    assert_eq!(
-        service
-            .post("/api/contacts", globex, json!({}))
-            .await
-            .json()["total"],
-        0
-    );
+    assert_eq!(service.total(globex).await, 0);
     // And acme still sees its own.
     assert_eq!(
         service
@@ -321,23 +319,12 @@ async fn an_upload_over_the_limit_is_refused_with_the_limit_and_keeps_nothing() 
             .as_u64()
             .unwrap();
     }
-    let mapping = json!({ "mapping": [{ "header": "Name", "field": "name" }, { "header": "Phone", "field": "phone" }] });
-    let gone = service
-        .post(
-            &format!("/api/uploads/{first}/preview"),
-            &service.acme,
-            mapping.clone(),
-        )
-        .await;
+    let mapping =
+        json!([{ "header": "Name", "field": "name" }, { "header": "Phone", "field": "phone" }]);
+    let gone = service.map(&service.acme, first, "preview", &mapping).await;
     assert_eq!(gone.status, 404, "{}", gone.body);
     assert_eq!(gone.error(), "no such upload: upload the file again");
-    let kept = service
-        .post(
-            &format!("/api/uploads/{last}/preview"),
-            &service.acme,
-            mapping,
-        )
-        .await;
+    let kept = service.map(&service.acme, last, "preview", &mapping).await;
     assert_eq!(kept.status, 200, "{}", kept.body);
 }
 
@@ -388,11 +375,7 @@ async fn an_empty_file_and_a_file_that_is_no_contact_list_get_clear_messages() {
     let id = upload["upload_id"].as_u64().unwrap();
     for step in ["preview", "import"] {
         let answer = service
-            .post(
-                &format!("/api/uploads/{id}/{step}"),
-                &service.acme,
-                json!({ "mapping": suggested(&upload) }),
-            )
+            .map(&service.acme, id, step, &suggested(&upload))
             .await;
         assert_eq!(answer.status, 422, "{step}: {}", answer.body);
         assert!(
@@ -422,13 +405,7 @@ async fn a_mapping_naming_an_unknown_column_or_attribute_is_refused_before_anyth
         .as_array_mut()
         .unwrap()
         .push(json!({ "header": "Pincode", "field": "attr:City" }));
-    let answer = service
-        .post(
-            &format!("/api/uploads/{id}/import"),
-            &service.acme,
-            json!({ "mapping": mapping }),
-        )
-        .await;
+    let answer = service.map(&service.acme, id, "import", &mapping).await;
     assert_eq!(answer.status, 422);
     assert!(
         answer.error().starts_with(
@@ -440,13 +417,7 @@ async fn a_mapping_naming_an_unknown_column_or_attribute_is_refused_before_anyth
 
     let mut mapping = suggested(&upload);
     mapping[5]["field"] = json!("attr:Pincode");
-    let answer = service
-        .post(
-            &format!("/api/uploads/{id}/preview"),
-            &service.acme,
-            json!({ "mapping": mapping }),
-        )
-        .await;
+    let answer = service.map(&service.acme, id, "preview", &mapping).await;
     assert_eq!(answer.status, 422);
     assert!(
         answer.error().contains(
@@ -457,26 +428,14 @@ async fn a_mapping_naming_an_unknown_column_or_attribute_is_refused_before_anyth
     );
 
     mapping[5]["field"] = json!("postcode");
-    let answer = service
-        .post(
-            &format!("/api/uploads/{id}/import"),
-            &service.acme,
-            json!({ "mapping": mapping }),
-        )
-        .await;
+    let answer = service.map(&service.acme, id, "import", &mapping).await;
     assert_eq!(answer.status, 422);
     assert!(
         answer.error().contains("unknown field \"postcode\""),
         "{}",
         answer.body
     );
-    assert_eq!(
-        service
-            .post("/api/contacts", &service.acme, json!({}))
-            .await
-            .json()["total"],
-        0
-    );
+    assert_eq!(service.total(&service.acme).await, 0);
 
     // A column of the file that matches no field is suggested as ignored,
     // and the rest imports.
@@ -508,13 +467,7 @@ async fn the_sample_imports_with_its_counts_preview_downloads_and_a_remembered_m
     assert_eq!(upload["headers"][1], "Mobile Number");
     assert_eq!(upload["suggestions"][1]["field"], "phone");
     let id = upload["upload_id"].as_u64().unwrap();
-    let preview = service
-        .post(
-            &format!("/api/uploads/{id}/preview"),
-            acme,
-            json!({ "mapping": suggested(&upload) }),
-        )
-        .await;
+    let preview = service.map(acme, id, "preview", &suggested(&upload)).await;
     assert_eq!(preview.status, 200, "{}", preview.body);
     let preview = preview.json();
     assert_eq!(
@@ -524,31 +477,14 @@ async fn the_sample_imports_with_its_counts_preview_downloads_and_a_remembered_m
         ),
         (Some(8), Some(3))
     );
-    assert_eq!(
-        service.post("/api/contacts", acme, json!({})).await.json()["total"],
-        0,
-        "a preview writes nothing"
-    );
+    assert_eq!(service.total(acme).await, 0, "a preview writes nothing");
 
     // The person maps State to ignore; the next file with these headers gets that back.
     let mut mapping = suggested(&upload);
     mapping[7]["field"] = json!("ignore");
-    let started = service
-        .post(
-            &format!("/api/uploads/{id}/import"),
-            acme,
-            json!({ "mapping": mapping }),
-        )
-        .await
-        .json();
+    let started = service.map(acme, id, "import", &mapping).await.json();
     let job = started["job_id"].as_u64().unwrap();
-    let done = loop {
-        let state = service.get(&format!("/api/jobs/{job}"), acme).await.json();
-        if state["state"] != "running" {
-            break state;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let done = service.wait(acme, job).await;
     let result = &done["result"];
     assert_eq!(
         (done["rows_done"].as_u64(), done["total_rows"].as_u64()),
@@ -790,13 +726,7 @@ async fn a_workbook_with_a_title_above_its_header_previews_and_imports() {
         ]
     );
     let id = upload["upload_id"].as_u64().unwrap();
-    let preview = service
-        .post(
-            &format!("/api/uploads/{id}/preview"),
-            acme,
-            json!({ "mapping": suggested(&upload) }),
-        )
-        .await;
+    let preview = service.map(acme, id, "preview", &suggested(&upload)).await;
     assert_eq!(preview.status, 200, "{}", preview.body);
     assert_eq!(preview.json()["report"]["added"], 2);
 
@@ -890,13 +820,7 @@ async fn over_postgres_the_sample_imports_with_its_counts_and_stays_in_its_accou
     let total = |token: &str| {
         let service = &service;
         let token = token.to_owned();
-        async move {
-            service
-                .post("/api/contacts", &token, json!({}))
-                .await
-                .json()["total"]
-                .as_u64()
-        }
+        async move { service.total(&token).await.as_u64() }
     };
     assert_eq!(total(acme).await, Some(8));
     assert_eq!(

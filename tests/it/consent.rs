@@ -12,6 +12,9 @@ use contact_import::{
 
 const ASHA: &str = "+919876543210";
 
+/// A file that stores Asha opted out.
+const ASHA_OPTED_OUT: &str = "Name,Phone,Opt-in\nAsha Rao,9876543210,no\n";
+
 fn opt_in(store: &MemoryStore, e164: &str) -> Option<bool> {
     contact(store, e164).opt_in
 }
@@ -56,12 +59,7 @@ fn the_usual_opt_in_headers_map_to_the_opt_in() {
     // An explicit mapping of another header works too.
     let options =
         ImportOptions::new().with_mapping(ColumnMapping::new().map("Agreed to WA", Field::OptIn));
-    let mut store = MemoryStore::new();
-    import_into(
-        &engine_with(options),
-        &mut store,
-        "Name,Phone,Agreed to WA\nAsha Rao,9876543210,no\n",
-    );
+    let (_, store) = import_with(options, "Name,Phone,Agreed to WA\nAsha Rao,9876543210,no\n");
     assert_eq!(opt_in(&store, ASHA), Some(false));
 }
 
@@ -152,12 +150,7 @@ Priya Sharma,9876543214,
     );
 
     // Over a stored opt-out, an unreadable cell keeps it.
-    let mut store = MemoryStore::new();
-    import_into(
-        &engine(),
-        &mut store,
-        "Name,Phone,Opt-in\nAsha Rao,9876543210,no\n",
-    );
+    let (_, mut store) = import(ASHA_OPTED_OUT);
     let report = import_into(
         &engine(),
         &mut store,
@@ -178,12 +171,7 @@ fn a_new_contact_without_a_cell_or_a_column_is_unknown() {
 
 #[test]
 fn an_opt_out_is_never_turned_into_an_opt_in_by_default() {
-    let mut store = MemoryStore::new();
-    import_into(
-        &engine(),
-        &mut store,
-        "Name,Phone,Opt-in\nAsha Rao,9876543210,no\n",
-    );
+    let (_, mut store) = import(ASHA_OPTED_OUT);
     let old_sheet = "Name,Phone,Opt-in,City\nAsha Rao,9876543210,yes,Pune\n";
     let report = import_into(&engine(), &mut store, old_sheet);
     assert_eq!(opt_in(&store, ASHA), Some(false));
@@ -219,12 +207,7 @@ fn an_opt_out_is_never_turned_into_an_opt_in_by_default() {
 
 #[test]
 fn the_policy_allows_an_opt_in_again_and_says_so() {
-    let mut store = MemoryStore::new();
-    import_into(
-        &engine(),
-        &mut store,
-        "Name,Phone,Opt-in\nAsha Rao,9876543210,no\n",
-    );
+    let (_, mut store) = import(ASHA_OPTED_OUT);
     let report = import_into(
         &engine_with(again()),
         &mut store,
@@ -297,8 +280,7 @@ Ravi Kumar,9876543211,yes
 Asha Rao,9876543210,yes
 Ravi Kumar,9876543211,no
 ";
-        let mut store = MemoryStore::new();
-        let report = import_into(&engine_with(options), &mut store, file);
+        let (report, store) = import_with(options, file);
         assert_eq!(opt_in(&store, ASHA), Some(false), "batches of {batch_size}");
         assert_eq!(
             opt_in(&store, "+919876543211"),
@@ -315,12 +297,7 @@ Ravi Kumar,9876543211,no
 
 #[test]
 fn skipped_rows_warn_of_nothing() {
-    let mut store = MemoryStore::new();
-    import_into(
-        &engine(),
-        &mut store,
-        "Name,Phone,Opt-in\nAsha Rao,9876543210,no\n",
-    );
+    let (_, mut store) = import(ASHA_OPTED_OUT);
     let options = ImportOptions::new().with_mode(ImportMode::AddOnly);
     let report = import_into(
         &engine_with(options),
@@ -333,12 +310,8 @@ fn skipped_rows_warn_of_nothing() {
 
 #[test]
 fn a_plan_shows_the_opt_in_change_and_the_kept_opt_out() {
-    let mut store = MemoryStore::new();
-    import_into(
-        &engine(),
-        &mut store,
-        "Name,Phone,Opt-in\nAsha Rao,9876543210,no\nRavi Kumar,9876543211,\n",
-    );
+    let (_, mut store) =
+        import("Name,Phone,Opt-in\nAsha Rao,9876543210,no\nRavi Kumar,9876543211,\n");
     let file = "Name,Phone,Opt-in\nAsha Rao,9876543210,yes\nRavi Kumar,9876543211,yes\n";
     let mut rows = Vec::new();
     let planned = engine()
@@ -521,12 +494,8 @@ Meera Nair,9876543212,
 fn a_driven_import_merged_again_after_a_conflict_keeps_only_the_warnings_of_what_it_wrote() {
     // Asha and Ravi opted out; while the import runs, Asha opts in through
     // the service (a new consent), so the import's first write of her conflicts.
-    let mut store = MemoryStore::new();
-    import_into(
-        &engine(),
-        &mut store,
-        "Name,Phone,Opt-in\nAsha Rao,9876543210,no\nRavi Kumar,9876543211,no\n",
-    );
+    let (_, mut store) =
+        import("Name,Phone,Opt-in\nAsha Rao,9876543210,no\nRavi Kumar,9876543211,no\n");
     // Asha's row changes her City too, so it is written (an unchanged row is not).
     let file = "Name,Phone,Opt-in,City\nAsha Rao,9876543210,yes,Pune\nRavi Kumar,9876543211,yes,\n";
     let engine = engine();

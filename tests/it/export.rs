@@ -2,26 +2,13 @@
 
 use std::io;
 
+use crate::common::{at, guide_catalog, phone};
 use contact_import::{
     Catalog, Contact, ContactStore, ExportError, Filter, ImportEngine, ImportOptions, MemoryStore,
     Phone, State, Status, Tag, export, export_headers, guard_formula,
 };
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
-
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
-}
-
-fn phone(text: &str) -> Phone {
-    Phone::parse_e164(text).unwrap()
-}
-
-fn guide_catalog() -> Catalog {
-    Catalog::new()
-        .with_tags(["MBA", "Finance", "Marketing"])
-        .with_attributes(["City", "email", "State"])
-}
 
 fn export_text(
     store: &mut MemoryStore,

@@ -2,15 +2,12 @@
 
 use std::ops::ControlFlow;
 
+use crate::common::at;
 use contact_import::{
     Catalog, Contact, ContactScan, Filter, ImportEngine, MemoryStore, Phone, State, Status,
     TimeRange,
 };
 use jiff::{SignedDuration, Timestamp};
-
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
-}
 
 fn now() -> Timestamp {
     at("2024-06-01T12:00:00Z")

@@ -6,6 +6,7 @@
 
 use std::io::Cursor;
 
+use crate::common::phone;
 use contact_import::{
     Catalog, ContactStore, ImportEngine, ImportError, ImportOptions, MemoryStore, Phone, Stored,
     Tag, Timestamp, WriteBatch,
@@ -15,13 +16,21 @@ use contact_import::{
 #[cfg(feature = "testkit")]
 const RACE_PHONES: u32 = 50_000;
 
+/// Races the importers against `editor` on [`RACE_PHONES`] stored phones
+/// and checks that the writers did race (at least one conflict).
+#[cfg(feature = "testkit")]
+fn assert_race<S, O>(open: O, editor: contact_import::testkit::Editor<'_, S>)
+where
+    S: ContactStore + Send,
+    O: Fn() -> S + Sync,
+{
+    let race = contact_import::testkit::check_racing_writers(open, RACE_PHONES, editor).unwrap();
+    assert!(race.conflicts() > 0, "the writers never raced: {race:?}");
+}
+
 fn engine() -> ImportEngine {
     let catalog = Catalog::new().with_tags(["MBA", "Finance", "VIP"]);
     ImportEngine::new(catalog, Timestamp::constant(1_750_000_000, 0))
-}
-
-fn phone(e164: &str) -> Phone {
-    Phone::parse_e164(e164).unwrap()
 }
 
 fn tags(store: &mut impl ContactStore, e164: &str) -> Vec<String> {
@@ -199,18 +208,12 @@ fn the_driven_import_merges_conflicted_rows_again() {
 #[cfg(feature = "testkit")]
 mod memory {
     use contact_import::SharedMemoryStore;
-    use contact_import::testkit::{self, Editor};
+    use contact_import::testkit::Editor;
 
     #[test]
     fn imports_and_an_editor_racing_on_threads_lose_nothing() {
         let book = SharedMemoryStore::new();
-        let race = testkit::check_racing_writers(
-            || book.clone(),
-            super::RACE_PHONES,
-            Editor::ThroughStore,
-        )
-        .unwrap();
-        assert!(race.conflicts() > 0, "the writers never raced: {race:?}");
+        super::assert_race(|| book.clone(), Editor::ThroughStore);
     }
 }
 
@@ -253,13 +256,7 @@ mod sqlite {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("contacts.db");
         let open = || SqliteStore::open(&path).unwrap();
-        let race = testkit::check_racing_writers(
-            open,
-            super::RACE_PHONES,
-            Editor::Custom(&add_vip_by_sql),
-        )
-        .unwrap();
-        assert!(race.conflicts() > 0, "the writers never raced");
+        super::assert_race(open, Editor::Custom(&add_vip_by_sql));
     }
 
     #[cfg(feature = "testkit")]
@@ -376,7 +373,6 @@ fn run_children(name: &str, var: &str, value: &str) {
 
 #[cfg(feature = "postgres")]
 mod postgres {
-    use std::io::Write;
 
     #[cfg(feature = "testkit")]
     use contact_import::Phone;
@@ -385,18 +381,7 @@ mod postgres {
     #[cfg(feature = "testkit")]
     use contact_import::testkit::{self, Editor};
 
-    fn url() -> Option<String> {
-        match std::env::var("CONTACT_IMPORT_PG_URL") {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "note: CONTACT_IMPORT_PG_URL is not set: PostgreSQL test skipped (see the README)"
-                );
-                None
-            }
-        }
-    }
+    use crate::common::postgres_url;
 
     /// A new, empty schema, dropped when the guard is.
     struct Schema {
@@ -458,22 +443,16 @@ mod postgres {
     #[cfg(feature = "testkit")]
     #[test]
     fn imports_and_a_plain_sql_editor_in_other_sessions_lose_nothing() {
-        let Some(url) = url() else { return };
+        let Some(url) = postgres_url() else { return };
         let schema = Schema::new(&url, "sql");
         let open = || PostgresStore::with_client(schema.client()).unwrap();
-        let race = testkit::check_racing_writers(
-            open,
-            super::RACE_PHONES,
-            Editor::Custom(&add_vip_by_sql),
-        )
-        .unwrap();
-        assert!(race.conflicts() > 0, "the writers never raced");
+        super::assert_race(open, Editor::Custom(&add_vip_by_sql));
     }
 
     #[cfg(feature = "testkit")]
     #[test]
     fn imports_and_an_editor_through_the_store_lose_nothing() {
-        let Some(url) = url() else { return };
+        let Some(url) = postgres_url() else { return };
         let schema = Schema::new(&url, "store");
         let open = || PostgresStore::with_client(schema.client()).unwrap();
         testkit::check_racing_writers(open, 5_000, Editor::ThroughStore).unwrap();
@@ -483,7 +462,8 @@ mod postgres {
     /// moment given.
     #[test]
     fn child_opens_a_postgres_schema() {
-        let (Ok(schema), Some(url)) = (std::env::var("CONTACT_IMPORT_CHILD_PG"), url()) else {
+        let (Ok(schema), Some(url)) = (std::env::var("CONTACT_IMPORT_CHILD_PG"), postgres_url())
+        else {
             return;
         };
         let mut client = Client::connect(&url, NoTls).unwrap();
@@ -498,7 +478,7 @@ mod postgres {
 
     #[test]
     fn two_processes_creating_one_schema_at_once_both_succeed() {
-        let Some(url) = url() else { return };
+        let Some(url) = postgres_url() else { return };
         for attempt in 0..20 {
             let schema = Schema::new(&url, &format!("open{attempt}"));
             super::run_children(

@@ -52,11 +52,8 @@ fn explicit_mapping_overrides_automatic() {
         .map("Cell", Field::Phone)
         .map("Phone", Field::Ignore)
         .map("Town", Field::Attribute("City".into()));
-    let engine = engine_with(ImportOptions::new().with_mapping(mapping));
-    let mut store = contact_import::MemoryStore::new();
-    let report = import_into(
-        &engine,
-        &mut store,
+    let (report, store) = import_with(
+        ImportOptions::new().with_mapping(mapping),
         "Name,Phone,Cell,Town\nAsha,000,9876543210,Pune\n",
     );
     assert_eq!(report.added, 1);

@@ -2,9 +2,10 @@
 //! `not_mobile` (or fails with it when the options say so), and every
 //! contact carries its number's type.
 
+use crate::common::phone;
 use contact_import::{
     Catalog, FailureCode, ImportEngine, ImportOptions, ImportReport, MemoryStore, NumberType,
-    Phone, WarningCode,
+    WarningCode,
 };
 
 const CSV: &str = "Name,Phone\n\
@@ -20,10 +21,6 @@ fn import(options: ImportOptions) -> (ImportReport, MemoryStore) {
     let mut store = MemoryStore::new();
     let report = engine.import_bytes(CSV.as_bytes(), &mut store).unwrap();
     (report, store)
-}
-
-fn phone(e164: &str) -> Phone {
-    Phone::parse_e164(e164).unwrap()
 }
 
 #[test]

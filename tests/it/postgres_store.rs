@@ -4,10 +4,10 @@
 //! server fails them.
 #![cfg(feature = "postgres")]
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::common::assert_migrated_into_the_default_account;
+use crate::common::{assert_migrated_into_the_default_account, phone, postgres_url};
 use contact_import::postgres::{Client, NoTls};
 use contact_import::{
     Catalog, Contact, ContactStore, ImportEngine, ImportError, ImportOptions, Phone, PostgresError,
@@ -23,20 +23,10 @@ struct Server {
 static NEXT_SCHEMA: AtomicUsize = AtomicUsize::new(0);
 
 fn server() -> Option<Server> {
-    match std::env::var("CONTACT_IMPORT_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(Server {
-            url,
-            schemas: Vec::new(),
-        }),
-        _ => {
-            // Straight to stderr, past the test harness's capture.
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: CONTACT_IMPORT_PG_URL is not set: PostgreSQL test skipped (see the README)"
-            );
-            None
-        }
-    }
+    postgres_url().map(|url| Server {
+        url,
+        schemas: Vec::new(),
+    })
 }
 
 impl Server {
@@ -119,10 +109,6 @@ fn engine() -> ImportEngine {
             .with_attributes(["City"]),
         Timestamp::constant(1_750_000_000, 0),
     )
-}
-
-fn phone(e164: &str) -> Phone {
-    Phone::parse_e164(e164).unwrap()
 }
 
 #[cfg(feature = "testkit")]

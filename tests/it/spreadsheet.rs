@@ -7,8 +7,8 @@ use std::io::Cursor;
 use crate::common::sheets::*;
 use crate::common::*;
 use contact_import::{
-    FailureCode, FileErrorKind, ImportError, ImportOptions, ImportReport, MemoryStore, RowOutcome,
-    Sheet, SpreadsheetFormat, WarningCode,
+    FailureCode, FileErrorKind, ImportEngine, ImportError, ImportOptions, ImportReport,
+    MemoryStore, RowOutcome, Sheet, SpreadsheetFormat, WarningCode,
 };
 
 /// The upload of the issue: a title and a blank row above the header, a
@@ -77,18 +77,20 @@ fn import_sheet(
     options: ImportOptions,
 ) -> (ImportReport, MemoryStore) {
     let mut store = MemoryStore::new();
-    let report = engine_with(options)
-        .import_spreadsheet(Cursor::new(bytes), format, &mut store, |_| {})
-        .unwrap();
+    let report = import_sheet_into(&engine_with(options), bytes, format, &mut store);
     (report, store)
 }
 
-fn import_csv(csv: &str, options: ImportOptions) -> (ImportReport, MemoryStore) {
-    let mut store = MemoryStore::new();
-    let report = engine_with(options)
-        .import(Cursor::new(csv), &mut store)
-        .unwrap();
-    (report, store)
+/// Imports the workbook `bytes` into `store`, expecting it to be accepted.
+fn import_sheet_into(
+    engine: &ImportEngine,
+    bytes: &[u8],
+    format: SpreadsheetFormat,
+    store: &mut MemoryStore,
+) -> ImportReport {
+    engine
+        .import_spreadsheet(Cursor::new(bytes), format, store, |_| {})
+        .unwrap()
 }
 
 /// The counts, rows and warnings that must not depend on the file's format.
@@ -112,7 +114,7 @@ fn assert_same(sheet: &(ImportReport, MemoryStore), csv: &(ImportReport, MemoryS
 #[test]
 fn xlsx_and_ods_import_as_their_csv_does() {
     let sheets = [contacts(), second()];
-    let csv = import_csv(&sheets[0].csv(), ImportOptions::default());
+    let csv = import_with(ImportOptions::default(), &sheets[0].csv());
     for (bytes, format) in [
         (xlsx(&sheets), SpreadsheetFormat::Xlsx),
         (ods(&sheets), SpreadsheetFormat::Ods),
@@ -163,7 +165,7 @@ fn xlsx_and_ods_import_as_their_csv_does() {
 #[test]
 fn another_sheet_by_name_or_index() {
     let sheets = [contacts(), second()];
-    let csv = import_csv(&sheets[1].csv(), ImportOptions::default());
+    let csv = import_with(ImportOptions::default(), &sheets[1].csv());
     for (bytes, format) in [
         (xlsx(&sheets), SpreadsheetFormat::Xlsx),
         (ods(&sheets), SpreadsheetFormat::Ods),
@@ -198,7 +200,7 @@ fn another_sheet_by_name_or_index() {
 fn an_explicit_header_row_and_the_failure_file() {
     let sheets = [contacts()];
     let options = || ImportOptions::new().with_header_row(Some(3));
-    let csv = import_csv(&sheets[0].csv(), options());
+    let csv = import_with(options(), &sheets[0].csv());
     let sheet = import_sheet(&xlsx(&sheets), SpreadsheetFormat::Xlsx, options());
     assert_same(&sheet, &csv);
     let mut file = Vec::new();
@@ -260,14 +262,7 @@ fn plan_predicts_the_spreadsheet_import() {
             |row| planned.push(row),
         )
         .unwrap();
-    let report = engine()
-        .import_spreadsheet(
-            Cursor::new(&bytes),
-            SpreadsheetFormat::Xlsx,
-            &mut store,
-            |_| {},
-        )
-        .unwrap();
+    let report = import_sheet_into(&engine(), &bytes, SpreadsheetFormat::Xlsx, &mut store);
     assert_eq!(plan, report);
     assert_eq!(planned.len() as u64, report.rows);
     assert_eq!(

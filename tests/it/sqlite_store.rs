@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use crate::common::assert_migrated_into_the_default_account;
+use crate::common::{assert_migrated_into_the_default_account, phone};
 use contact_import::{
     Catalog, ContactStore, ImportEngine, Phone, SqliteError, SqliteStore, Timestamp,
 };
@@ -17,10 +17,6 @@ Broken,12345,MBA,Pune
 
 fn engine(catalog: Catalog) -> ImportEngine {
     ImportEngine::new(catalog, Timestamp::constant(1_750_000_000, 0))
-}
-
-fn phone(e164: &str) -> Phone {
-    Phone::parse_e164(e164).unwrap()
 }
 
 /// The schema version of the store's file.

@@ -152,11 +152,8 @@ fn suggested_mappings_import() {
         0.5,
     )
     .map("Town", Field::Attribute("City".into()));
-    let engine = engine_with(ImportOptions::new().with_mapping(mapping));
-    let mut store = contact_import::MemoryStore::new();
-    let report = import_into(
-        &engine,
-        &mut store,
+    let (report, store) = import_with(
+        ImportOptions::new().with_mapping(mapping),
         "Full Nme,Cell No,Town\nAsha Rao,98765 43210,Pune\n",
     );
     assert_eq!(report.added, 1, "{report:?}");

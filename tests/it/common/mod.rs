@@ -44,6 +44,28 @@ pub fn engine_with(options: ImportOptions) -> ImportEngine {
     engine().with_options(options)
 }
 
+/// The server of `CONTACT_IMPORT_PG_URL`, or `None`, with a note on stderr
+/// (past the test harness's capture), when it is not set.
+#[cfg(feature = "postgres")]
+pub fn postgres_url() -> Option<String> {
+    use std::io::Write;
+    match std::env::var("CONTACT_IMPORT_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: CONTACT_IMPORT_PG_URL is not set: PostgreSQL test skipped (see the README)"
+            );
+            None
+        }
+    }
+}
+
+/// An instant written as RFC 3339 text.
+pub fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
 pub fn phone(e164: &str) -> Phone {
     Phone::parse_e164(e164).unwrap()
 }
@@ -57,6 +79,13 @@ pub fn import_into(engine: &ImportEngine, store: &mut MemoryStore, csv: &str) ->
 pub fn import(csv: &str) -> (ImportReport, MemoryStore) {
     let mut store = MemoryStore::new();
     let report = import_into(&engine(), &mut store, csv);
+    (report, store)
+}
+
+/// Imports `csv` into a new store with the default engine and `options`.
+pub fn import_with(options: ImportOptions, csv: &str) -> (ImportReport, MemoryStore) {
+    let mut store = MemoryStore::new();
+    let report = import_into(&engine_with(options), &mut store, csv);
     (report, store)
 }
 
