@@ -248,7 +248,10 @@ impl<'a> RowNormalizer<'a> {
             cleared: SmallVec::new(),
             opt_in: None,
         };
-        let mut warn = |column: usize, code, message, value: &str| {
+        let mut warn = |column: usize, code, mut message: String, value: &str| {
+            // `format!` leaves room to grow (96 bytes for the 72 of a
+            // not_mobile message), and the report keeps every warning.
+            message.shrink_to_fit();
             warnings.push(Warning {
                 row: Some(row),
                 column: Some(self.headers[column].clone()),

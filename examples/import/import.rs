@@ -12,16 +12,18 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::args::Args;
 use crate::{create, out, print_json, spreadsheet};
 
-/// Imports `file` (at `path`) into `store` and records it in the store's
-/// history, with a progress bar on a terminal unless `quiet`. The outer
-/// error: the file cannot be read at all (a spreadsheet without the
-/// `spreadsheet` feature); the inner one: the import's.
+/// Imports `file` (at `path`) into `store`, with a progress bar on a
+/// terminal unless `quiet`, and records it in the store's history when
+/// `recorded` (else the record has id 0). The outer error: the file cannot
+/// be read at all (a spreadsheet without the `spreadsheet` feature); the
+/// inner one: the import's.
 pub fn import<S: ContactStore>(
     engine: &ImportEngine,
     path: &Path,
     file: File,
     store: &mut S,
     quiet: bool,
+    recorded: bool,
 ) -> Result<Result<ImportRecord, ImportError<S::Error>>> {
     let bar = progress_bar(quiet);
     let name = path.display().to_string();
@@ -32,11 +34,29 @@ pub fn import<S: ContactStore>(
         bar.set_position(p.rows_done);
     };
     let record = match spreadsheet::format(path)? {
-        Some(format) => spreadsheet::import(engine, &name, file, format, store, progress),
-        None => engine.import_recorded(&name, BufReader::new(file), store, progress),
+        Some(format) => spreadsheet::import(engine, &name, file, format, store, recorded, progress),
+        None if recorded => engine.import_recorded(&name, BufReader::new(file), store, progress),
+        None => unrecorded(&name, || {
+            engine.import_with_progress(BufReader::new(file), store, progress)
+        }),
     };
     bar.finish_and_clear();
     Ok(record)
+}
+
+/// The record of an import that no history keeps (id 0).
+pub fn unrecorded<E>(
+    name: &str,
+    import: impl FnOnce() -> Result<ImportReport, E>,
+) -> Result<ImportRecord, E> {
+    let started_at = jiff::Timestamp::now();
+    let report = import()?;
+    Ok(ImportRecord::new(
+        name,
+        started_at,
+        jiff::Timestamp::now(),
+        report,
+    ))
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {

@@ -84,7 +84,8 @@ fn run_on<S: ContactScan>(store: &mut S, args: &Args) -> Result<()> {
         return preview::dry_run(&engine, file, store, path, args);
     }
     store.add_to_catalog(&added)?;
-    let record = match import::import(&engine, path, file, store, args.json)? {
+    let recorded = store::keeps_history(args);
+    let record = match import::import(&engine, path, file, store, args.json, recorded)? {
         Ok(record) => record,
         Err(error) => return import::stopped(error, path, args),
     };

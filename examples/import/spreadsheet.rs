@@ -55,20 +55,31 @@ pub fn first_rows(path: &Path, _: &Sheet) -> Result<Option<Vec<Vec<String>>>> {
     Ok(None)
 }
 
-/// Imports a spreadsheet and records it in the store's history.
+/// Imports a spreadsheet, recorded in the store's history when `recorded`
+/// (see [`crate::import::import`]).
 pub fn import<S: ContactStore>(
     engine: &ImportEngine,
     name: &str,
     file: File,
     format: Format,
     store: &mut S,
+    recorded: bool,
     progress: impl FnMut(Progress),
 ) -> Result<ImportRecord, ImportError<S::Error>> {
     #[cfg(feature = "spreadsheet")]
-    return engine.import_spreadsheet_recorded(name, BufReader::new(file), format, store, progress);
+    {
+        let file = BufReader::new(file);
+        if recorded {
+            engine.import_spreadsheet_recorded(name, file, format, store, progress)
+        } else {
+            crate::import::unrecorded(name, || {
+                engine.import_spreadsheet(file, format, store, progress)
+            })
+        }
+    }
     #[cfg(not(feature = "spreadsheet"))]
     {
-        let _ = (engine, name, file, store, progress);
+        let _ = (engine, name, file, store, recorded, progress);
         match format {}
     }
 }

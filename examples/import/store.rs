@@ -30,6 +30,14 @@ pub fn run(args: &Args) -> Result<()> {
     result
 }
 
+/// Whether the store the flags choose keeps an import history one can read
+/// (`--history`): a database does. A `MemoryStore` is gone at exit, and
+/// recording the import there would only hold a second, packed copy of its
+/// report at the process's peak (6.8 MB of the realistic 200,000-row file).
+pub fn keeps_history(args: &Args) -> bool {
+    args.db.is_some() || args.pg.is_some()
+}
+
 #[cfg(feature = "sqlite")]
 fn open_sqlite(path: &Path, account: Account) -> Result<contact_import::SqliteStore> {
     contact_import::SqliteStore::open_account(path, account)
