@@ -179,6 +179,26 @@ CREATE INDEX contacts_last_active ON contacts (account_id, last_active);
 /// The tables of [`ACCOUNT_TABLES`], each hash-partitioned by account.
 const PARTITIONED_TABLES: [&str; 4] = ["contacts", "catalog_tags", "catalog_attributes", "imports"];
 
+/// Runs `sql` (the text `statement` was prepared from) as an unnamed
+/// statement, which PostgreSQL plans for this batch's values. The prepared
+/// statement's cached generic plan, chosen after five batches while the
+/// table was young, was measured slower for the rest of an import into an
+/// empty database (INTERNALS.md, "PostgreSQL: no GIN indexes"); the
+/// prepared statement is kept for its parameter types. One round trip.
+fn planned_for(
+    client: &mut Client,
+    statement: &Statement,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<postgres::Row>, postgres::Error> {
+    let typed: Vec<(&(dyn ToSql + Sync), postgres::types::Type)> = params
+        .iter()
+        .copied()
+        .zip(statement.params().iter().cloned())
+        .collect();
+    client.query_typed(sql, &typed)
+}
+
 const SELECT_CONTACTS: &str = "
 SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state,
        opt_in
@@ -345,6 +365,7 @@ pub struct PostgresStore {
     fetch: Statement,
     write: Statement,
     write_fresh: Statement,
+    write_fresh_sql: String,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -380,13 +401,15 @@ impl PostgresStore {
         migrate(&mut client)?;
         let fetch = client.prepare(FETCH)?;
         let write = client.prepare(WRITE)?;
-        let write_fresh = client.prepare(&WRITE.replace(ON_CONFLICT, ""))?;
+        let write_fresh_sql = WRITE.replace(ON_CONFLICT, "");
+        let write_fresh = client.prepare(&write_fresh_sql)?;
         Ok(PostgresStore {
             client,
             account: Account::default(),
             fetch,
             write,
             write_fresh,
+            write_fresh_sql,
         })
     }
 
@@ -719,11 +742,17 @@ impl ContactStore for PostgresStore {
         ];
         let mut written = Err(None);
         if !batch.create.is_empty() {
-            written = self.client.query(&self.write_fresh, &params).map_err(Some);
+            written = planned_for(
+                &mut self.client,
+                &self.write_fresh,
+                &self.write_fresh_sql,
+                &params,
+            )
+            .map_err(Some);
         }
         let written = match written {
             Err(Some(error)) if error.code() != Some(&SqlState::UNIQUE_VIOLATION) => Err(error),
-            Err(_) => self.client.query(&self.write, &params),
+            Err(_) => planned_for(&mut self.client, &self.write, WRITE, &params),
             Ok(rows) => Ok(rows),
         };
         let written = match written {
