@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use jiff::Timestamp;
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row, Statement};
 
 use crate::account::Account;
@@ -179,23 +179,20 @@ CREATE INDEX contacts_last_active ON contacts (account_id, last_active);
 /// The tables of [`ACCOUNT_TABLES`], each hash-partitioned by account.
 const PARTITIONED_TABLES: [&str; 4] = ["contacts", "catalog_tags", "catalog_attributes", "imports"];
 
-/// Runs `sql` (the text `statement` was prepared from) as an unnamed
-/// statement, which PostgreSQL plans for this batch's values. The prepared
-/// statement's cached generic plan, chosen after five batches while the
-/// table was young, was measured slower for the rest of an import into an
-/// empty database (INTERNALS.md, "PostgreSQL: no GIN indexes"); the
-/// prepared statement is kept for its parameter types. One round trip.
+/// Runs `sql`, whose parameters have `types`, as an unnamed statement,
+/// which PostgreSQL plans for this batch's values, in one round trip. A
+/// prepared statement's cached generic plan, chosen after five batches
+/// while the table was young, was measured slower for the rest of an
+/// import into an empty database (INTERNALS.md, "PostgreSQL: no GIN
+/// indexes").
 fn planned_for(
     client: &mut Client,
-    statement: &Statement,
     sql: &str,
+    types: &[Type],
     params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<postgres::Row>, postgres::Error> {
-    let typed: Vec<(&(dyn ToSql + Sync), postgres::types::Type)> = params
-        .iter()
-        .copied()
-        .zip(statement.params().iter().cloned())
-        .collect();
+) -> Result<Vec<Row>, postgres::Error> {
+    let typed: Vec<(&(dyn ToSql + Sync), Type)> =
+        params.iter().copied().zip(types.iter().cloned()).collect();
     client.query_typed(sql, &typed)
 }
 
@@ -241,7 +238,7 @@ WITH created AS (
 )
 SELECT phone FROM created UNION ALL SELECT phone FROM updated";
 
-/// The clause [`WRITE`] creates with. Without it (`write_fresh`), a batch
+/// The clause [`WRITE`] creates with. Without it (`write_fresh_sql`), a batch
 /// whose new phones are all still absent, as in an import into a new book,
 /// is written without PostgreSQL's speculative insertion (a pre-check of
 /// the key and a confirmation record per row), and a phone that is not
@@ -363,8 +360,9 @@ pub struct PostgresStore {
     client: Client,
     account: Account,
     fetch: Statement,
-    write: Statement,
-    write_fresh: Statement,
+    /// The parameter types of [`WRITE`], which its first attempt without
+    /// `ON CONFLICT` shares.
+    write_types: Vec<Type>,
     write_fresh_sql: String,
 }
 
@@ -400,16 +398,13 @@ impl PostgresStore {
         check_search_path(&mut client)?;
         migrate(&mut client)?;
         let fetch = client.prepare(FETCH)?;
-        let write = client.prepare(WRITE)?;
-        let write_fresh_sql = WRITE.replace(ON_CONFLICT, "");
-        let write_fresh = client.prepare(&write_fresh_sql)?;
+        let write_types = client.prepare(WRITE)?.params().to_vec();
         Ok(PostgresStore {
             client,
             account: Account::default(),
             fetch,
-            write,
-            write_fresh,
-            write_fresh_sql,
+            write_types,
+            write_fresh_sql: WRITE.replace(ON_CONFLICT, ""),
         })
     }
 
@@ -744,15 +739,15 @@ impl ContactStore for PostgresStore {
         if !batch.create.is_empty() {
             written = planned_for(
                 &mut self.client,
-                &self.write_fresh,
                 &self.write_fresh_sql,
+                &self.write_types,
                 &params,
             )
             .map_err(Some);
         }
         let written = match written {
             Err(Some(error)) if error.code() != Some(&SqlState::UNIQUE_VIOLATION) => Err(error),
-            Err(_) => planned_for(&mut self.client, &self.write, WRITE, &params),
+            Err(_) => planned_for(&mut self.client, WRITE, &self.write_types, &params),
             Ok(rows) => Ok(rows),
         };
         let written = match written {
