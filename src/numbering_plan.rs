@@ -183,7 +183,7 @@ pub(crate) struct Plan {
     prefixes: OnceLock<Prefixes>,
     /// Every type's pattern (and the general one last), each matched
     /// against the whole number, in one pass over it.
-    types: OnceLock<TypeSet>,
+    types: OnceLock<Types>,
     /// The general pattern alone, for parsing.
     general: OnceLock<Option<Regex>>,
 }
@@ -233,11 +233,11 @@ impl TypeSet {
         }
     }
 
-    fn matches(&self, national: &str) -> Matched {
+    fn matches(&self, national: &[u8]) -> Matched {
         match self {
             TypeSet::Dense(dfa) => dense_matches(dfa, national),
             TypeSet::Lazy(set) => Matched(
-                set.matches(national)
+                set.matches(std::str::from_utf8(national).unwrap_or_default())
                     .iter()
                     .fold(0, |bits, i| bits | 1 << i),
             ),
@@ -261,12 +261,14 @@ fn dense_set(patterns: &[String]) -> Option<dense::DFA<Vec<u32>>> {
 
 /// Walks the digits through the DFA by hand: the patterns match whole
 /// numbers, so only the state after the end of the input says which did.
-fn dense_matches(dfa: &dense::DFA<Vec<u32>>, national: &str) -> Matched {
-    let input = Input::new(national).anchored(Anchored::Yes);
-    let Ok(mut state) = dfa.start_state_forward(&input) else {
+fn dense_matches(dfa: &dense::DFA<Vec<u32>>, national: &[u8]) -> Matched {
+    let start = dfa.universal_start_state(Anchored::Yes).map(Ok);
+    let start = start
+        .unwrap_or_else(|| dfa.start_state_forward(&Input::new(national).anchored(Anchored::Yes)));
+    let Ok(mut state) = start else {
         return Matched(0);
     };
-    for &byte in national.as_bytes() {
+    for &byte in national {
         state = dfa.next_state(state, byte);
         if dfa.is_dead_state(state) {
             return Matched(0);
@@ -308,9 +310,44 @@ fn whole(desc: &Option<Desc>) -> String {
     }
 }
 
-/// `national.len()` is one of `desc`'s lengths (or `desc` lists none).
-fn length_fits(desc: &Desc, national: &str) -> bool {
-    desc.lengths.is_empty() || i8::try_from(national.len()).is_ok_and(|n| desc.lengths.contains(&n))
+/// A region's type patterns, and the lengths of each type (by the index of
+/// its pattern): one bit a length, a number's length checked with a shift.
+struct Types {
+    set: TypeSet,
+    lengths: [Lengths; GENERAL + 1],
+}
+
+/// The national lengths a descriptor allows; `None` when it lists none
+/// (any length), and no length for a type the region does not have.
+#[derive(Clone, Copy)]
+struct Lengths(Option<u128>);
+
+impl Lengths {
+    fn of(desc: Option<&Desc>) -> Lengths {
+        let Some(desc) = desc else {
+            return Lengths(Some(0));
+        };
+        if desc.lengths.is_empty() {
+            return Lengths(None);
+        }
+        let bits = desc
+            .lengths
+            .iter()
+            .filter_map(|&n| u32::try_from(n).ok())
+            .fold(0u128, |bits, n| bits | 1u128.checked_shl(n).unwrap_or(0));
+        Lengths(Some(bits))
+    }
+
+    /// `national.len()` is one of the lengths.
+    fn fit(self, national: &[u8]) -> bool {
+        match self.0 {
+            None => true,
+            Some(bits) => u32::try_from(national.len())
+                .ok()
+                .and_then(|n| bits.checked_shr(n))
+                .is_some_and(|bits| bits & 1 == 1),
+        }
+    }
 }
 
 impl Plan {
@@ -340,7 +377,7 @@ impl Plan {
         })
     }
 
-    fn types(&self) -> &TypeSet {
+    fn types(&self) -> &Types {
         self.types.get_or_init(|| {
             let patterns: Vec<String> = self
                 .meta
@@ -349,7 +386,16 @@ impl Plan {
                 .chain([&self.meta.general])
                 .map(whole)
                 .collect();
-            TypeSet::new(&patterns)
+            let lengths = std::array::from_fn(|index| {
+                Lengths::of(match index {
+                    GENERAL => self.meta.general.as_ref(),
+                    i => self.meta.types.get(i).and_then(Option::as_ref),
+                })
+            });
+            Types {
+                set: TypeSet::new(&patterns),
+                lengths,
+            }
         })
     }
 
@@ -367,15 +413,11 @@ impl Plan {
 
     /// libphonenumber's `getNumberTypeHelper`: [`NumberType::Unknown`] when
     /// the region has no such number.
-    pub fn number_type(&self, national: &str) -> NumberType {
-        let matched = self.types().matches(national);
-        let is = |index: usize| {
-            let desc = match index {
-                GENERAL => self.meta.general.as_ref(),
-                i => self.meta.types.get(i).and_then(Option::as_ref),
-            };
-            matched.has(index) && desc.is_some_and(|d| length_fits(d, national))
-        };
+    pub fn number_type(&self, national: &[u8]) -> NumberType {
+        let types = self.types();
+        let matched = types.set.matches(national);
+        let fits = |index: usize| types.lengths.get(index).is_some_and(|l| l.fit(national));
+        let is = |index: usize| matched.has(index) && fits(index);
         if !is(GENERAL) {
             return NumberType::Unknown;
         }
@@ -616,8 +658,19 @@ impl NumberingPlans {
     /// [`NumberType::Unknown`] for a number that is not valid.
     pub fn number_type(&self, code: u16, national: &str) -> NumberType {
         match self.region_of(code, national) {
-            Some(plan) => plan.number_type(national),
+            Some(plan) => plan.number_type(national.as_bytes()),
             None => NumberType::Unknown,
+        }
+    }
+
+    /// [`number_type`](Self::number_type) of ASCII digits, without a `str`
+    /// when the code has one region (whose leading digits need none).
+    pub fn number_type_of_digits(&self, code: u16, national: &[u8]) -> NumberType {
+        match self.plans(code) {
+            [one] => one.number_type(national),
+            _ => std::str::from_utf8(national).map_or(NumberType::Unknown, |national| {
+                self.number_type(code, national)
+            }),
         }
     }
 
@@ -631,7 +684,7 @@ impl NumberingPlans {
                 Some(_) => plan
                     .leading_digits()
                     .is_some_and(|re| re.is_match(national)),
-                None => plan.number_type(national) != NumberType::Unknown,
+                None => plan.number_type(national.as_bytes()) != NumberType::Unknown,
             }),
         }
     }
@@ -646,7 +699,7 @@ mod tests {
         let mut lazy = Vec::new();
         for (code, regions) in phone_metadata::codes() {
             for region in regions.iter() {
-                if let TypeSet::Lazy(_) = Plan::new(region).types() {
+                if let TypeSet::Lazy(_) = Plan::new(region).types().set {
                     lazy.push(format!("+{code} {}", region.id));
                 }
             }

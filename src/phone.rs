@@ -57,6 +57,12 @@ impl Phone {
         })
     }
 
+    /// The type of a phone the Indian fast path gives: +91 and ten digits.
+    fn indian_type(&self) -> NumberType {
+        let national = self.bytes.get(3..usize::from(self.len)).unwrap_or_default();
+        NumberingPlans::get().number_type_of_digits(91, national)
+    }
+
     /// The number as E.164 text, e.g. `+919876543452`.
     pub fn as_str(&self) -> &str {
         // Only ASCII is ever stored, so this cannot fail.
@@ -272,27 +278,40 @@ impl PhoneNormalizer {
     /// regexes; every other number goes through libphonenumber's steps with
     /// its patterns compiled once (see INTERNALS.md, "Phones: the matcher").
     pub fn normalize(&self, cell: &str) -> Result<Phone, PhoneError> {
-        let (plus, digits) = cell_digits(cell)?;
-        let digits = text(&digits);
-        if self.region == Region::INDIA
-            && let Some(phone) = indian_mobile(digits, plus)
-        {
+        if let Some(phone) = self.plain_indian_mobile(cell) {
             return Ok(phone);
         }
-        self.general(digits, plus).map(|(phone, _)| phone)
+        let (plus, digits) = cell_digits(cell)?;
+        if let Some(phone) = self.indian_mobile(&digits, plus) {
+            return Ok(phone);
+        }
+        self.general(text(&digits), plus).map(|(phone, _)| phone)
     }
 
     /// [`normalize`](Self::normalize), and the number's type.
     pub fn normalize_typed(&self, cell: &str) -> Result<(Phone, NumberType), PhoneError> {
-        let (plus, digits) = cell_digits(cell)?;
-        let digits = text(&digits);
-        if self.region == Region::INDIA
-            && let Some(phone) = indian_mobile(digits, plus)
-        {
-            let national = phone.as_str().get(3..).unwrap_or("");
-            return Ok((phone, NumberingPlans::get().number_type(91, national)));
+        if let Some(phone) = self.plain_indian_mobile(cell) {
+            return Ok((phone, phone.indian_type()));
         }
-        self.general(digits, plus)
+        let (plus, digits) = cell_digits(cell)?;
+        if let Some(phone) = self.indian_mobile(&digits, plus) {
+            return Ok((phone, phone.indian_type()));
+        }
+        self.general(text(&digits), plus)
+    }
+
+    /// The fast path, straight from the cell: [`plain_indian_mobile`].
+    fn plain_indian_mobile(&self, cell: &str) -> Option<Phone> {
+        (self.region == Region::INDIA)
+            .then(|| plain_indian_mobile(cell))
+            .flatten()
+    }
+
+    /// The fast path, from the cell's digits: [`indian_mobile`].
+    fn indian_mobile(&self, digits: &[u8], plus: bool) -> Option<Phone> {
+        (self.region == Region::INDIA)
+            .then(|| indian_mobile(digits, plus))
+            .flatten()
     }
 
     /// libphonenumber's parse and `getNumberType`, for every number.
@@ -363,20 +382,44 @@ fn cell_digits(cell: &str) -> Result<(bool, Digits), PhoneError> {
 /// of these shapes +91 and those ten digits, which are all valid
 /// (`tests/it/phone.rs` checks both on the metadata, and a property test in
 /// this module that this path and the general one agree).
-fn indian_mobile(digits: &str, plus: bool) -> Option<Phone> {
+fn indian_mobile(digits: &[u8], plus: bool) -> Option<Phone> {
     let national = match plus {
-        true => digits.strip_prefix("91")?,
+        true => digits.strip_prefix(b"91")?,
         false => match digits.len() {
             10 => digits,
-            11 => digits.strip_prefix('0')?,
-            12 => digits.strip_prefix("91")?,
-            14 => digits.strip_prefix("0091")?,
+            11 => digits.strip_prefix(b"0")?,
+            12 => digits.strip_prefix(b"91")?,
+            14 => digits.strip_prefix(b"0091")?,
             _ => return None,
         },
     };
-    let bytes = national.as_bytes();
-    let mobile = bytes.len() == 10 && matches!(bytes.first(), Some(b'6'..=b'9'));
-    mobile.then(|| Phone::from_parts(b"91", bytes)).flatten()
+    let mobile = national.len() == 10 && matches!(national.first(), Some(b'6'..=b'9'));
+    mobile.then(|| Phone::from_parts(b"91", national)).flatten()
+}
+
+/// [`indian_mobile`] of a cell holding only what [`clean_plain`] takes
+/// (ASCII digits, spaces, dashes, parentheses, a leading `+`), after an
+/// optional text marker `'`: the digits of most cells, read without the
+/// trims, repairs and buffer of [`cell_digits`], which give such a cell
+/// the same digits. `None` for any other cell.
+fn plain_indian_mobile(cell: &str) -> Option<Phone> {
+    let text = cell.trim_ascii();
+    let text = text.strip_prefix('\'').unwrap_or(text);
+    let mut digits = [0u8; 14];
+    let mut len = 0;
+    let mut plus = false;
+    for &b in text.as_bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *digits.get_mut(len)? = b;
+                len += 1;
+            }
+            b' ' | b'-' | b'(' | b')' => {}
+            b'+' if len == 0 && !plus => plus = true,
+            _ => return None,
+        }
+    }
+    indian_mobile(digits.get(..len)?, plus)
 }
 
 /// `="9876543452"`: a formula a spreadsheet uses to keep a number as text;
@@ -572,8 +615,26 @@ mod tests {
             plus in any::<bool>(),
         ) {
             let digits = format!("{prefix}{national}");
-            if let Some(fast) = indian_mobile(&digits, plus) {
+            if let Some(fast) = indian_mobile(digits.as_bytes(), plus) {
                 prop_assert_eq!(Some(fast), general(&digits, plus).map(|(p, _)| p));
+            }
+        }
+
+        /// Whatever a cell of digits and separators holds, the fast path
+        /// from the cell answers only what the general path answers, type
+        /// included.
+        #[test]
+        fn the_plain_cell_fast_path_agrees_with_the_general_path(
+            cell in prop_oneof![
+                "[ \t']{0,2}[+]?[(]?(91|0|0091|00|9|)[)]?[ -]?[6-9][0-9 ()+-]{8,13}[ \t]{0,2}",
+                "[0-9 ()+'.\t-]{0,20}",
+                "'?[+]?[0-9]{10,14}",
+            ],
+        ) {
+            if let Some(fast) = plain_indian_mobile(&cell) {
+                let (plus, digits) = cell_digits(&cell).expect("the digits of a phone");
+                let general = general(text(&digits), plus);
+                prop_assert_eq!(Some((fast, fast.indian_type())), general);
             }
         }
 
@@ -586,9 +647,11 @@ mod tests {
                 (format!("0091{national}"), false),
                 (format!("91{national}"), true),
             ] {
-                let fast = indian_mobile(&digits, plus);
+                let fast = indian_mobile(digits.as_bytes(), plus);
                 prop_assert!(fast.is_some());
                 prop_assert_eq!(fast, general(&digits, plus).map(|(p, _)| p));
+                let cell = if plus { format!("+{digits}") } else { digits.clone() };
+                prop_assert_eq!(plain_indian_mobile(&cell), fast);
             }
         }
     }
