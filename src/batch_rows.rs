@@ -26,26 +26,38 @@ pub(crate) struct BatchRows<'a> {
     pub now: Timestamp,
 }
 
-impl BatchRows<'_> {
-    /// Normalizes `records` into a batch.
-    pub fn normalize(&self, records: &RecordBatch) -> Batch {
-        let mut batch = Batch::default();
-        self.normalize_into(records, &mut batch);
-        batch
-    }
-
-    /// Normalizes `records` into `batch`, reusing its buffers.
-    pub fn normalize_into(&self, records: &RecordBatch, batch: &mut Batch) {
-        batch.clear();
+impl<'a> BatchRows<'a> {
+    /// A normalizer of these rows, for one thread to keep over many batches:
+    /// what it learns of the file (tag cells, attribute name lists) serves
+    /// them all.
+    pub fn normalizer(&self) -> RowNormalizer<'a> {
         let settings = self.settings;
-        let normalizer = RowNormalizer::new(
+        RowNormalizer::new(
             settings.catalog,
             self.columns,
             self.headers,
             PhoneNormalizer::new(settings.options.region),
             &settings.options.update,
         )
-        .reject_not_mobile(settings.options.reject_not_mobile);
+        .reject_not_mobile(settings.options.reject_not_mobile)
+    }
+
+    /// Normalizes `records` into a batch.
+    pub fn normalize(&self, records: &RecordBatch) -> Batch {
+        let mut batch = Batch::default();
+        self.normalize_into(&self.normalizer(), records, &mut batch);
+        batch
+    }
+
+    /// Normalizes `records` into `batch` with `normalizer` (one of
+    /// [`normalizer`](Self::normalizer)), reusing the batch's buffers.
+    pub fn normalize_into(
+        &self,
+        normalizer: &RowNormalizer<'_>,
+        records: &RecordBatch,
+        batch: &mut Batch,
+    ) {
+        batch.clear();
         let rows = &records.rows[..records.len];
         batch.last_row = rows.last().map_or(0, |(row, _)| *row);
         batch.rows.reserve(rows.len());
@@ -54,7 +66,7 @@ impl BatchRows<'_> {
         batch.phones.reserve(rows.len());
         batch.first_rows.reserve(rows.len());
         for &(row, ref record) in rows {
-            let (phone, failure) = self.normalize_row(&normalizer, row, record, batch);
+            let (phone, failure) = self.normalize_row(normalizer, row, record, batch);
             let outcome = match failure {
                 Some(failure) => {
                     batch.failures.push(failure);

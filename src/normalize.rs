@@ -91,6 +91,9 @@ pub(crate) struct RowNormalizer<'a> {
     repeated_attribute: bool,
     /// The sets of attribute names rows have set so far, shared by their contacts.
     name_lists: RefCell<Vec<Arc<[Attribute]>>>,
+    /// Tag cells read so far that warned of nothing, with their tags: the
+    /// cells of a file repeat (the realistic file's 150,000 hold 9,649 texts).
+    tag_cells: RefCell<TagCells>,
     /// Whether a number that cannot be a WhatsApp mobile fails its row.
     reject_not_mobile: bool,
 }
@@ -98,6 +101,11 @@ pub(crate) struct RowNormalizer<'a> {
 /// Distinct attribute name lists one normalizer shares; past it, a row's
 /// list is its own.
 const NAME_LISTS: usize = 64;
+
+type TagCells = std::collections::HashMap<Box<str>, Cell<Tags>, foldhash::fast::RandomState>;
+
+/// Distinct tag cells one normalizer keeps; past it, new ones are read each time.
+const TAG_CELLS: usize = 4096;
 
 impl<'a> RowNormalizer<'a> {
     pub fn new(
@@ -124,6 +132,7 @@ impl<'a> RowNormalizer<'a> {
             repeated_attribute: attributes.windows(2).any(|w| w[0].1 == w[1].1),
             attributes,
             name_lists: RefCell::new(Vec::new()),
+            tag_cells: RefCell::new(TagCells::default()),
             reject_not_mobile: false,
         }
     }
@@ -381,9 +390,30 @@ impl<'a> RowNormalizer<'a> {
         }
     }
 
+    /// [`read_tags`](Self::read_tags), kept for the next cell with the same
+    /// text unless it warned.
+    fn tags(&self, text: &str, mut warn: impl FnMut(String, &str)) -> Cell<Tags> {
+        if text.is_empty() {
+            return Cell::Empty;
+        }
+        if let Some(tags) = self.tag_cells.borrow().get(text) {
+            return tags.clone();
+        }
+        let mut warned = false;
+        let tags = self.read_tags(text, |message, name| {
+            warned = true;
+            warn(message, name)
+        });
+        let mut cells = self.tag_cells.borrow_mut();
+        if !warned && cells.len() < TAG_CELLS {
+            cells.insert(text.into(), tags.clone());
+        }
+        tags
+    }
+
     /// `MBA | Finance`: split on `|`, trimmed, empties and repeats dropped,
     /// order kept; tags not in the catalog are warned about and dropped.
-    fn tags(&self, text: &str, mut warn: impl FnMut(String, &str)) -> Cell<Tags> {
+    fn read_tags(&self, text: &str, mut warn: impl FnMut(String, &str)) -> Cell<Tags> {
         let mut tags = Tags::new();
         let mut named = false;
         for name in text.split('|').map(str::trim).filter(|n| !n.is_empty()) {

@@ -19,6 +19,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use crate::batch::{Batch, RecordBatch};
 use crate::batch_rows::BatchRows;
 use crate::error::ImportError;
+use crate::normalize::RowNormalizer;
 use crate::phone::Phone;
 use crate::report::ImportReport;
 use crate::report::Progress;
@@ -113,13 +114,14 @@ where
     let mut records = RecordBatch::default();
     let mut batch = Batch::default();
     let mut existing = Vec::new();
+    let normalizer = rows.normalizer();
     loop {
         match source.read_records(&mut records) {
             Ok(true) => {}
             Ok(false) => return Ok(()),
             Err(error) => return Err(state.tally.failed(Cause::Read(error))),
         }
-        rows.normalize_into(&records, &mut batch);
+        rows.normalize_into(&normalizer, &records, &mut batch);
         write(state, rows, store, &mut existing, &mut batch, &records)?;
         progress(records.progress);
     }
@@ -222,9 +224,15 @@ impl Queue {
     }
 }
 
-/// Normalizes a batch taken from the queue and puts it back, ready to write.
-fn normalize(shared: &Shared, rows: BatchRows<'_>, (number, records, mut batch): Taken) {
-    rows.normalize_into(&records, &mut batch);
+/// Normalizes a batch taken from the queue with this thread's `normalizer`
+/// and puts it back, ready to write.
+fn normalize(
+    shared: &Shared,
+    rows: BatchRows<'_>,
+    normalizer: &RowNormalizer<'_>,
+    (number, records, mut batch): Taken,
+) {
+    rows.normalize_into(normalizer, &records, &mut batch);
     shared.update(|queue| {
         queue.normalized.insert(number, (batch, records));
     });
@@ -275,6 +283,7 @@ fn read_ahead<R: Read>(source: &mut RowSource<'_, R>, rows: BatchRows<'_>, share
         }
     }
     let _ended = Ended(shared);
+    let normalizer = rows.normalizer();
     while let Some(step) = next_read_step(shared) {
         match step {
             ReadStep::Read(mut records) => {
@@ -288,7 +297,7 @@ fn read_ahead<R: Read>(source: &mut RowSource<'_, R>, rows: BatchRows<'_>, share
                     Err(error) => queue.ended = Some(Err(error)),
                 });
             }
-            ReadStep::Normalize(taken) => normalize(shared, rows, *taken),
+            ReadStep::Normalize(taken) => normalize(shared, rows, &normalizer, *taken),
         }
     }
 }
@@ -338,6 +347,7 @@ where
     S: ContactStore + ?Sized,
 {
     let mut existing: Vec<Stored> = Vec::new();
+    let normalizer = rows.normalizer();
     // A panicked reading thread leaves no step: the scope re-raises its panic.
     while let Some(step) = next_merge_step(shared) {
         match step {
@@ -350,7 +360,7 @@ where
                     queue.spare_batches.push(batch);
                 });
             }
-            MergeStep::Normalize(taken) => normalize(shared, rows, taken),
+            MergeStep::Normalize(taken) => normalize(shared, rows, &normalizer, taken),
             // The batches read before a read error are written first, as
             // a batch-by-batch import would have.
             MergeStep::Done(Ok(())) => return Ok(()),
