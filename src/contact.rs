@@ -44,6 +44,12 @@ impl Attribute {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// `==`, answered without comparing the text for the names an import
+    /// shares (one allocation).
+    pub(crate) fn is(&self, other: &Attribute) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self == other
+    }
 }
 
 macro_rules! string_like {

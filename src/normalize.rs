@@ -9,7 +9,7 @@ use crate::catalog::Catalog;
 use crate::contact::{Attribute, Attributes, Tag, Tags, normalize_name, parse_opt_in};
 use crate::mapping::Columns;
 use crate::options::{FieldPolicy, UpdatePolicy};
-use crate::phone::{Phone, PhoneError, PhoneNormalizer, Region};
+use crate::phone::{NumberType, Phone, PhoneError, PhoneNormalizer, Region};
 use crate::reader::Record;
 use crate::report::{FailureCode, Position, RowFailure, Warning, WarningCode};
 use crate::text::read_cell;
@@ -181,25 +181,10 @@ impl<'a> RowNormalizer<'a> {
         let cell = |column: usize| -> Result<&str, RowFailure> {
             let whole = clean.zip(record.range(column));
             // A field boundary inside a character needs the check per cell.
-            if let Some(text) = whole.and_then(|(text, range)| text.get(range)) {
-                return Ok(read_cell(text));
+            match whole.and_then(|(text, range)| text.get(range)) {
+                Some(text) => Ok(read_cell(text)),
+                None => self.checked_cell(record, column, &fail),
             }
-            let bytes = record.field(column).unwrap_or_default();
-            let text = std::str::from_utf8(bytes).map_err(|_| {
-                let message = format!(
-                    "the {:?} cell is not valid UTF-8; save the file as \"CSV UTF-8\"",
-                    self.headers[column]
-                );
-                fail(FailureCode::InvalidUtf8, message, Some(column))
-            })?;
-            if let Some(c) = control_character(text) {
-                let message = format!(
-                    "the {:?} cell contains the control character U+{:04X}; the file may be damaged or not a text CSV",
-                    self.headers[column], c as u32
-                );
-                return Err(fail(FailureCode::ControlCharacter, message, Some(column)));
-            }
-            Ok(read_cell(text))
         };
         let cols = self.columns;
         let (name, name_col) = self.name(&cell)?;
@@ -236,10 +221,7 @@ impl<'a> RowNormalizer<'a> {
             };
             fail(code, e.to_string(), Some(phone_col))
         })?;
-        let not_mobile = (!kind.can_be_mobile()).then(|| {
-            let kind = kind.as_str().replace('_', " ");
-            format!("{phone} is a {kind} number, which cannot be a WhatsApp mobile")
-        });
+        let not_mobile = (!kind.can_be_mobile()).then(|| not_mobile_message(phone, kind));
         if let Some(message) = &not_mobile
             && self.reject_not_mobile
         {
@@ -323,6 +305,33 @@ impl<'a> RowNormalizer<'a> {
         Ok(update)
     }
 
+    /// A cell of a row that is not valid UTF-8 without control characters
+    /// as a whole: checked on its own, failing the row when it is not.
+    #[cold]
+    fn checked_cell<'r>(
+        &self,
+        record: &'r Record,
+        column: usize,
+        fail: &impl Fn(FailureCode, String, Option<usize>) -> RowFailure,
+    ) -> Result<&'r str, RowFailure> {
+        let bytes = record.field(column).unwrap_or_default();
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            let message = format!(
+                "the {:?} cell is not valid UTF-8; save the file as \"CSV UTF-8\"",
+                self.headers[column]
+            );
+            fail(FailureCode::InvalidUtf8, message, Some(column))
+        })?;
+        if let Some(c) = control_character(text) {
+            let message = format!(
+                "the {:?} cell contains the control character U+{:04X}; the file may be damaged or not a text CSV",
+                self.headers[column], c as u32
+            );
+            return Err(fail(FailureCode::ControlCharacter, message, Some(column)));
+        }
+        Ok(read_cell(text))
+    }
+
     /// The values a row sets (sorted by name, each name once), with a name
     /// list shared by every row that sets the same attributes.
     fn attributes(&self, set: &[(&Attribute, &str)]) -> Attributes {
@@ -331,7 +340,7 @@ impl<'a> RowNormalizer<'a> {
         }
         let mut lists = self.name_lists.borrow_mut();
         let same = |list: &&Arc<[Attribute]>| {
-            list.len() == set.len() && list.iter().zip(set).all(|(a, (b, _))| a == *b)
+            list.len() == set.len() && list.iter().zip(set).all(|(a, (b, _))| a.is(b))
         };
         let names = match lists.iter().find(same) {
             Some(names) => names.clone(),
@@ -537,6 +546,23 @@ fn control_character(text: &str) -> Option<char> {
         _ => false,
     })?;
     text.get(at..)?.chars().next()
+}
+
+/// `{phone} is a {kind} number, which cannot be a WhatsApp mobile`, `kind`
+/// with spaces for underscores, at its exact length (the report keeps
+/// every warning, and `format!` would leave room to grow).
+fn not_mobile_message(phone: Phone, kind: NumberType) -> String {
+    let (a, kind, b) = (
+        " is a ",
+        kind.as_str(),
+        " number, which cannot be a WhatsApp mobile",
+    );
+    let mut message = String::with_capacity(phone.as_str().len() + a.len() + kind.len() + b.len());
+    message.push_str(phone.as_str());
+    message.push_str(a);
+    message.extend(kind.chars().map(|c| if c == '_' { ' ' } else { c }));
+    message.push_str(b);
+    message
 }
 
 /// The rows of a batch whose number cannot be a WhatsApp mobile: warned

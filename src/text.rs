@@ -5,6 +5,7 @@
 
 /// Trims whitespace and the invisible characters copy-paste leaves at the
 /// ends of a cell (zero-width space, word joiner, byte order mark).
+#[inline]
 fn trim_cell(text: &str) -> &str {
     trim_with(text, |c| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
 }
@@ -30,6 +31,7 @@ pub(crate) fn trim_with(text: &str, also: impl Fn(char) -> bool) -> &str {
 
 /// The value an import reads from a cell's text: trimmed, without the
 /// leading `'` of a spreadsheet's text marker.
+#[inline]
 pub(crate) fn read_cell(text: &str) -> &str {
     unquote(trim_cell(text))
 }
