@@ -76,6 +76,7 @@ impl Record {
 
     /// True for a row whose cells are all blank, as a spreadsheet writes an
     /// empty row (`,,,`).
+    #[inline]
     pub fn is_blank(&self) -> bool {
         !self.too_large
             && (0..self.len).all(|i| self.field(i).is_some_and(|f| f.trim_ascii().is_empty()))
@@ -176,6 +177,9 @@ pub(crate) struct RecordReader<R> {
     /// (a second one, after ours): the first record always goes through it.
     core_started: bool,
     started: bool,
+    /// Where the buffer's next quote is (`cap` when it holds none), once
+    /// looked for: found once for all the lines before it.
+    quote: Option<usize>,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -208,6 +212,7 @@ impl<R: Read> RecordReader<R> {
             plain_rows: true,
             core_started: false,
             started: false,
+            quote: None,
         }
     }
 
@@ -311,8 +316,8 @@ impl<R: Read> RecordReader<R> {
         if !self.plain_rows || !self.core_started {
             return 0;
         }
-        let input = &self.buf[self.pos..self.cap];
-        let before_quote = &input[..memchr(b'"', input).unwrap_or(input.len())];
+        let quote = self.next_quote();
+        let before_quote = &self.buf[self.pos..quote];
         let (mut lines, mut consumed) = (0, 0);
         for at in memchr2_iter(b'\r', b'\n', before_quote) {
             if lines == limit {
@@ -331,15 +336,28 @@ impl<R: Read> RecordReader<R> {
     /// Where the next record starts and ends in the buffer (from `pos`),
     /// when it holds no quote and its line end is in the buffer: such a
     /// record needs no csv-core.
-    fn plain_line(&self) -> Option<(usize, usize)> {
+    fn plain_line(&mut self) -> Option<(usize, usize)> {
         if !self.plain_rows || !self.core_started {
             return None;
         }
+        let quote = self.next_quote();
         let input = &self.buf[self.pos..self.cap];
         let start = input.iter().position(|&b| b != b'\r' && b != b'\n')?;
-        let rest = &input[start..];
-        let end = memchr2(b'\r', b'\n', rest)?;
-        memchr(b'"', &rest[..end]).is_none().then_some((start, end))
+        let end = memchr2(b'\r', b'\n', &input[start..])?;
+        (self.pos + start + end <= quote).then_some((start, end))
+    }
+
+    /// Where the buffer's next quote from `pos` is, `cap` when there is none.
+    fn next_quote(&mut self) -> usize {
+        match self.quote {
+            Some(at) if at >= self.pos => at,
+            _ => {
+                let rest = &self.buf[self.pos..self.cap];
+                let at = self.pos + memchr(b'"', rest).unwrap_or(rest.len());
+                self.quote = Some(at);
+                at
+            }
+        }
     }
 
     /// Reads a record that holds no quote and ends within the buffer, as
@@ -412,6 +430,7 @@ impl<R: Read> RecordReader<R> {
 
     fn fill(&mut self) -> io::Result<()> {
         self.pos = 0;
+        self.quote = None;
         self.cap = loop {
             match self.input.read(&mut self.buf) {
                 Ok(n) => break n,
@@ -425,6 +444,7 @@ impl<R: Read> RecordReader<R> {
 
     fn skip_bom(&mut self) -> io::Result<()> {
         self.started = true;
+        self.quote = None;
         while self.cap < UTF8_BOM.len() && !self.eof {
             let n = self.input.read(&mut self.buf[self.cap..])?;
             self.eof = n == 0;
