@@ -6,15 +6,15 @@
 //! as too large, so memory stays bounded by the limit whatever the file holds.
 //!
 //! Most rows hold no quote. Such a row, when it is whole in the buffer, is
-//! split on the delimiter directly (memchr finds the line's end and its
-//! delimiters), which gives csv-core's fields at a fraction of its cost; a
-//! row with a quote, or one that crosses the end of the buffer, goes through
-//! csv-core. Both start at a record boundary, where csv-core has no state.
+//! split on the delimiter directly (memchr finds the line's end, a scan of
+//! eight bytes at a time its delimiters), which gives csv-core's fields at
+//! a fraction of its cost; a row with a quote, or one that crosses the end
+//! of the buffer, goes through csv-core. Both start at a record boundary, where csv-core has no state.
 
 use std::io::{self, Read};
 
 use csv_core::{ReadRecordResult, Reader as CoreReader, ReaderBuilder};
-use memchr::{memchr, memchr_iter, memchr2, memchr2_iter};
+use memchr::{memchr, memchr2, memchr2_iter};
 
 const BUFFER: usize = 64 * 1024;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -373,12 +373,12 @@ impl<R: Read> RecordReader<R> {
         record.ends.clear();
         record.ends.reserve(16);
         let mut fields = 1;
-        for at in memchr_iter(self.delimiter, line) {
+        each_position(line, self.delimiter, |at| {
             if record.ends.len() < self.max_fields {
                 record.ends.push(at);
             }
             fields += 1;
-        }
+        });
         record.ends.push(line.len());
         let bytes = line.len() + 1 - fields;
         record.too_large = bytes > self.max_row_bytes || fields > self.max_fields;
@@ -455,6 +455,28 @@ impl<R: Read> RecordReader<R> {
             self.pos = UTF8_BOM.len();
         }
         Ok(())
+    }
+}
+
+/// Calls `found` with each position of `byte` in `text`, in order: eight
+/// bytes at a time, one bit for each that equals `byte`. A row's few
+/// delimiters cost less so than a memchr call each.
+fn each_position(text: &[u8], byte: u8, mut found: impl FnMut(usize)) {
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let pattern = u64::from_le_bytes([byte; 8]);
+    let (words, rest) = text.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*word) ^ pattern;
+        // The high bit of each byte of `x` that is zero, and no other bit.
+        let mut zeros = !(((x & LOW) + LOW) | x | LOW);
+        while zeros != 0 {
+            found(i * 8 + zeros.trailing_zeros() as usize / 8);
+            zeros &= zeros - 1;
+        }
+    }
+    let base = words.len() * 8;
+    for (i, _) in rest.iter().enumerate().filter(|(_, b)| **b == byte) {
+        found(base + i);
     }
 }
 
@@ -568,6 +590,21 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Bytes that differ from the delimiter in the high bit only
+        /// (0xAC for a comma) are not taken for it.
+        #[test]
+        fn each_position_finds_what_memchr_finds(
+            text in proptest::collection::vec(
+                prop_oneof![Just(b','), Just(0xAC), any::<u8>()],
+                0..80,
+            ),
+            byte in prop_oneof![Just(b','), any::<u8>()],
+        ) {
+            let mut found = Vec::new();
+            each_position(&text, byte, |at| found.push(at));
+            prop_assert_eq!(found, memchr::memchr_iter(byte, &text).collect::<Vec<_>>());
+        }
 
         /// Plain rows split without csv-core read as csv-core reads them,
         /// whatever the quotes, line ends, buffer size and row limit.
