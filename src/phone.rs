@@ -83,13 +83,25 @@ impl Phone {
     /// The number as an integer, a smaller key for the maps that hold every
     /// phone of a file: distinct phones have distinct keys, since E.164
     /// digits never start with 0 and are at most 15.
+    ///
+    /// Read as two words of eight digits (several lookups a row need it):
+    /// the digits' values moved to the top of sixteen bytes, the rest zeros.
     pub(crate) fn key(&self) -> u64 {
-        let digits = self.bytes.get(1..usize::from(self.len)).unwrap_or_default();
-        digits.iter().fold(0, |key, digit| {
-            key.wrapping_mul(10)
-                .wrapping_add(u64::from(digit.wrapping_sub(b'0')))
-        })
+        let digits = (u128::from_le_bytes(self.bytes) >> 8) & u128::from_le_bytes([0x0F; 16]);
+        let padding = 16u32.saturating_sub(u32::from(self.len.saturating_sub(1)));
+        let digits = digits.checked_shl(padding * 8).unwrap_or(0);
+        let (high, low) = (digits as u64, (digits >> 64) as u64);
+        eight_digits(high) * 100_000_000 + eight_digits(low)
     }
+}
+
+/// The number eight digits (values 0 to 9, the first in the lowest byte)
+/// write: pairs, then fours, then all eight, with a multiplication each.
+fn eight_digits(word: u64) -> u64 {
+    let pairs = word.wrapping_mul(10).wrapping_add(word >> 8);
+    let ones = (pairs & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32));
+    let tens = ((pairs >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
+    ones.wrapping_add(tens) >> 32
 }
 
 /// A map keyed by [`Phone::key`]: for the maps that hold every phone of a file.
@@ -636,6 +648,13 @@ mod tests {
                 let general = general(text(&digits), plus);
                 prop_assert_eq!(Some((fast, fast.indian_type())), general);
             }
+        }
+
+        /// The key is the number the digits write.
+        #[test]
+        fn a_phone_key_is_its_number(digits in "[1-9][0-9]{1,14}") {
+            let phone = Phone::parse_e164(&format!("+{digits}")).expect("an E.164 phone");
+            prop_assert_eq!(phone.key(), digits.parse::<u64>().expect("at most 15 digits"));
         }
 
         #[test]
