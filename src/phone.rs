@@ -417,6 +417,14 @@ fn indian_mobile(digits: &[u8], plus: bool) -> Option<Phone> {
 fn plain_indian_mobile(cell: &str) -> Option<Phone> {
     let text = cell.trim_ascii();
     let text = text.strip_prefix('\'').unwrap_or(text);
+    // Most often digits alone, after a `+` or not.
+    let (plus, number) = match text.strip_prefix('+') {
+        Some(number) => (true, number),
+        None => (false, text),
+    };
+    if number.bytes().all(|b| b.is_ascii_digit()) {
+        return indian_mobile(number.as_bytes(), plus);
+    }
     let mut digits = [0u8; 14];
     let mut len = 0;
     let mut plus = false;

@@ -14,8 +14,11 @@ fn trim_cell(text: &str) -> &str {
 /// ends. Most cells end in printable ASCII on both sides, and names in
 /// Indian scripts in letters: one look at each end tells.
 pub(crate) fn trim_with(text: &str, also: impl Fn(char) -> bool) -> &str {
-    let trimmed = text.trim_ascii();
     let printable = |b: Option<&u8>| b.is_none_or(u8::is_ascii_graphic);
+    if printable(text.as_bytes().first()) && printable(text.as_bytes().last()) {
+        return text;
+    }
+    let trimmed = text.trim_ascii();
     let bytes = trimmed.as_bytes();
     if printable(bytes.first()) && printable(bytes.last()) {
         return trimmed;
