@@ -214,12 +214,15 @@ impl<'a> RowNormalizer<'a> {
             None => (self.phones, None),
         };
         let (phone, kind) = phones.normalize_typed(cell(phone_col)?).map_err(|e| {
-            let code = match e {
-                PhoneError::Missing => FailureCode::MissingPhone,
-                PhoneError::ScientificNotation(_) => FailureCode::PhoneScientificNotation,
-                PhoneError::Invalid(_) => FailureCode::InvalidPhone,
+            let (code, message) = match e {
+                PhoneError::Missing => (FailureCode::MissingPhone, e.to_string()),
+                PhoneError::ScientificNotation(_) => {
+                    (FailureCode::PhoneScientificNotation, e.to_string())
+                }
+                // Its message is the whole text: no copy.
+                PhoneError::Invalid(message) => (FailureCode::InvalidPhone, message),
             };
-            fail(code, e.to_string(), Some(phone_col))
+            fail(code, message, Some(phone_col))
         })?;
         let not_mobile = (!kind.can_be_mobile()).then(|| not_mobile_message(phone, kind));
         if let Some(message) = &not_mobile
