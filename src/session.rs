@@ -128,7 +128,7 @@ impl<'e, R: Read> Import<'e, R> {
             batch.retry = None;
             return Ok(true);
         }
-        batch.conflicted(&mut conflicts)?;
+        batch.conflicted(&mut conflicts, 0)?;
         batch.retry = Some(Box::new(batch.subset(&conflicts)));
         Ok(false)
     }
