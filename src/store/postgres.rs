@@ -238,13 +238,28 @@ WITH created AS (
 )
 SELECT phone FROM created UNION ALL SELECT phone FROM updated";
 
-/// The clause [`WRITE`] creates with. Without it (`write_fresh_sql`), a batch
+/// The clause [`WRITE`] creates with. Without it ([`fresh_write`]), a batch
 /// whose new phones are all still absent, as in an import into a new book,
 /// is written without PostgreSQL's speculative insertion (a pre-check of
 /// the key and a confirmation record per row), and a phone that is not
 /// absent fails the whole statement with `unique_violation`, which leaves
 /// nothing written: the batch is then written again with [`WRITE`].
 const ON_CONFLICT: &str = "    ON CONFLICT (account_id, phone) DO NOTHING\n";
+
+/// What [`WRITE`]'s insert returns, and what its statement returns.
+const CREATED_RETURNING: &str = "    RETURNING phone\n), updated AS (";
+const WRITE_RETURNS: &str = "SELECT phone FROM created UNION ALL SELECT phone FROM updated";
+
+/// [`WRITE`] without [`ON_CONFLICT`], returning only the phones updated:
+/// when it succeeds, every create landed (a data-modifying `WITH` runs to
+/// completion whether or not its rows are read), so the 1,000 phones of a
+/// batch of new contacts need not come back.
+fn fresh_write() -> String {
+    WRITE
+        .replace(ON_CONFLICT, "")
+        .replace(CREATED_RETURNING, "), updated AS (")
+        .replace(WRITE_RETURNS, "SELECT phone FROM updated")
+}
 
 /// Serializes migrations across sessions, so that two processes creating
 /// the schema at once both succeed (the second finds it made): the key of
@@ -415,7 +430,7 @@ impl PostgresStore {
             account: Account::default(),
             fetch,
             write_types,
-            write_fresh_sql: WRITE.replace(ON_CONFLICT, ""),
+            write_fresh_sql: fresh_write(),
             lz4,
         })
     }
@@ -774,6 +789,8 @@ impl ContactStore for PostgresStore {
             )
             .map_err(Some);
         }
+        // Whether the rows returned are the updates' only: the creates all landed.
+        let created = written.is_ok();
         let written = match written {
             Err(Some(error)) if error.code() != Some(&SqlState::UNIQUE_VIOLATION) => Err(error),
             Err(_) => planned_for(&mut self.client, WRITE, &self.write_types, &params),
@@ -789,7 +806,10 @@ impl ContactStore for PostgresStore {
             .map(|row| row.try_get(0))
             .collect::<Result<_, _>>()?;
         landed.sort_unstable();
-        let mut sent: Vec<Phone> = batch.contacts().map(|c| c.phone).collect();
+        let mut sent: Vec<Phone> = match created {
+            true => batch.update.iter().map(|(c, _)| c.phone).collect(),
+            false => batch.contacts().map(|c| c.phone).collect(),
+        };
         sent.sort_unstable();
         // Every write that did not land, a phone sent twice counted twice:
         // both lists are sorted, and every phone landed was sent.
@@ -1000,12 +1020,19 @@ fn postgres_params(params: &[Param]) -> Result<Vec<Box<dyn ToSql + Sync>>, Decod
 
 #[cfg(test)]
 mod tests {
-    use super::{ON_CONFLICT, WRITE, search_path_schemas};
+    use super::{
+        CREATED_RETURNING, ON_CONFLICT, WRITE, WRITE_RETURNS, fresh_write, search_path_schemas,
+    };
 
     #[test]
     fn the_first_attempt_is_the_write_without_its_on_conflict() {
-        assert_eq!(WRITE.matches(ON_CONFLICT).count(), 1);
-        assert!(!WRITE.replace(ON_CONFLICT, "").contains("ON CONFLICT"));
+        for part in [ON_CONFLICT, CREATED_RETURNING, WRITE_RETURNS] {
+            assert_eq!(WRITE.matches(part).count(), 1, "{part}");
+        }
+        let fresh = fresh_write();
+        assert!(!fresh.contains("ON CONFLICT"));
+        assert_eq!(fresh.matches("RETURNING").count(), 1, "{fresh}");
+        assert!(fresh.ends_with("SELECT phone FROM updated"), "{fresh}");
     }
 
     #[test]
