@@ -5,8 +5,8 @@
 //! the same checks in postgres_store.rs and many_writers.rs.
 
 use contact_import::{
-    Catalog, ContactStore, ImportEngine, ImportMode, ImportOptions, MemoryStore, Phone,
-    SharedMemoryStore, Stored, Timestamp, WriteBatch,
+    Catalog, ContactStore, ImportEngine, ImportMode, ImportOptions, MemoryStore, Phone, Stored,
+    Timestamp, WriteBatch,
 };
 
 /// A store that allows creates without a fetch, and counts the phones it
@@ -71,7 +71,7 @@ fn a_store_that_creates_without_fetch_passes_the_conformance_kit() {
 #[cfg(feature = "testkit")]
 #[test]
 fn imports_racing_to_create_the_same_new_phones_without_fetching_lose_nothing() {
-    let book = SharedMemoryStore::new();
+    let book = contact_import::SharedMemoryStore::new();
     let race = contact_import::testkit::check_racing_writers(
         || Unfetched::new(book.clone()),
         20_000,
