@@ -59,7 +59,7 @@ where
         columns: &columns,
         headers: &headers,
         repeated: &repeated,
-        now: state.now,
+        now: state.settings.now,
     };
     let shared = Shared::default();
     let adds = state.settings.options.mode != ImportMode::UpdateOnly;
