@@ -143,9 +143,19 @@ impl Batch {
     }
 
     /// Counts a round of conflicts; an error once the batch has met too many.
-    pub(crate) fn conflicted(&mut self, phones: &mut Vec<Phone>) -> Result<(), Contended> {
-        self.rounds += 1;
-        self.conflicts += phones.len() as u64;
+    /// The first `guessed_wrong` of them were no other writer's doing (see
+    /// [`ContactStore::creates_without_fetch`](crate::ContactStore::creates_without_fetch)):
+    /// they count neither as conflicts nor, alone, as a round.
+    pub(crate) fn conflicted(
+        &mut self,
+        phones: &mut Vec<Phone>,
+        guessed_wrong: usize,
+    ) -> Result<(), Contended> {
+        let conflicts = phones.len().saturating_sub(guessed_wrong);
+        if conflicts > 0 {
+            self.rounds += 1;
+        }
+        self.conflicts += conflicts as u64;
         phones.sort_unstable();
         phones.dedup();
         if self.rounds > MAX_ROUNDS {

@@ -192,6 +192,10 @@ impl Filter {
                 a.push(other);
                 Filter::Any(a)
             }
+            (this, Filter::Any(mut b)) => {
+                b.insert(0, this);
+                Filter::Any(b)
+            }
             (this, other) => Filter::Any(vec![this, other]),
         }
     }

@@ -90,6 +90,7 @@ pub mod contact;
 pub mod engine;
 pub mod error;
 pub mod export;
+mod fetch_plan;
 pub mod filter;
 mod formula;
 pub mod generate;

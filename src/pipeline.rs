@@ -19,7 +19,9 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use crate::batch::{Batch, RecordBatch};
 use crate::batch_rows::BatchRows;
 use crate::error::ImportError;
+use crate::fetch_plan::FetchPlan;
 use crate::normalize::RowNormalizer;
+use crate::options::ImportMode;
 use crate::phone::Phone;
 use crate::report::ImportReport;
 use crate::report::Progress;
@@ -58,9 +60,12 @@ where
         columns: &columns,
         headers: &headers,
         repeated: &repeated,
-        now: state.now,
+        now: state.settings.now,
     };
     let shared = Shared::default();
+    let adds = state.settings.options.mode != ImportMode::UpdateOnly;
+    let mut plan = FetchPlan::new(adds && store.creates_without_fetch());
+    let plan = &mut plan;
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("contact-import rows".to_owned())
@@ -71,7 +76,7 @@ where
             });
         match worker {
             Ok(_) => {
-                let written = merge(&mut state, rows, store, &mut progress, &shared);
+                let written = merge(&mut state, rows, store, plan, &mut progress, &shared);
                 shared.stop();
                 written?
             }
@@ -79,7 +84,7 @@ where
             Err(_) => {
                 // No other thread ever held it.
                 let mut source = source.lock().unwrap_or_else(PoisonError::into_inner);
-                merge_inline(&mut source, &mut state, rows, store, &mut progress)?
+                merge_inline(&mut source, &mut state, rows, store, plan, &mut progress)?
             }
         }
         Ok(shrunk(state.tally.report))
@@ -105,6 +110,7 @@ fn merge_inline<R, S>(
     state: &mut ImportState<'_>,
     rows: BatchRows<'_>,
     store: &mut S,
+    plan: &mut FetchPlan,
     progress: &mut impl FnMut(Progress),
 ) -> Result<(), ImportError<S::Error>>
 where
@@ -122,19 +128,29 @@ where
             Err(error) => return Err(state.tally.failed(Cause::Read(error))),
         }
         rows.normalize_into(&normalizer, &records, &mut batch);
-        write(state, rows, store, &mut existing, &mut batch, &records)?;
+        write(
+            state,
+            rows,
+            store,
+            plan,
+            &mut existing,
+            &mut batch,
+            &records,
+        )?;
         progress(records.progress);
     }
 }
 
 /// Fetches, merges, writes and commits one batch, leaving it empty. The
 /// rows of phones whose write conflicted (another writer changed them
-/// since the fetch) are normalized again from their records, merged into
-/// what the store holds now, and written again, until none conflicts.
+/// since the fetch, or `plan` took them as new) are normalized again from
+/// their records, merged into what the store holds now, and written again,
+/// until none conflicts.
 fn write<S>(
     state: &mut ImportState<'_>,
     rows: BatchRows<'_>,
     store: &mut S,
+    plan: &mut FetchPlan,
     existing: &mut Vec<Stored>,
     batch: &mut Batch,
     records: &RecordBatch,
@@ -142,23 +158,48 @@ fn write<S>(
 where
     S: ContactStore + ?Sized,
 {
-    let mut conflicts = fetch_merge_write(state, store, existing, batch)?;
+    fetch(state, store, existing, plan.phones_to_fetch(&batch.phones))?;
+    plan.fetched(existing);
+    let mut conflicts = merge_write(state, store, existing, batch)?;
+    let mut guessed_wrong = plan.guessed_wrong(&conflicts);
     while !conflicts.is_empty() {
-        if let Err(error) = batch.conflicted(&mut conflicts) {
+        if let Err(error) = batch.conflicted(&mut conflicts, guessed_wrong) {
             return Err(state.tally.failed(Cause::Contended(error)));
         }
+        guessed_wrong = 0;
         // The batch's values went to the store: its records still hold them.
         let mut retry = rows.normalize(&records.subset(batch, &conflicts));
-        conflicts = fetch_merge_write(state, store, existing, &mut retry)?;
+        fetch(state, store, existing, &retry.phones)?;
+        conflicts = merge_write(state, store, existing, &mut retry)?;
         batch.take_outcomes(&retry);
     }
+    plan.wrote(&batch.phones);
     state.tally.commit_emptying(batch);
     Ok(())
 }
 
-/// Fetches the batch's phones, merges its rows into them (moving the rows'
+/// Fetches `phones` into `existing`, emptied first.
+fn fetch<S>(
+    state: &mut ImportState<'_>,
+    store: &mut S,
+    existing: &mut Vec<Stored>,
+    phones: &[Phone],
+) -> Result<(), ImportError<S::Error>>
+where
+    S: ContactStore + ?Sized,
+{
+    existing.clear();
+    if phones.is_empty() {
+        return Ok(());
+    }
+    store
+        .fetch(phones, existing)
+        .map_err(|error| state.tally.failed(Cause::Store(error)))
+}
+
+/// Merges the batch's rows into the contacts fetched (moving the rows'
 /// values) and writes the result; returns the phones that conflicted.
-fn fetch_merge_write<S>(
+fn merge_write<S>(
     state: &mut ImportState<'_>,
     store: &mut S,
     existing: &mut Vec<Stored>,
@@ -167,10 +208,6 @@ fn fetch_merge_write<S>(
 where
     S: ContactStore + ?Sized,
 {
-    existing.clear();
-    if let Err(error) = store.fetch(batch.phones(), existing) {
-        return Err(state.tally.failed(Cause::Store(error)));
-    }
     let writes = state.merge().merge_changed(batch, existing.drain(..), true);
     store
         .write_batch(writes)
@@ -340,6 +377,7 @@ fn merge<S>(
     state: &mut ImportState<'_>,
     rows: BatchRows<'_>,
     store: &mut S,
+    plan: &mut FetchPlan,
     progress: &mut impl FnMut(Progress),
     shared: &Shared,
 ) -> Result<(), ImportError<S::Error>>
@@ -352,7 +390,15 @@ where
     while let Some(step) = next_merge_step(shared) {
         match step {
             MergeStep::Write(mut batch, records) => {
-                write(state, rows, store, &mut existing, &mut batch, &records)?;
+                write(
+                    state,
+                    rows,
+                    store,
+                    plan,
+                    &mut existing,
+                    &mut batch,
+                    &records,
+                )?;
                 progress(records.progress);
                 shared.update(|queue| {
                     queue.written += 1;

@@ -3,8 +3,6 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use jiff::Timestamp;
-
 use crate::batch::{Batch, BatchRow, RecordBatch};
 use crate::batch_rows::BatchRows;
 use crate::contact::Contact;
@@ -35,7 +33,6 @@ pub(crate) struct ImportState<'e> {
     /// Phones that several rows share, with their rows (from the first
     /// pass; only when the duplicate policy or a plan needs it).
     pub(crate) repeated: PhoneMap<Vec<u64>>,
-    pub(crate) now: Timestamp,
 }
 
 impl<'e, R: Read> Import<'e, R> {
@@ -53,7 +50,6 @@ impl<'e, R: Read> Import<'e, R> {
             columns,
             tally: Tally::new(report, total_rows),
             repeated,
-            now: settings.now,
         };
         Import {
             source: RowSource::new(settings, reader, first_row, total_rows),
@@ -128,7 +124,7 @@ impl<'e, R: Read> Import<'e, R> {
             batch.retry = None;
             return Ok(true);
         }
-        batch.conflicted(&mut conflicts)?;
+        batch.conflicted(&mut conflicts, 0)?;
         batch.retry = Some(Box::new(batch.subset(&conflicts)));
         Ok(false)
     }
@@ -159,7 +155,7 @@ impl ImportState<'_> {
         let headers = &self.tally.report.headers;
         BatchMerge {
             options: self.settings.options,
-            now: self.now,
+            now: self.settings.now,
             opt_in_column: self
                 .columns
                 .opt_in
@@ -175,7 +171,7 @@ impl ImportState<'_> {
             columns: &self.columns,
             headers: &self.tally.report.headers,
             repeated: &self.repeated,
-            now: self.now,
+            now: self.settings.now,
         }
     }
 

@@ -37,6 +37,7 @@
 //! | [`check_large_batches`] | batches of 12,000 contacts, and a 25,000-row import | always |
 //! | [`check_batch_sizes`] | random files imported in random batch sizes leave what importing their rows one by one leaves | always |
 //! | [`check_conditional_writes`] | the preconditions of `write_batch`: a create lands only on an absent phone, an update only on the version fetched, the others come back as conflicts | [`Capabilities::conditional_writes`] |
+//! | [`check_creates_without_fetch`] | an import that writes phones it did not fetch as creates ([`ContactStore::creates_without_fetch`]) finds the contacts stored after all, and leaves what an import that fetched every phone leaves | [`ContactStore::creates_without_fetch`] |
 //!
 //! The checks that need more than fresh stores are for a store's tests to
 //! call as far as the store can:
@@ -73,7 +74,7 @@ use jiff::Timestamp;
 
 use crate::catalog::Catalog;
 use crate::contact::{Contact, State, Tag};
-use crate::engine::{ImportEngine, ImportOptions};
+use crate::engine::{ImportEngine, ImportMode, ImportOptions};
 use crate::options::{FieldPolicy, OptInPolicy, TagPolicy, UpdatePolicy};
 use crate::phone::Phone;
 use crate::report::ImportReport;
@@ -248,6 +249,10 @@ where
     check_batch_sizes(&mut fresh, BATCHING_CASES)?;
     if capabilities.conditional_writes {
         check_conditional_writes(&mut fresh())?;
+    }
+    let mut store = fresh();
+    if store.creates_without_fetch() {
+        check_creates_without_fetch(&mut store)?;
     }
     Ok(Conformance {
         keeps_catalog: capabilities.catalog,
@@ -825,6 +830,76 @@ Other One,9000000001,VIP,Delhi
             &format!("(added, updated) with batch size {batch_size}"),
             &counts,
             &Some((2, 3)),
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks, on a fresh `store`, an import that writes phones it did not
+/// fetch as creates, for a store whose
+/// [`creates_without_fetch`](ContactStore::creates_without_fetch) is true
+/// (on another, it checks the plain import). In batches of two, the first
+/// batch finds none of its phones, so the next ones fetch only the phones
+/// an earlier batch wrote; a contact the service created before the import
+/// is in the third batch, and must be found by its create's conflict and
+/// updated (its service fields, tags and opt-out kept), not overwritten,
+/// with no conflict reported. The same with add-only (the stored contact
+/// is left as it is) and update-only imports (nothing is added). Each
+/// import is compared with the same import into a [`MemoryStore`].
+pub fn check_creates_without_fetch<S: ContactStore>(store: &mut S) -> Result<(), Failure> {
+    const CHECK: &str = "creates_without_fetch";
+    let modes = [
+        (ImportMode::AddAndUpdate, (5, 2, 0)),
+        (ImportMode::AddOnly, (5, 0, 0)),
+        (ImportMode::UpdateOnly, (0, 1, 0)),
+    ];
+    let mut reference = MemoryStore::new();
+    for (n, (mode, expected)) in (1..).zip(modes) {
+        // Other phones for each import, so that each starts into a book
+        // that holds none of its first batch's phones.
+        let file = format!(
+            "\
+Name,Phone,Tags,City,WhatsApp Opt-in
+Asha Rao,98765{n}0101,MBA,Pune,yes
+Ravi Kumar,98765{n}0102,,Delhi,
+Meera Nair,98765{n}0103,Finance,,
+Asha R,98765{n}0101,VIP,,
+Known Person,98765{n}0199,MBA,Chennai,yes
+Dev Shah,98765{n}0104,,Surat,
+Tara Das,98765{n}0105,MBA,,
+"
+        );
+        let mut known = Contact::new(
+            parse(CHECK, &format!("+9198765{n}0199"))?,
+            "Known".to_owned(),
+            EARLIER,
+        );
+        known.tags = [Tag::new("VIP")].into_iter().collect();
+        known.source = Some("ORGANIC".to_owned());
+        known.last_active = Some(ACTIVE);
+        known.state = Some(State::Intervened);
+        known.opt_in = Some(false);
+        write_all(CHECK, store, vec![known.clone()])?;
+        reference.insert(known.clone());
+
+        let options = ImportOptions::new().with_batch_size(2).with_mode(mode);
+        let reports = import_like_reference(CHECK, store, &mut reference, &[&file], &options)?;
+        let counts = reports.first().map(|r| (r.added, r.updated, r.conflicts));
+        same(
+            CHECK,
+            &format!("(added, updated, conflicts) of the {mode:?} import"),
+            &counts,
+            &Some(expected),
+        )?;
+        let stored = call(CHECK, store.get(&known.phone))?
+            .ok_or_else(|| fail(CHECK, "the contact stored before the import is gone"))?;
+        same(CHECK, "its created_at", &stored.created_at, &EARLIER)?;
+        same(CHECK, "its state", &stored.state, &Some(State::Intervened))?;
+        same(CHECK, "its opt-in", &stored.opt_in, &Some(false))?;
+        ensure(
+            CHECK,
+            stored.tags.iter().any(|t| t.as_str() == "VIP"),
+            || format!("its VIP tag was lost: {stored:?}"),
         )?;
     }
     Ok(())

@@ -115,6 +115,13 @@ impl ContactStore for Store {
     fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<contact_import::Phone>, StoreError> {
         each_store!(self, s => s.write_batch(batch))
     }
+    fn creates_without_fetch(&self) -> bool {
+        match self {
+            Store::Sqlite(s) => s.creates_without_fetch(),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(s) => s.creates_without_fetch(),
+        }
+    }
     fn load_catalog(&mut self) -> Result<Catalog, StoreError> {
         each_store!(self, s => s.load_catalog())
     }

@@ -194,6 +194,33 @@ pub trait ContactStore {
     /// at any time without making the import's write conflict.
     fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, Self::Error>;
 
+    /// Whether [`ImportEngine::import`](crate::ImportEngine::import) may
+    /// write phones it did not fetch as creates, trusting their
+    /// precondition. `false` by default.
+    ///
+    /// An import into a new or unrelated book fetches thousands of phones
+    /// to find none of them; for a database, that is an index probe each.
+    /// When this is `true` and the import adds contacts (not
+    /// [`ImportMode::UpdateOnly`](crate::ImportMode::UpdateOnly)), a batch
+    /// whose fetch found none of its phones that no earlier batch wrote
+    /// lets the next batches fetch only those an earlier batch wrote: the
+    /// others go to [`write_batch`](Self::write_batch) as creates. The
+    /// first of those that conflicts (the phone was stored after all)
+    /// stops this for the rest of the import; its rows are fetched and
+    /// merged again, as after any conflict, and are not counted in
+    /// [`ImportReport::conflicts`](crate::ImportReport::conflicts). The
+    /// contacts and the report are those of an import that fetched every
+    /// phone.
+    ///
+    /// Return `true` only when `write_batch` honours the create
+    /// precondition (a store that overwrites would lose the stored
+    /// contact) and a fetch costs more than a create that conflicts, as
+    /// in the PostgreSQL store (feature `postgres`). The `testkit`'s
+    /// `check_creates_without_fetch` checks it.
+    fn creates_without_fetch(&self) -> bool {
+        false
+    }
+
     /// Looks up one contact. The default calls [`fetch`](Self::fetch).
     fn get(&mut self, phone: &Phone) -> Result<Option<Contact>, Self::Error> {
         Ok(self.get_stored(phone)?.map(|stored| stored.contact))
@@ -251,6 +278,10 @@ impl<S: ContactStore + ?Sized> ContactStore for &mut S {
 
     fn write_batch(&mut self, batch: WriteBatch) -> Result<Vec<Phone>, Self::Error> {
         (**self).write_batch(batch)
+    }
+
+    fn creates_without_fetch(&self) -> bool {
+        (**self).creates_without_fetch()
     }
 
     fn get(&mut self, phone: &Phone) -> Result<Option<Contact>, Self::Error> {

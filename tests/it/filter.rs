@@ -409,3 +409,24 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn or_and_and_flatten_a_group_on_either_side() {
+    let (a, b, c) = (
+        Filter::source("A"),
+        Filter::source("B"),
+        Filter::source("C"),
+    );
+    assert_eq!(
+        a.clone() | (b.clone() | c.clone()),
+        Filter::Any(vec![a.clone(), b.clone(), c.clone()])
+    );
+    assert_eq!(
+        (a.clone() | b.clone()) | c.clone(),
+        Filter::Any(vec![a.clone(), b.clone(), c.clone()])
+    );
+    assert_eq!(
+        a.clone() & (b.clone() & c.clone()),
+        Filter::All(vec![a, b, c])
+    );
+}

@@ -35,5 +35,6 @@ mod sqlite_crash;
 mod sqlite_store;
 mod suggest;
 mod template;
+mod unfetched_creates;
 mod uploads;
 mod upsert;

@@ -647,3 +647,44 @@ fn a_v3_schema_migrates_with_every_opt_in_unknown_and_keeps_opt_outs_its_service
     let unknown = store.count(&contact_import::Filter::opt_in(None)).unwrap();
     assert_eq!(unknown, 1);
 }
+
+#[test]
+fn the_history_compresses_reports_with_lz4_when_the_server_offers_it() {
+    let Some(mut server) = server() else { return };
+    let mut store = server.fresh();
+    let offered: i64 = store
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_settings
+             WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // A report large enough to be compressed (TOAST compresses past 2 kB).
+    let mut file = String::from("Name,Phone\n");
+    for n in 0..2_000 {
+        file.push_str(&format!("Person {n},98{n:08}\n"));
+    }
+    let record = engine()
+        .import_recorded("big.csv", Cursor::new(file), &mut store, |_| {})
+        .unwrap();
+    let row = store
+        .client()
+        .query_one(
+            "SELECT pg_column_compression(report) FROM imports WHERE id = $1",
+            &[&(record.id as i64)],
+        )
+        .unwrap();
+    let expected = if offered > 0 { "lz4" } else { "pglz" };
+    assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some(expected));
+    // And the session's own setting is left as it was.
+    let setting: String = store
+        .client()
+        .query_one("SHOW default_toast_compression", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(setting, "pglz");
+    let again = store.import_record(record.id).unwrap().unwrap();
+    assert_eq!(again.report, record.report);
+}
