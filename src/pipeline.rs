@@ -64,8 +64,11 @@ where
     };
     let shared = Shared::default();
     let adds = state.settings.options.mode != ImportMode::UpdateOnly;
-    let mut plan = FetchPlan::new(adds && store.creates_without_fetch());
-    let plan = &mut plan;
+    let mut writer = BatchWriter {
+        plan: FetchPlan::new(adds && store.creates_without_fetch()),
+        existing: Vec::new(),
+    };
+    let writer = &mut writer;
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("contact-import rows".to_owned())
@@ -76,7 +79,7 @@ where
             });
         match worker {
             Ok(_) => {
-                let written = merge(&mut state, rows, store, plan, &mut progress, &shared);
+                let written = merge(&mut state, rows, store, writer, &mut progress, &shared);
                 shared.stop();
                 written?
             }
@@ -84,7 +87,7 @@ where
             Err(_) => {
                 // No other thread ever held it.
                 let mut source = source.lock().unwrap_or_else(PoisonError::into_inner);
-                merge_inline(&mut source, &mut state, rows, store, plan, &mut progress)?
+                merge_inline(&mut source, &mut state, rows, store, writer, &mut progress)?
             }
         }
         Ok(shrunk(state.tally.report))
@@ -110,7 +113,7 @@ fn merge_inline<R, S>(
     state: &mut ImportState<'_>,
     rows: BatchRows<'_>,
     store: &mut S,
-    plan: &mut FetchPlan,
+    writer: &mut BatchWriter,
     progress: &mut impl FnMut(Progress),
 ) -> Result<(), ImportError<S::Error>>
 where
@@ -119,7 +122,6 @@ where
 {
     let mut records = RecordBatch::default();
     let mut batch = Batch::default();
-    let mut existing = Vec::new();
     let normalizer = rows.normalizer();
     loop {
         match source.read_records(&mut records) {
@@ -128,36 +130,35 @@ where
             Err(error) => return Err(state.tally.failed(Cause::Read(error))),
         }
         rows.normalize_into(&normalizer, &records, &mut batch);
-        write(
-            state,
-            rows,
-            store,
-            plan,
-            &mut existing,
-            &mut batch,
-            &records,
-        )?;
+        write(state, rows, store, writer, &mut batch, &records)?;
         progress(records.progress);
     }
 }
 
+/// What the caller's thread keeps from batch to batch while it writes:
+/// which phones to fetch, and the buffer the fetched contacts go to.
+struct BatchWriter {
+    plan: FetchPlan,
+    existing: Vec<Stored>,
+}
+
 /// Fetches, merges, writes and commits one batch, leaving it empty. The
 /// rows of phones whose write conflicted (another writer changed them
-/// since the fetch, or `plan` took them as new) are normalized again from
-/// their records, merged into what the store holds now, and written again,
-/// until none conflicts.
+/// since the fetch, or the fetch plan took them as new) are normalized
+/// again from their records, merged into what the store holds now, and
+/// written again, until none conflicts.
 fn write<S>(
     state: &mut ImportState<'_>,
     rows: BatchRows<'_>,
     store: &mut S,
-    plan: &mut FetchPlan,
-    existing: &mut Vec<Stored>,
+    writer: &mut BatchWriter,
     batch: &mut Batch,
     records: &RecordBatch,
 ) -> Result<(), ImportError<S::Error>>
 where
     S: ContactStore + ?Sized,
 {
+    let BatchWriter { plan, existing } = writer;
     fetch(state, store, existing, plan.phones_to_fetch(&batch.phones))?;
     plan.fetched(existing);
     let mut conflicts = merge_write(state, store, existing, batch)?;
@@ -377,28 +378,19 @@ fn merge<S>(
     state: &mut ImportState<'_>,
     rows: BatchRows<'_>,
     store: &mut S,
-    plan: &mut FetchPlan,
+    writer: &mut BatchWriter,
     progress: &mut impl FnMut(Progress),
     shared: &Shared,
 ) -> Result<(), ImportError<S::Error>>
 where
     S: ContactStore + ?Sized,
 {
-    let mut existing: Vec<Stored> = Vec::new();
     let normalizer = rows.normalizer();
     // A panicked reading thread leaves no step: the scope re-raises its panic.
     while let Some(step) = next_merge_step(shared) {
         match step {
             MergeStep::Write(mut batch, records) => {
-                write(
-                    state,
-                    rows,
-                    store,
-                    plan,
-                    &mut existing,
-                    &mut batch,
-                    &records,
-                )?;
+                write(state, rows, store, writer, &mut batch, &records)?;
                 progress(records.progress);
                 shared.update(|queue| {
                     queue.written += 1;
