@@ -80,7 +80,7 @@ impl UpdatePolicy {
     ) -> Merged {
         let (mut changed, opt_in) = self.apply_opt_in(contact, update.opt_in);
         if is_new || self.name == NamePolicy::Replace {
-            changed |= contact.name() != update.name;
+            changed |= contact.name() != update.name.as_str();
             contact.set_normalized_name(std::mem::take(&mut update.name));
         }
         changed |= self.apply_tags(contact, take_cell(&mut update.tags));

@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use smallvec::SmallVec;
 
 use crate::catalog::Catalog;
@@ -65,7 +66,7 @@ impl<T> Cell<T> {
 pub(crate) struct RowUpdate {
     pub row: u64,
     pub phone: Phone,
-    pub name: String,
+    pub name: CompactString,
     pub tags: Cell<Tags>,
     pub source: Cell<String>,
     pub first_message: Cell<Tag>,
@@ -365,7 +366,7 @@ impl<'a> RowNormalizer<'a> {
     fn name<'r>(
         &self,
         cell: &impl Fn(usize) -> Result<&'r str, RowFailure>,
-    ) -> Result<(String, usize), RowFailure> {
+    ) -> Result<(CompactString, usize), RowFailure> {
         let cols = self.columns;
         if let Some(col) = cols.name {
             return Ok((normalize_name(cell(col)?), col));

@@ -301,6 +301,35 @@ fn the_default_source_is_configurable_and_may_be_none() {
 }
 
 #[test]
+fn names_of_any_length_and_script_are_kept_whole() {
+    // Names up to 24 bytes are kept inline, longer ones on the heap: both
+    // read back the same, and so does a name whose spaces are collapsed.
+    let long = "Venkata Subrahmanya Lakshmi Narasimha Rao";
+    let devanagari = "अमिताभ   बच्चन"; // 40 bytes, three spaces
+    let file = format!("Name,Phone\nAsha,9876543201\n{long},9876543202\n{devanagari},9876543203\n");
+    let (_, store) = import(&file);
+    assert_eq!(contact(&store, "+919876543201").name(), "Asha");
+    let rao = contact(&store, "+919876543202");
+    assert_eq!((rao.name(), rao.first_name()), (long, "Venkata"));
+    assert_eq!(contact(&store, "+919876543203").name(), "अमिताभ बच्चन");
+}
+
+#[test]
+fn attributes_of_every_length_read_back_as_set() {
+    let email = "a.very.long.address.for.someone@example.co.in";
+    let (_, store) = import(&format!(
+        "Name,Phone,City,email,State\nA,9876543201,Delhi,{email},\nB,9876543202,,x@y.in,Goa\n"
+    ));
+    let a = contact(&store, "+919876543201");
+    let values = |c: &contact_import::Contact| {
+        ["City", "email", "State"].map(|name| c.attributes.get(name).map(str::to_owned))
+    };
+    assert_eq!(values(a), [Some("Delhi".into()), Some(email.into()), None]);
+    let b = contact(&store, "+919876543202");
+    assert_eq!(values(b), [None, Some("x@y.in".into()), Some("Goa".into())]);
+}
+
+#[test]
 fn attributes_are_trimmed_and_empty_cells_set_nothing() {
     let (_, store) = import("Name,Phone,City,email\nA,9876543201,  Delhi ,\n");
     let a = contact(&store, "+919876543201");
