@@ -81,7 +81,8 @@ pub(crate) struct RowUpdate {
 }
 
 pub(crate) struct RowNormalizer<'a> {
-    catalog: &'a Catalog,
+    /// The catalog's tags, this normalizer's own ([`Catalog::own_tags`]).
+    catalog: Catalog,
     columns: &'a Columns,
     headers: &'a [String],
     phones: PhoneNormalizer,
@@ -127,7 +128,7 @@ impl<'a> RowNormalizer<'a> {
             .collect();
         attributes.sort_by(|(_, a, _), (_, b, _)| a.as_str().cmp(b.as_str()));
         RowNormalizer {
-            catalog,
+            catalog: catalog.own_tags(),
             columns,
             headers,
             phones,
