@@ -587,6 +587,13 @@ fn summary_from_row(row: &Row<'_>) -> Result<ImportSummary, SqliteError> {
 impl ContactStore for SqliteStore {
     type Error = SqliteError;
 
+    /// True: a create is checked by the `(account_id, phone)` key (`ON
+    /// CONFLICT DO NOTHING`), and an import into a new book no longer looks
+    /// up each of its new phones first.
+    fn creates_without_fetch(&self) -> bool {
+        true
+    }
+
     fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), SqliteError> {
         let sql = format!(
             "SELECT {CONTACT_COLUMNS}, version FROM contacts WHERE phone = ?1 AND account_id = ?2"
