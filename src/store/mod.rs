@@ -215,7 +215,8 @@ pub trait ContactStore {
     /// Return `true` only when `write_batch` honours the create
     /// precondition (a store that overwrites would lose the stored
     /// contact) and a fetch costs more than a create that conflicts, as
-    /// in the PostgreSQL store (feature `postgres`). The `testkit`'s
+    /// in the SQLite and PostgreSQL stores (features `sqlite`, `postgres`).
+    /// The `testkit`'s
     /// `check_creates_without_fetch` checks it.
     fn creates_without_fetch(&self) -> bool {
         false
