@@ -9,6 +9,8 @@ mod codec;
 mod memory;
 mod packed;
 #[cfg(feature = "postgres")]
+mod pg_array;
+#[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod pushdown;

@@ -18,6 +18,7 @@ use crate::phone::Phone;
 use crate::store::codec::{
     ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
+use crate::store::pg_array::{ContactArray, Field, VersionArray};
 use crate::store::pushdown::{self, Dialect, Param};
 use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch, count_visits};
 
@@ -640,41 +641,6 @@ fn contact_from_row(row: &Row) -> Result<Contact, PostgresError> {
     Ok(columns.decode(timestamp)?)
 }
 
-/// The batch as one array per column, for UNNEST.
-#[derive(Default)]
-struct ColumnArrays {
-    phone: Vec<String>,
-    name: Vec<String>,
-    tags: Vec<String>,
-    source: Vec<Option<String>>,
-    first_message: Vec<Option<String>>,
-    attributes: Vec<String>,
-    created_at: Vec<SystemTime>,
-    last_active: Vec<Option<SystemTime>>,
-    state: Vec<Option<String>>,
-    opt_in: Vec<Option<bool>>,
-}
-
-impl ColumnArrays {
-    fn new<'a>(contacts: impl Iterator<Item = &'a Contact>) -> Result<ColumnArrays, DecodeError> {
-        let mut arrays = ColumnArrays::default();
-        for contact in contacts {
-            let c = ContactColumns::encode(contact, system_time)?;
-            arrays.phone.push(c.phone);
-            arrays.name.push(c.name);
-            arrays.tags.push(c.tags);
-            arrays.source.push(c.source);
-            arrays.first_message.push(c.first_message);
-            arrays.attributes.push(c.attributes);
-            arrays.created_at.push(c.created_at?);
-            arrays.last_active.push(c.last_active.transpose()?);
-            arrays.state.push(c.state);
-            arrays.opt_in.push(c.opt_in);
-        }
-        Ok(arrays)
-    }
-}
-
 fn load_names(
     client: &mut Client,
     account: &Account,
@@ -751,33 +717,38 @@ impl ContactStore for PostgresStore {
     fn write_batch(&mut self, mut batch: WriteBatch) -> Result<Vec<Phone>, PostgresError> {
         batch.create.sort_unstable_by_key(|c| c.phone);
         batch.update.sort_unstable_by_key(|(c, _)| c.phone);
-        let new = ColumnArrays::new(batch.create.iter())?;
-        let old = ColumnArrays::new(batch.update.iter().map(|(c, _)| c))?;
-        let versions = batch
-            .update
-            .iter()
-            .map(|(_, version)| signed("version", version.get()))
-            .collect::<Result<Vec<i64>, _>>()?;
+        let created: Vec<&Contact> = batch.create.iter().collect();
+        let updated: Vec<&Contact> = batch.update.iter().map(|(c, _)| c).collect();
+        let new = |field| ContactArray {
+            contacts: &created,
+            field,
+        };
+        let old = |field| ContactArray {
+            contacts: &updated,
+            field,
+        };
+        let versions = VersionArray(&batch.update);
+        let account = self.account.as_str();
         let params: [&(dyn ToSql + Sync); 19] = [
-            &new.phone,
-            &new.name,
-            &new.tags,
-            &new.source,
-            &new.first_message,
-            &new.attributes,
-            &new.created_at,
-            &new.last_active,
-            &new.state,
-            &old.phone,
-            &old.name,
-            &old.tags,
-            &old.source,
-            &old.first_message,
-            &old.attributes,
+            &new(Field::Phone),
+            &new(Field::Name),
+            &new(Field::Tags),
+            &new(Field::Source),
+            &new(Field::FirstMessage),
+            &new(Field::Attributes),
+            &new(Field::CreatedAt),
+            &new(Field::LastActive),
+            &new(Field::State),
+            &old(Field::Phone),
+            &old(Field::Name),
+            &old(Field::Tags),
+            &old(Field::Source),
+            &old(Field::FirstMessage),
+            &old(Field::Attributes),
             &versions,
-            &self.account.as_str(),
-            &new.opt_in,
-            &old.opt_in,
+            &account,
+            &new(Field::OptIn),
+            &old(Field::OptIn),
         ];
         let mut written = Err(None);
         if !batch.create.is_empty() {

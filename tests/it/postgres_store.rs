@@ -220,6 +220,44 @@ fn a_phone_twice_in_one_batch_gives_the_sequential_result() {
     assert_eq!(store.get(&p).unwrap().unwrap(), first);
 }
 
+/// A time is kept to the whole microsecond, the digits past it dropped
+/// toward 1970 as `SqliteStore` drops them, before 1970 and 2000 (the
+/// epochs of Unix and of PostgreSQL) as after.
+#[test]
+fn times_are_kept_to_the_microsecond_on_either_side_of_both_epochs() {
+    let Some(mut server) = server() else { return };
+    let mut store = server.fresh();
+    let times = [
+        Timestamp::new(-86_400, -123_456_789).unwrap(),
+        Timestamp::new(946_684_799, 123_456_789).unwrap(),
+        Timestamp::new(946_684_800, 999).unwrap(),
+        Timestamp::new(1_750_000_000, 987_654_321).unwrap(),
+    ];
+    let contacts: Vec<Contact> = times
+        .iter()
+        .enumerate()
+        .map(|(i, &time)| {
+            let mut contact = Contact::new(phone(&format!("+9198765434{i:02}")), "A".into(), time);
+            contact.last_active = Some(time);
+            contact
+        })
+        .collect();
+    let batch = WriteBatch {
+        create: contacts.clone(),
+        update: Vec::new(),
+    };
+    assert_eq!(store.write_batch(batch).unwrap(), []);
+    for (contact, time) in contacts.iter().zip(times) {
+        let kept = Timestamp::from_microsecond(time.as_microsecond()).unwrap();
+        let stored = store.get(&contact.phone).unwrap().unwrap();
+        assert_eq!(
+            (stored.created_at, stored.last_active),
+            (kept, Some(kept)),
+            "{time}"
+        );
+    }
+}
+
 #[cfg(feature = "testkit")]
 #[test]
 fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
