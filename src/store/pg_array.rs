@@ -91,7 +91,10 @@ fn element(
 
 fn text(out: &mut BytesMut, value: Option<&str>) -> Result<(), Box<dyn Error + Sync + Send>> {
     match value {
-        Some(value) => element(out, |out| Ok(out.put_slice(value.as_bytes())))?,
+        Some(value) => {
+            out.put_i32(i32::try_from(value.len()).map_err(|_| "a value of more than 2 GiB")?);
+            out.put_slice(value.as_bytes());
+        }
         None => out.put_i32(-1),
     }
     Ok(())
