@@ -193,3 +193,156 @@ impl ToSql for VersionArray<'_> {
 
     to_sql_checked!();
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::contact::{Attributes, State, Tag, Tags};
+    use crate::phone::Phone;
+
+    fn contacts() -> Vec<Contact> {
+        let phone = |p: &str| Phone::parse_e164(p).unwrap();
+        let mut full = Contact::new(
+            phone("+919876543210"),
+            "Asha \"Q\" Rao".into(),
+            Timestamp::constant(1_750_000_000, 123_456_789),
+        );
+        full.tags = Tags::from([Tag::new("MBA"), Tag::new("Finance")]);
+        full.source = Some("IMPORT".into());
+        full.first_message = Some(Tag::new("MBA"));
+        full.attributes = Attributes::from_iter([("City", "Pune"), ("email", "a\\b@x.in")]);
+        full.last_active = Some(Timestamp::constant(1_760_000_000, 5_000));
+        full.state = Some(State::Closed);
+        full.opt_in = Some(false);
+        let bare = Contact::new(
+            phone("+14155550123"),
+            "Bo".into(),
+            Timestamp::constant(1_600_000_000, 0),
+        );
+        vec![full, bare]
+    }
+
+    fn ours(contacts: &[&Contact], field: Field, ty: &Type) -> BytesMut {
+        let mut out = BytesMut::new();
+        ContactArray { contacts, field }
+            .to_sql(ty, &mut out)
+            .unwrap();
+        out
+    }
+
+    /// What postgres itself writes for the same values as a `Vec`.
+    fn postgres<T: ToSql>(values: Vec<T>, ty: &Type) -> BytesMut {
+        let mut out = BytesMut::new();
+        values.to_sql(ty, &mut out).unwrap();
+        out
+    }
+
+    /// The bytes, but for the header's "holds NULLs" flag, which PostgreSQL
+    /// reads past: postgres sets it only when a NULL is there.
+    fn without_null_flag(mut bytes: BytesMut) -> BytesMut {
+        bytes[4..8].copy_from_slice(&[0; 4]);
+        bytes
+    }
+
+    #[test]
+    fn every_column_is_the_array_postgres_would_write_for_the_same_values() {
+        let owned = contacts();
+        let batch: Vec<&Contact> = owned.iter().collect();
+        let json = |f: fn(&Contact) -> String| batch.iter().map(|c| f(c)).collect::<Vec<_>>();
+        let text = |f: fn(&Contact) -> Option<&str>| batch.iter().map(|c| f(c)).collect::<Vec<_>>();
+        let time = |f: fn(&Contact) -> Option<Timestamp>| {
+            batch
+                .iter()
+                .map(|c| f(c).map(|t| SystemTime::try_from(t).unwrap()))
+                .collect::<Vec<_>>()
+        };
+        let (text_array, times, bools) =
+            (Type::TEXT_ARRAY, Type::TIMESTAMPTZ_ARRAY, Type::BOOL_ARRAY);
+        let expected = [
+            (
+                Field::Phone,
+                postgres(text(|c| Some(c.phone.as_str())), &text_array),
+            ),
+            (Field::Name, postgres(text(|c| Some(c.name())), &text_array)),
+            (
+                Field::Tags,
+                postgres(
+                    json(|c| serde_json::to_string(&c.tags).unwrap()),
+                    &text_array,
+                ),
+            ),
+            (
+                Field::Source,
+                postgres(text(|c| c.source.as_deref()), &text_array),
+            ),
+            (
+                Field::FirstMessage,
+                postgres(
+                    text(|c| c.first_message.as_ref().map(|t| t.as_str())),
+                    &text_array,
+                ),
+            ),
+            (
+                Field::Attributes,
+                postgres(
+                    json(|c| serde_json::to_string(&c.attributes).unwrap()),
+                    &text_array,
+                ),
+            ),
+            (
+                Field::State,
+                postgres(text(|c| c.state.map(|s| s.as_str())), &text_array),
+            ),
+            (
+                Field::CreatedAt,
+                postgres(time(|c| Some(c.created_at)), &times),
+            ),
+            (Field::LastActive, postgres(time(|c| c.last_active), &times)),
+            (
+                Field::OptIn,
+                postgres(batch.iter().map(|c| c.opt_in).collect(), &bools),
+            ),
+        ];
+        for (field, postgres) in expected {
+            let array = match field.element() {
+                Type::TIMESTAMPTZ => &times,
+                Type::BOOL => &bools,
+                _ => &text_array,
+            };
+            assert_eq!(
+                without_null_flag(ours(&batch, field, array)),
+                without_null_flag(postgres),
+                "{field:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn versions_are_the_bigint_array_postgres_would_write() {
+        let owned = contacts();
+        let update: Vec<(Contact, Version)> = owned
+            .into_iter()
+            .zip([Version::new(7), Version::new(u64::from(u32::MAX) + 1)])
+            .collect();
+        let mut out = BytesMut::new();
+        VersionArray(&update)
+            .to_sql(&Type::INT8_ARRAY, &mut out)
+            .unwrap();
+        let expected = postgres(vec![7_i64, i64::from(u32::MAX) + 1], &Type::INT8_ARRAY);
+        assert_eq!(without_null_flag(out), without_null_flag(expected));
+    }
+
+    #[test]
+    fn a_column_bound_to_the_wrong_type_is_an_error_not_garbage() {
+        let owned = contacts();
+        let batch: Vec<&Contact> = owned.iter().collect();
+        let mut out = BytesMut::new();
+        let array = ContactArray {
+            contacts: &batch,
+            field: Field::CreatedAt,
+        };
+        assert!(array.to_sql(&Type::TEXT_ARRAY, &mut out).is_err());
+    }
+}
