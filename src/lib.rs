@@ -73,8 +73,8 @@
 //! - `postgres`: `PostgresStore`, a contact book in PostgreSQL.
 //! - `testkit`: `contact_import::testkit`, the conformance checks for your
 //!   own store.
-//! - `spreadsheet`: [`ImportEngine::import_spreadsheet`] and
-//!   [`ImportEngine::plan_spreadsheet`] read `.xlsx`, `.xls` and `.ods`
+//! - `spreadsheet`: `ImportEngine::import_spreadsheet` and
+//!   `ImportEngine::plan_spreadsheet` read `.xlsx`, `.xls` and `.ods`
 //!   uploads directly (with calamine).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
