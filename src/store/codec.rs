@@ -69,7 +69,9 @@ pub(crate) struct ContactColumns<T> {
 }
 
 impl<T> ContactColumns<T> {
-    /// The columns of `contact`, with timestamps converted by `time`.
+    /// The columns of `contact`, with timestamps converted by `time`
+    /// (`PostgresStore` encodes its arrays from the contacts themselves).
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub fn encode(
         contact: &Contact,
         time: impl Fn(jiff::Timestamp) -> T,

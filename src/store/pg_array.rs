@@ -16,8 +16,9 @@ use postgres::types::{IsNull, Kind, ToSql, Type, to_sql_checked};
 
 use crate::contact::Contact;
 use crate::store::Version;
+use crate::store::codec::signed;
 
-type EncodeResult = Result<IsNull, Box<dyn Error + Sync + Send>>;
+type BoxError = Box<dyn Error + Sync + Send>;
 
 /// One column of a batch's contacts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,11 +63,7 @@ pub(crate) struct VersionArray<'a>(pub &'a [(Contact, Version)]);
 /// PostgreSQL counts microseconds from it.
 const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
-fn array_header(
-    element: &Type,
-    len: usize,
-    out: &mut BytesMut,
-) -> Result<(), Box<dyn Error + Sync + Send>> {
+fn array_header(element: &Type, len: usize, out: &mut BytesMut) -> Result<(), BoxError> {
     let len = i32::try_from(len).map_err(|_| "a batch of more than 2^31 contacts")?;
     out.put_i32(1); // dimensions
     out.put_i32(1); // may hold NULLs (PostgreSQL reads each element's length anyway)
@@ -79,8 +76,8 @@ fn array_header(
 /// Writes one element: its length, then what `write` puts in `out`.
 fn element(
     out: &mut BytesMut,
-    write: impl FnOnce(&mut BytesMut) -> Result<(), Box<dyn Error + Sync + Send>>,
-) -> Result<(), Box<dyn Error + Sync + Send>> {
+    write: impl FnOnce(&mut BytesMut) -> Result<(), BoxError>,
+) -> Result<(), BoxError> {
     let at = out.len();
     out.put_i32(0);
     write(out)?;
@@ -89,35 +86,32 @@ fn element(
     Ok(())
 }
 
-fn text(out: &mut BytesMut, value: Option<&str>) -> Result<(), Box<dyn Error + Sync + Send>> {
+fn text(out: &mut BytesMut, value: Option<&str>) -> Result<(), BoxError> {
     match value {
-        Some(value) => {
-            out.put_i32(i32::try_from(value.len()).map_err(|_| "a value of more than 2 GiB")?);
+        Some(value) => element(out, |out| {
             out.put_slice(value.as_bytes());
+            Ok(())
+        }),
+        None => {
+            out.put_i32(-1);
+            Ok(())
         }
-        None => out.put_i32(-1),
     }
-    Ok(())
 }
 
-fn json<T: serde::Serialize>(
-    out: &mut BytesMut,
-    value: &T,
-) -> Result<(), Box<dyn Error + Sync + Send>> {
+fn json<T: serde::Serialize>(out: &mut BytesMut, value: &T) -> Result<(), BoxError> {
     element(out, |out| Ok(serde_json::to_writer(out.writer(), value)?))
 }
 
-fn time(out: &mut BytesMut, value: Option<Timestamp>) -> Result<(), Box<dyn Error + Sync + Send>> {
+fn time(out: &mut BytesMut, value: Option<Timestamp>) {
     match value {
         Some(value) => {
             // Whole microseconds since Unix's epoch, as SqliteStore keeps them.
-            let micros = value.as_microsecond() - POSTGRES_EPOCH_MICROS;
             out.put_i32(8);
-            out.put_i64(micros);
+            out.put_i64(value.as_microsecond() - POSTGRES_EPOCH_MICROS);
         }
         None => out.put_i32(-1),
     }
-    Ok(())
 }
 
 fn is_array_of(ty: &Type, element: &Type) -> bool {
@@ -125,11 +119,7 @@ fn is_array_of(ty: &Type, element: &Type) -> bool {
 }
 
 impl ContactArray<'_> {
-    fn put(
-        &self,
-        contact: &Contact,
-        out: &mut BytesMut,
-    ) -> Result<(), Box<dyn Error + Sync + Send>> {
+    fn put(&self, contact: &Contact, out: &mut BytesMut) -> Result<(), BoxError> {
         match self.field {
             Field::Phone => text(out, Some(contact.phone.as_str()))?,
             Field::Name => text(out, Some(contact.name()))?,
@@ -137,8 +127,8 @@ impl ContactArray<'_> {
             Field::Source => text(out, contact.source.as_deref())?,
             Field::FirstMessage => text(out, contact.first_message.as_ref().map(|t| t.as_str()))?,
             Field::Attributes => json(out, &contact.attributes)?,
-            Field::CreatedAt => time(out, Some(contact.created_at))?,
-            Field::LastActive => time(out, contact.last_active)?,
+            Field::CreatedAt => time(out, Some(contact.created_at)),
+            Field::LastActive => time(out, contact.last_active),
             Field::State => text(out, contact.state.map(|s| s.as_str()))?,
             Field::OptIn => match contact.opt_in {
                 Some(opt_in) => {
@@ -153,7 +143,7 @@ impl ContactArray<'_> {
 }
 
 impl ToSql for ContactArray<'_> {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> EncodeResult {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
         let element = self.field.element();
         if !is_array_of(ty, &element) {
             return Err(
@@ -177,12 +167,11 @@ impl ToSql for ContactArray<'_> {
 }
 
 impl ToSql for VersionArray<'_> {
-    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> EncodeResult {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
         array_header(&Type::INT8, self.0.len(), out)?;
         for (_, version) in self.0 {
-            let version = i64::try_from(version.get()).map_err(|_| "a version past i64::MAX")?;
             out.put_i32(8);
-            out.put_i64(version);
+            out.put_i64(signed("version", version.get())?);
         }
         Ok(IsNull::No)
     }
