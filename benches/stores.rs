@@ -229,10 +229,15 @@ criterion_group!(benches, stores);
 /// The floors first (`STORES_FLOORS_ONLY=1`: only them), then criterion's groups.
 fn main() {
     let file = generate(ROWS);
-    if std::env::var_os("STORES_POSTGRES_ONLY").is_none() {
-        floors::sqlite(&file);
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    {
+        if std::env::var_os("STORES_POSTGRES_ONLY").is_none() {
+            floors::sqlite(&file);
+        }
+        floors::postgres(&file);
     }
-    floors::postgres(&file);
+    #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+    eprintln!("note: no database store measured: run with --features sqlite,postgres");
     drop(file);
     if std::env::var_os("STORES_FLOORS_ONLY").is_none() {
         benches();
@@ -245,12 +250,11 @@ fn main() {
 /// each against the database's own bulk load or dump of the very rows the
 /// import stored. Runs alternate (store, floor, store, ...) `STORES_RUNS`
 /// times (3 by default); the medians and each run's ratio are printed.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod floors {
-    use std::io::{BufWriter, Write};
-    use std::path::Path;
     use std::time::{Duration, Instant};
 
-    use contact_import::{ContactStore, Filter, ImportEngine};
+    use contact_import::{ContactStore, ImportEngine};
 
     /// How many times each case runs.
     fn runs() -> usize {
@@ -301,13 +305,15 @@ mod floors {
 
     #[cfg(feature = "sqlite")]
     pub fn sqlite(file: &[u8]) {
-        use contact_import::SqliteStore;
         use contact_import::rusqlite::{Connection, types::Value};
+        use contact_import::{Filter, SqliteStore};
+        use std::io::BufWriter;
+        use std::path::Path;
         let dir = tempfile::tempdir().expect("a temporary directory");
         let engine = super::engine();
         let big_engine = super::engine()
             .with_options(contact_import::ImportOptions::new().with_batch_size(10_000));
-        let shell = which_sqlite3();
+        let shell = shell::which_sqlite3();
         let (mut import_pairs, mut again_pairs, mut shell_pairs) = (vec![], vec![], vec![]);
         let (mut export_pairs, mut export_shell_pairs) = (vec![], vec![]);
         let (mut big_pairs, mut big_shell_pairs) = (vec![], vec![]);
@@ -350,11 +356,11 @@ mod floors {
             drop(store);
             if let Some(shell) = &shell {
                 let csv = dir.path().join("rows.csv");
-                let (dump, ()) = timed(|| shell_dump(shell, &path, &csv));
+                let (dump, ()) = timed(|| shell::shell_dump(shell, &path, &csv));
                 export_shell_pairs.push((export, dump));
                 let shell_path = dir.path().join(format!("shell-{run}.db"));
                 drop(SqliteStore::open(&shell_path).expect("the same schema"));
-                let (load, ()) = timed(|| shell_load(shell, &shell_path, &csv));
+                let (load, ()) = timed(|| shell::shell_load(shell, &shell_path, &csv));
                 shell_pairs.push((first, load));
                 big_shell_pairs.push((big_first, load));
             }
@@ -475,59 +481,68 @@ mod floors {
         eprintln!("note: SqliteStore not measured: run with --features sqlite");
     }
 
-    fn which_sqlite3() -> Option<std::path::PathBuf> {
-        let found = std::process::Command::new("sqlite3")
-            .arg("-version")
-            .output()
-            .is_ok_and(|out| out.status.success());
-        if !found {
-            eprintln!("note: no sqlite3 shell on PATH: compared with SQLite's own bulk load only");
+    /// The sqlite3 shell, the other floor of SqliteStore, and its two jobs.
+    #[cfg(feature = "sqlite")]
+    mod shell {
+        use std::io::Write;
+        use std::path::Path;
+
+        pub fn which_sqlite3() -> Option<std::path::PathBuf> {
+            let found = std::process::Command::new("sqlite3")
+                .arg("-version")
+                .output()
+                .is_ok_and(|out| out.status.success());
+            if !found {
+                eprintln!(
+                    "note: no sqlite3 shell on PATH: compared with SQLite's own bulk load only"
+                );
+            }
+            found.then(|| "sqlite3".into())
         }
-        found.then(|| "sqlite3".into())
-    }
 
-    fn shell_dump(shell: &Path, db: &Path, csv: &Path) {
-        let out = std::fs::File::create(csv).expect("a file");
-        let status = std::process::Command::new(shell)
-            .arg("-csv")
-            .arg(db)
-            .arg("SELECT * FROM contacts")
-            .stdout(out)
-            .status()
-            .expect("the sqlite3 shell");
-        assert!(status.success(), "the sqlite3 shell failed");
-    }
+        pub fn shell_dump(shell: &Path, db: &Path, csv: &Path) {
+            let out = std::fs::File::create(csv).expect("a file");
+            let status = std::process::Command::new(shell)
+                .arg("-csv")
+                .arg(db)
+                .arg("SELECT * FROM contacts")
+                .stdout(out)
+                .status()
+                .expect("the sqlite3 shell");
+            assert!(status.success(), "the sqlite3 shell failed");
+        }
 
-    fn shell_load(shell: &Path, db: &Path, csv: &Path) {
-        let mut child = std::process::Command::new(shell)
-            .arg(db)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("the sqlite3 shell");
-        // The shell's CSV has no NULL: an unknown opt-in arrives as '', which
-        // the column's CHECK (0 or 1) refuses; the floor skips that check.
-        let script = format!(
-            "PRAGMA synchronous=NORMAL;\nPRAGMA ignore_check_constraints=ON;\n.import --csv {} contacts\n",
-            csv.display()
-        );
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(script.as_bytes())
-            .expect("the script");
-        assert!(
-            child.wait().expect("the shell").success(),
-            "the sqlite3 shell failed"
-        );
+        pub fn shell_load(shell: &Path, db: &Path, csv: &Path) {
+            let mut child = std::process::Command::new(shell)
+                .arg(db)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("the sqlite3 shell");
+            // The shell's CSV has no NULL: an unknown opt-in arrives as '', which
+            // the column's CHECK (0 or 1) refuses; the floor skips that check.
+            let script = format!(
+                "PRAGMA synchronous=NORMAL;\nPRAGMA ignore_check_constraints=ON;\n.import --csv {} contacts\n",
+                csv.display()
+            );
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(script.as_bytes())
+                .expect("the script");
+            assert!(
+                child.wait().expect("the shell").success(),
+                "the sqlite3 shell failed"
+            );
+        }
     }
 
     #[cfg(feature = "postgres")]
     pub fn postgres(file: &[u8]) {
         use contact_import::PostgresStore;
         use contact_import::postgres::{Client, NoTls};
-        use std::io::Read;
+        use std::io::{Read, Write};
         let Ok(url) = std::env::var("CONTACT_IMPORT_PG_URL") else {
             eprintln!("note: PostgresStore not measured: set CONTACT_IMPORT_PG_URL");
             return;
