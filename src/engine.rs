@@ -670,6 +670,7 @@ fn plan_import<R: Read, S: ContactStore + ?Sized>(
     store: &mut S,
     each: &mut impl FnMut(PlannedRow),
 ) -> Result<ImportReport, ImportError<S::Error>> {
+    import.size_batches_for(store);
     let mut overlay: PhoneMap<Contact> = phone_map(0);
     let mut to_fetch = Vec::new();
     loop {

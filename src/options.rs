@@ -84,7 +84,7 @@ pub struct ImportOptions {
     pub(crate) mapping: ColumnMapping,
     pub(crate) update: UpdatePolicy,
     pub(crate) duplicates: DuplicatePolicy,
-    pub(crate) batch_size: usize,
+    pub(crate) batch_size: Option<usize>,
     pub(crate) max_rows: u64,
     pub(crate) max_row_bytes: usize,
     pub(crate) max_fields: usize,
@@ -105,7 +105,7 @@ impl Default for ImportOptions {
             mapping: ColumnMapping::new(),
             update: UpdatePolicy::default(),
             duplicates: DuplicatePolicy::Merge,
-            batch_size: 1_000,
+            batch_size: None,
             max_rows: 200_000,
             max_row_bytes: 1 << 20,
             max_fields: 10_000,
@@ -337,20 +337,35 @@ impl ImportOptions {
 /// Options that change how the work is cut up, never what a finished
 /// import stores.
 impl ImportOptions {
-    /// Rows per store batch (default 1,000). The result does not depend on
-    /// it. A database store is faster with larger batches, which commit
-    /// less often (the example uses 10,000 with a database); smaller ones
-    /// bound what a crash or a store error leaves to import again, and how
-    /// long another writer waits for the store's write lock.
+    /// Rows per store batch. The result does not depend on it. By default
+    /// an import uses the store's
+    /// [`preferred_batch_size`](crate::ContactStore::preferred_batch_size)
+    /// (10,000 for the SQLite store, whose every commit writes the pages
+    /// it changed once more), else
+    /// [`DEFAULT_BATCH_SIZE`](Self::DEFAULT_BATCH_SIZE); this sets it for
+    /// every store. Smaller batches bound what a crash or a store error
+    /// leaves to import again, and how long another writer waits for the
+    /// store's write lock; larger ones commit less often. A size of 0 is
+    /// taken as 1.
     pub fn with_batch_size(mut self, rows: usize) -> Self {
-        self.batch_size = rows;
+        self.batch_size = Some(rows);
         self
     }
 
-    /// The batch size set with [`with_batch_size`](Self::with_batch_size).
+    /// The batch size set with [`with_batch_size`](Self::with_batch_size),
+    /// or [`DEFAULT_BATCH_SIZE`](Self::DEFAULT_BATCH_SIZE) when none was
+    /// set. An import into a store with a
+    /// [`preferred_batch_size`](crate::ContactStore::preferred_batch_size)
+    /// uses that instead of the default; the driven API
+    /// ([`ImportEngine::start`](crate::ImportEngine::start)) has no store
+    /// to ask and uses this.
     pub fn batch_size(&self) -> usize {
-        self.batch_size
+        self.batch_size.unwrap_or(Self::DEFAULT_BATCH_SIZE)
     }
+
+    /// The batch size of an import into a store that prefers none, when
+    /// [`with_batch_size`](Self::with_batch_size) set none: 1,000 rows.
+    pub const DEFAULT_BATCH_SIZE: usize = 1_000;
 
     /// Skip every row up to and including this spreadsheet row: to resume
     /// an import that stopped, pass the

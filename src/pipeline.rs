@@ -38,7 +38,7 @@ const WAITING: usize = 1;
 
 /// Runs `import` into `store` to the end, calling `progress` after every batch.
 pub(crate) fn run<R, S>(
-    import: Import<'_, R>,
+    mut import: Import<'_, R>,
     store: &mut S,
     mut progress: impl FnMut(Progress),
 ) -> Result<ImportReport, ImportError<S::Error>>
@@ -46,6 +46,7 @@ where
     R: Read + Send,
     S: ContactStore + ?Sized,
 {
+    import.size_batches_for(store);
     let Import {
         source, mut state, ..
     } = import;

@@ -16,6 +16,8 @@ pub(crate) struct RowSource<'e, R: Read> {
     /// The first data row (the row after the header).
     first_row: u64,
     total_rows: u64,
+    /// Records per batch (at least 1).
+    batch_size: usize,
 }
 
 /// Where an import's records come from (one per import: the size of the
@@ -52,7 +54,13 @@ impl<'e, R: Read> RowSource<'e, R> {
             next_row: first_row,
             first_row,
             total_rows,
+            batch_size: settings.options.batch_size().max(1),
         }
+    }
+
+    /// Cuts batches of `rows` records (at least 1) from now on.
+    pub(crate) fn set_batch_size(&mut self, rows: usize) {
+        self.batch_size = rows.max(1);
     }
 
     /// Data rows in the file (blank rows included).
@@ -71,7 +79,7 @@ impl<'e, R: Read> RowSource<'e, R> {
     /// Reads the records of the next batch (blank and resumed rows
     /// skipped); false at the end of the file.
     pub fn read_records(&mut self, records: &mut RecordBatch) -> std::io::Result<bool> {
-        let size = self.settings.options.batch_size.max(1);
+        let size = self.batch_size;
         records.len = 0;
         while records.len < size {
             if records.rows.len() == records.len {

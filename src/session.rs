@@ -14,7 +14,7 @@ use crate::phone::{Phone, PhoneMap};
 use crate::plan::{self, PlannedRow, RowOutcome};
 use crate::report::{ImportReport, Progress, Warning};
 use crate::row_source::{RowRecords, RowSource};
-use crate::store::{Stored, WriteBatch};
+use crate::store::{ContactStore, Stored, WriteBatch};
 use crate::tally::Tally;
 
 /// An import in progress, driven batch by batch (see [`ImportEngine::start`](crate::ImportEngine::start)).
@@ -55,6 +55,16 @@ impl<'e, R: Read> Import<'e, R> {
             source: RowSource::new(settings, reader, first_row, total_rows),
             state,
             records: RecordBatch::default(),
+        }
+    }
+
+    /// Cuts the batches for `store`: the batch size the options set, else
+    /// the store's preferred one, else the default.
+    pub(crate) fn size_batches_for<S: ContactStore + ?Sized>(&mut self, store: &S) {
+        if self.state.settings.options.batch_size.is_none()
+            && let Some(rows) = store.preferred_batch_size()
+        {
+            self.source.set_batch_size(rows);
         }
     }
 

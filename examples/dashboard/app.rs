@@ -122,6 +122,13 @@ impl ContactStore for Store {
             Store::Postgres(s) => s.creates_without_fetch(),
         }
     }
+    fn preferred_batch_size(&self) -> Option<usize> {
+        match self {
+            Store::Sqlite(s) => s.preferred_batch_size(),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(s) => s.preferred_batch_size(),
+        }
+    }
     fn load_catalog(&mut self) -> Result<Catalog, StoreError> {
         each_store!(self, s => s.load_catalog())
     }

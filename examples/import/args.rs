@@ -35,9 +35,9 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub pg: Option<String>,
     /// Rows per batch, each written (and, in a database, committed) at once.
-    /// Default: 10,000 with --db or --pg (each commit costs a SQLite file
-    /// every page it changed, a PostgreSQL server an fsync; README
-    /// "Database stores"), else the engine's 1,000.
+    /// Default: the store's preferred size, 10,000 with --db (each commit
+    /// writes the pages it changed once more; README "Database stores"),
+    /// else the engine's 1,000.
     #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: Option<u32>,
     /// The account (business) of the database to work on: its contacts,
@@ -158,9 +158,6 @@ pub fn catalog(args: &Args) -> Catalog {
         .with_attributes(split_list(&args.attributes))
 }
 
-/// Rows per batch into a database (see `--batch-size`).
-const DATABASE_BATCH_ROWS: usize = 10_000;
-
 /// The import options of the flags.
 pub fn options(args: &Args) -> Result<ImportOptions> {
     let region: Region = args.region.parse().map_err(anyhow::Error::msg)?;
@@ -183,17 +180,16 @@ pub fn options(args: &Args) -> Result<ImportOptions> {
         .with_clear_token(args.clear_token.clone())
         .with_opt_in(args.opt_in_policy.into());
     let sheet = args.sheet.clone().map_or(Sheet::First, Sheet::Name);
-    Ok(ImportOptions::new()
+    let options = ImportOptions::new()
         .with_region(region)
         .with_mapping(mapping)
         .with_update(update)
         .with_duplicates(args.duplicates.into())
         .with_mode(args.mode.into())
         .with_sheet(sheet)
-        .with_header_row(args.header_row)
-        .with_batch_size(match args.batch_size {
-            Some(rows) => rows as usize,
-            None if args.db.is_some() || args.pg.is_some() => DATABASE_BATCH_ROWS,
-            None => ImportOptions::default().batch_size(),
-        }))
+        .with_header_row(args.header_row);
+    Ok(match args.batch_size {
+        Some(rows) => options.with_batch_size(rows as usize),
+        None => options,
+    })
 }

@@ -103,6 +103,16 @@ fn a_file_from_a_newer_schema_is_refused() {
 }
 
 #[test]
+fn an_import_commits_batches_of_ten_thousand_rows_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path().join("batches.db")).unwrap();
+    assert_eq!(
+        crate::common::progress_of_import(&mut store, 10_001),
+        [10_000, 10_001]
+    );
+}
+
+#[test]
 fn an_update_leaves_what_the_service_set_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path().join("live.db")).unwrap();

@@ -359,3 +359,26 @@ pub fn assert_sql_opt_out_kept<S: contact_import::ContactStore>(
     let mohit = Phone::parse_e164("+919876543452").unwrap();
     assert_eq!(store.get(&mohit).unwrap().unwrap().opt_in, Some(false));
 }
+
+/// A file of `rows` rows of distinct phones.
+pub fn distinct_phones(rows: u32) -> String {
+    let mut file = String::from("Name,Phone\n");
+    for n in 0..rows {
+        file.push_str(&format!("Person {n},98{n:08}\n"));
+    }
+    file
+}
+
+/// The rows done after each batch of an import of `rows` distinct phones
+/// into `store` with the engine's default options.
+pub fn progress_of_import<S: contact_import::ContactStore>(store: &mut S, rows: u32) -> Vec<u64> {
+    let mut done = Vec::new();
+    let file = distinct_phones(rows);
+    let report = engine()
+        .import_with_progress(std::io::Cursor::new(file), store, |progress| {
+            done.push(progress.rows_done)
+        })
+        .unwrap_or_else(|e| panic!("the import: {e}"));
+    assert_eq!(report.added, u64::from(rows));
+    done
+}
