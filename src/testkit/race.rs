@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use crate::catalog::Catalog;
 use crate::contact::{Contact, Tag};
-use crate::engine::ImportEngine;
+use crate::engine::{ImportEngine, ImportOptions};
 use crate::phone::Phone;
 use crate::report::ImportReport;
 use crate::store::{ContactStore, Stored, WriteBatch};
@@ -215,6 +215,11 @@ impl Race {
 /// a clone of a [`SharedMemoryStore`](crate::SharedMemoryStore)); the book
 /// must start empty.
 ///
+/// The imports cut batches of
+/// [`DEFAULT_BATCH_SIZE`](ImportOptions::DEFAULT_BATCH_SIZE) rows, whatever
+/// the store prefers, so that with a few thousand phones each writes
+/// several batches between the others'.
+///
 /// 1. `phones` contacts are imported. Then three imports of those phones,
 ///    each file with another tag, run on three threads at once, while
 ///    `editor` adds the tag `VIP` to every one of them on a fourth.
@@ -249,7 +254,10 @@ where
     let mut tags: Vec<&str> = IMPORTER_TAGS.to_vec();
     tags.push(EDITOR_TAG);
     let catalog = Catalog::new().with_tags(tags);
-    let engine = ImportEngine::new(catalog, NOW);
+    // Whatever batch size the store prefers: each import writes several
+    // batches, which the others' land between.
+    let options = ImportOptions::new().with_batch_size(ImportOptions::DEFAULT_BATCH_SIZE);
+    let engine = ImportEngine::new(catalog, NOW).with_options(options);
     let stored: Vec<u32> = (0..phones).collect();
     let mut first = open();
     let preload = call(
