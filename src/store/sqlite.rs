@@ -598,9 +598,9 @@ impl ContactStore for SqliteStore {
     /// changed, most of the phone index for 1,000 random phones, so
     /// batches of 10,000 import a new file in about two thirds of the time
     /// of batches of 1,000 (README, "Database stores"). Another writer may
-    /// wait for the write lock as long as one batch's write takes: under
-    /// 0.2 s on the machine of the README's figures (200,000 rows in about
-    /// 4 s, 20 batches).
+    /// wait for the write lock as long as one batch's write takes: about
+    /// 0.2 s at most on the machine of the README's figures (200,000 rows
+    /// in about 4 s, 20 batches, while the next batch is normalized).
     fn preferred_batch_size(&self) -> Option<usize> {
         Some(10_000)
     }
