@@ -47,10 +47,7 @@ fn engine(batch_size: usize) -> ImportEngine {
 /// `rows` rows of distinct phones, then the `repeat`-th phone again with
 /// another name.
 fn file(rows: u32, repeat: u32) -> String {
-    let mut file = String::from("Name,Phone\n");
-    for n in 0..rows {
-        file.push_str(&format!("Person {n},98{n:08}\n"));
-    }
+    let mut file = crate::common::distinct_phones(rows);
     file.push_str(&format!("Person {repeat} again,98{repeat:08}\n"));
     file
 }

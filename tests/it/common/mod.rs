@@ -368,17 +368,3 @@ pub fn distinct_phones(rows: u32) -> String {
     }
     file
 }
-
-/// The rows done after each batch of an import of `rows` distinct phones
-/// into `store` with the engine's default options.
-pub fn progress_of_import<S: contact_import::ContactStore>(store: &mut S, rows: u32) -> Vec<u64> {
-    let mut done = Vec::new();
-    let file = distinct_phones(rows);
-    let report = engine()
-        .import_with_progress(std::io::Cursor::new(file), store, |progress| {
-            done.push(progress.rows_done)
-        })
-        .unwrap_or_else(|e| panic!("the import: {e}"));
-    assert_eq!(report.added, u64::from(rows));
-    done
-}
