@@ -315,7 +315,7 @@ mod floors {
         // store's own 10,000 that `engine` uses.
         let small_engine = super::engine()
             .with_options(contact_import::ImportOptions::new().with_batch_size(1_000));
-        let shell = shell::which_sqlite3();
+        let shell = shell::find();
         let (mut import_pairs, mut again_pairs, mut shell_pairs) = (vec![], vec![], vec![]);
         let (mut export_pairs, mut export_shell_pairs) = (vec![], vec![]);
         let (mut small_pairs, mut small_shell_pairs) = (vec![], vec![]);
@@ -358,11 +358,11 @@ mod floors {
             drop(store);
             if let Some(shell) = &shell {
                 let csv = dir.path().join("rows.csv");
-                let (dump, ()) = timed(|| shell::shell_dump(shell, &path, &csv));
+                let (dump, ()) = timed(|| shell::dump(shell, &path, &csv));
                 export_shell_pairs.push((export, dump));
                 let shell_path = dir.path().join(format!("shell-{run}.db"));
                 drop(SqliteStore::open(&shell_path).expect("the same schema"));
-                let (load, ()) = timed(|| shell::shell_load(shell, &shell_path, &csv));
+                let (load, ()) = timed(|| shell::load(shell, &shell_path, &csv));
                 shell_pairs.push((first, load));
                 small_shell_pairs.push((small_first, load));
             }
@@ -489,7 +489,7 @@ mod floors {
         use std::io::Write;
         use std::path::Path;
 
-        pub fn which_sqlite3() -> Option<std::path::PathBuf> {
+        pub fn find() -> Option<std::path::PathBuf> {
             let found = std::process::Command::new("sqlite3")
                 .arg("-version")
                 .output()
@@ -502,7 +502,7 @@ mod floors {
             found.then(|| "sqlite3".into())
         }
 
-        pub fn shell_dump(shell: &Path, db: &Path, csv: &Path) {
+        pub fn dump(shell: &Path, db: &Path, csv: &Path) {
             let out = std::fs::File::create(csv).expect("a file");
             let status = std::process::Command::new(shell)
                 .arg("-csv")
@@ -514,7 +514,7 @@ mod floors {
             assert!(status.success(), "the sqlite3 shell failed");
         }
 
-        pub fn shell_load(shell: &Path, db: &Path, csv: &Path) {
+        pub fn load(shell: &Path, db: &Path, csv: &Path) {
             let mut child = std::process::Command::new(shell)
                 .arg(db)
                 .stdin(std::process::Stdio::piped())
