@@ -11,6 +11,8 @@ mod packed;
 #[cfg(feature = "postgres")]
 mod pg_array;
 #[cfg(feature = "postgres")]
+mod pg_write;
+#[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod pushdown;

@@ -18,7 +18,7 @@ use crate::phone::Phone;
 use crate::store::codec::{
     ContactColumns, DecodeError, SummaryColumns, record_from, report_to_json, signed, unsigned,
 };
-use crate::store::pg_array::{ContactArray, Field, VersionArray};
+use crate::store::pg_write::{WRITE, Writes, fresh_write, run_in_halves};
 use crate::store::pushdown::{self, Dialect, Param};
 use crate::store::{ContactScan, ContactStore, Stored, Version, WriteBatch, count_visits};
 
@@ -180,23 +180,6 @@ CREATE INDEX contacts_last_active ON contacts (account_id, last_active);
 /// The tables of [`ACCOUNT_TABLES`], each hash-partitioned by account.
 const PARTITIONED_TABLES: [&str; 4] = ["contacts", "catalog_tags", "catalog_attributes", "imports"];
 
-/// Runs `sql`, whose parameters have `types`, as an unnamed statement,
-/// which PostgreSQL plans for this batch's values, in one round trip. A
-/// prepared statement's cached generic plan, chosen after five batches
-/// while the table was young, was measured slower for the rest of an
-/// import into an empty database (INTERNALS.md, "PostgreSQL: no GIN
-/// indexes").
-fn planned_for(
-    client: &mut Client,
-    sql: &str,
-    types: &[Type],
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Row>, postgres::Error> {
-    let typed: Vec<(&(dyn ToSql + Sync), Type)> =
-        params.iter().copied().zip(types.iter().cloned()).collect();
-    client.query_typed(sql, &typed)
-}
-
 const SELECT_CONTACTS: &str = "
 SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state,
        opt_in
@@ -207,60 +190,6 @@ const FETCH: &str = "
 SELECT phone, name, tags::text, source, first_message, attributes::text, created_at, last_active, state,
        opt_in, xmin::text::bigint
 FROM contacts WHERE account_id = $2::text AND phone = ANY($1::text[])";
-
-/// One statement per batch: atomic on its own, one round trip. It creates
-/// the new contacts whose phone is still absent and updates the others
-/// whose row is still at the version (`xmin`) fetched, and returns the
-/// phones it wrote: the others conflicted. Under READ COMMITTED, a row
-/// that another transaction changed meanwhile is checked again on its new
-/// version, whose `xmin` differs. An update leaves created_at, last_active
-/// and state as they are: a live service may have changed them since the
-/// engine fetched the contact. `$17` is the handle's account; `$18` and `$19` are the opt-ins.
-const WRITE: &str = "
-WITH created AS (
-    INSERT INTO contacts (phone, name, tags, source, first_message, attributes, created_at, last_active, state, account_id, opt_in)
-    SELECT phone, name, tags::jsonb, source, first_message, attributes::jsonb, created_at, last_active, state, $17::text, opt_in
-    FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::timestamptz[], $8::timestamptz[], $9::text[], $18::boolean[])
-         AS batch (phone, name, tags, source, first_message, attributes, created_at, last_active, state, opt_in)
-    ON CONFLICT (account_id, phone) DO NOTHING
-    RETURNING phone
-), updated AS (
-    UPDATE contacts SET
-        name = batch.name, tags = batch.tags::jsonb, source = batch.source,
-        first_message = batch.first_message, attributes = batch.attributes::jsonb,
-        opt_in = batch.opt_in
-    FROM UNNEST($10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-                $16::bigint[], $19::boolean[])
-         AS batch (phone, name, tags, source, first_message, attributes, version, opt_in)
-    WHERE contacts.account_id = $17::text AND contacts.phone = batch.phone
-      AND contacts.xmin::text::bigint = batch.version
-    RETURNING contacts.phone
-)
-SELECT phone FROM created UNION ALL SELECT phone FROM updated";
-
-/// The clause [`WRITE`] creates with. Without it ([`fresh_write`]), a batch
-/// whose new phones are all still absent, as in an import into a new book,
-/// is written without PostgreSQL's speculative insertion (a pre-check of
-/// the key and a confirmation record per row), and a phone that is not
-/// absent fails the whole statement with `unique_violation`, which leaves
-/// nothing written: the batch is then written again with [`WRITE`].
-const ON_CONFLICT: &str = "    ON CONFLICT (account_id, phone) DO NOTHING\n";
-
-/// What [`WRITE`]'s insert returns, and what its statement returns.
-const CREATED_RETURNING: &str = "    RETURNING phone\n), updated AS (";
-const WRITE_RETURNS: &str = "SELECT phone FROM created UNION ALL SELECT phone FROM updated";
-
-/// [`WRITE`] without [`ON_CONFLICT`], returning only the phones updated:
-/// when it succeeds, every create landed (a data-modifying `WITH` runs to
-/// completion whether or not its rows are read), so the 1,000 phones of a
-/// batch of new contacts need not come back.
-fn fresh_write() -> String {
-    WRITE
-        .replace(ON_CONFLICT, "")
-        .replace(CREATED_RETURNING, "), updated AS (")
-        .replace(WRITE_RETURNS, "SELECT phone FROM updated")
-}
 
 /// Serializes migrations across sessions, so that two processes creating
 /// the schema at once both succeed (the second finds it made): the key of
@@ -303,6 +232,19 @@ pub enum PostgresError {
         /// The whole search_path, as `SHOW search_path` gives it.
         search_path: String,
     },
+    /// The client given to
+    /// [`with_second_client`](PostgresStore::with_second_client) works on
+    /// another database or schema than the store's, where its half of each
+    /// batch would go.
+    #[error(
+        "the second client is on {second}, the store on {first}: connect it to the same database, with the same search_path"
+    )]
+    SecondClientElsewhere {
+        /// The store's database and schema, as `database.schema`.
+        first: String,
+        /// The second client's.
+        second: String,
+    },
 }
 
 impl From<postgres::Error> for PostgresError {
@@ -325,11 +267,15 @@ fn server_message(error: &postgres::Error) -> String {
 }
 
 /// Errors after which the same write, tried again, may land: the server
-/// rolled back this transaction to let another one go on.
+/// rolled back this transaction to let another one go on, or a row lock
+/// waited longer than the session's `lock_timeout` (which the halves of a
+/// batch on two connections set).
 fn is_transient(error: &postgres::Error) -> bool {
     use postgres::error::SqlState;
     error.code().is_some_and(|code| {
-        *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        *code == SqlState::T_R_DEADLOCK_DETECTED
+            || *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::LOCK_NOT_AVAILABLE
     })
 }
 
@@ -388,6 +334,9 @@ pub struct PostgresStore {
     /// `ON CONFLICT` shares.
     write_types: Vec<Type>,
     write_fresh_sql: String,
+    /// The connection that writes the second half of each batch
+    /// ([`with_second_client`](Self::with_second_client)).
+    second: Option<Client>,
     /// Whether the server compresses TOAST values with LZ4 (for the
     /// history's reports).
     lz4: bool,
@@ -433,6 +382,7 @@ impl PostgresStore {
             fetch,
             write_types,
             write_fresh_sql: fresh_write(),
+            second: None,
             lz4,
         })
     }
@@ -450,6 +400,48 @@ impl PostgresStore {
     /// ```
     pub fn for_account(self, account: Account) -> PostgresStore {
         PostgresStore { account, ..self }
+    }
+
+    /// The same store, writing each batch in two halves at once, one on
+    /// its own connection and one on `client`: the server then writes on
+    /// two backends, which on a machine with cores to spare makes an
+    /// import into a new book faster (README, "Database stores"). `client`
+    /// must be connected to the same database with the same `search_path`
+    /// ([`PostgresError::SecondClientElsewhere`] otherwise).
+    ///
+    /// Fetches, the catalog, the history and listing stay on the store's
+    /// connection, as do batches with nothing to create. The two halves of
+    /// a batch are two transactions that commit only when both are
+    /// written, one after the other, so the batch still lands whole or not
+    /// at all, with one exception: if the connection fails between the two
+    /// commits, the first half stays written, as a store without
+    /// transactions would leave it; importing the file again, or resuming
+    /// after the report's `last_row`, still ends as an uninterrupted import
+    /// would. Each half waits at most 2 s for a row lock (`SET LOCAL
+    /// lock_timeout`): two such stores whose halves wait for each other
+    /// would otherwise wait for ever, as no server sees the whole cycle;
+    /// the batch is then rolled back and merged again, as after a deadlock.
+    ///
+    /// ```no_run
+    /// use contact_import::PostgresStore;
+    /// use contact_import::postgres::{Client, NoTls};
+    /// let url = "postgresql://app@localhost/crm";
+    /// let second = Client::connect(url, NoTls)?;
+    /// let store = PostgresStore::connect(url)?.with_second_client(second)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_second_client(
+        mut self,
+        mut client: Client,
+    ) -> Result<PostgresStore, PostgresError> {
+        check_search_path(&mut client)?;
+        let first = database_and_schema(&mut self.client)?;
+        let second = database_and_schema(&mut client)?;
+        if first != second {
+            return Err(PostgresError::SecondClientElsewhere { first, second });
+        }
+        self.second = Some(client);
+        Ok(self)
     }
 
     /// The account this handle works for.
@@ -548,6 +540,15 @@ fn check_search_path(client: &mut Client) -> Result<(), PostgresError> {
 
 /// The schema names of a `search_path` as PostgreSQL reads them: split at
 /// commas outside double quotes, unquoted names folded to lower case.
+/// `database.schema`: where the client's unqualified tables are.
+fn database_and_schema(client: &mut Client) -> Result<String, PostgresError> {
+    let row = client.query_one(
+        "SELECT current_database() || '.' || coalesce(current_schema(), '')",
+        &[],
+    )?;
+    Ok(row.try_get(0)?)
+}
+
 fn search_path_schemas(search_path: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut chars = search_path.chars().peekable();
@@ -720,52 +721,26 @@ impl ContactStore for PostgresStore {
         batch.update.sort_unstable_by_key(|(c, _)| c.phone);
         let created: Vec<&Contact> = batch.create.iter().collect();
         let updated: Vec<&Contact> = batch.update.iter().map(|(c, _)| c).collect();
-        let new = |field| ContactArray {
-            contacts: &created,
-            field,
+        let writes = Writes {
+            created: &created,
+            updated: &updated,
+            versions: &batch.update,
+            account: self.account.as_str(),
         };
-        let old = |field| ContactArray {
-            contacts: &updated,
-            field,
-        };
-        let versions = VersionArray(&batch.update);
-        let account = self.account.as_str();
-        let params: [&(dyn ToSql + Sync); 19] = [
-            &new(Field::Phone),
-            &new(Field::Name),
-            &new(Field::Tags),
-            &new(Field::Source),
-            &new(Field::FirstMessage),
-            &new(Field::Attributes),
-            &new(Field::CreatedAt),
-            &new(Field::LastActive),
-            &new(Field::State),
-            &old(Field::Phone),
-            &old(Field::Name),
-            &old(Field::Tags),
-            &old(Field::Source),
-            &old(Field::FirstMessage),
-            &old(Field::Attributes),
-            &versions,
-            &account,
-            &new(Field::OptIn),
-            &old(Field::OptIn),
-        ];
+        let (sql, types) = (&self.write_fresh_sql, &self.write_types);
         let mut written = Err(None);
         if !batch.create.is_empty() {
-            written = planned_for(
-                &mut self.client,
-                &self.write_fresh_sql,
-                &self.write_types,
-                &params,
-            )
+            written = match &mut self.second {
+                Some(second) => run_in_halves(&mut self.client, second, sql, types, writes),
+                None => writes.run(&mut self.client, sql, types),
+            }
             .map_err(Some);
         }
         // Whether the rows returned are the updates' only: the creates all landed.
         let created = written.is_ok();
         let written = match written {
             Err(Some(error)) if error.code() != Some(&SqlState::UNIQUE_VIOLATION) => Err(error),
-            Err(_) => planned_for(&mut self.client, WRITE, &self.write_types, &params),
+            Err(_) => writes.run(&mut self.client, WRITE, &self.write_types),
             Ok(rows) => Ok(rows),
         };
         let written = match written {
@@ -992,20 +967,7 @@ fn postgres_params(params: &[Param]) -> Result<Vec<Box<dyn ToSql + Sync>>, Decod
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        CREATED_RETURNING, ON_CONFLICT, WRITE, WRITE_RETURNS, fresh_write, search_path_schemas,
-    };
-
-    #[test]
-    fn the_first_attempt_is_the_write_without_its_on_conflict() {
-        for part in [ON_CONFLICT, CREATED_RETURNING, WRITE_RETURNS] {
-            assert_eq!(WRITE.matches(part).count(), 1, "{part}");
-        }
-        let fresh = fresh_write();
-        assert!(!fresh.contains("ON CONFLICT"));
-        assert_eq!(fresh.matches("RETURNING").count(), 1, "{fresh}");
-        assert!(fresh.ends_with("SELECT phone FROM updated"), "{fresh}");
-    }
+    use super::search_path_schemas;
 
     #[test]
     fn search_paths_are_split_as_postgresql_splits_them() {

@@ -404,6 +404,16 @@ mod postgres {
             }
         }
 
+        /// A store on the schema that writes each batch in halves on two
+        /// sessions of its own.
+        #[cfg(feature = "testkit")]
+        fn store_on_two_connections(&self) -> PostgresStore {
+            PostgresStore::with_client(self.client())
+                .unwrap()
+                .with_second_client(self.client())
+                .unwrap()
+        }
+
         /// A session of its own whose search_path is the schema.
         fn client(&self) -> Client {
             let mut client = Client::connect(&self.url, NoTls).unwrap();
@@ -456,6 +466,27 @@ mod postgres {
         let schema = Schema::new(&url, "store");
         let open = || PostgresStore::with_client(schema.client()).unwrap();
         testkit::check_racing_writers(open, 5_000, Editor::ThroughStore).unwrap();
+    }
+
+    /// Each import writes its batches in halves on two connections, whose
+    /// transactions wait for each other: the racing imports' halves must
+    /// neither wait for ever nor lose a write.
+    #[cfg(feature = "testkit")]
+    #[test]
+    fn imports_on_two_connections_each_and_an_editor_lose_nothing() {
+        let Some(url) = postgres_url() else { return };
+        let schema = Schema::new(&url, "pairs");
+        let open = || schema.store_on_two_connections();
+        testkit::check_racing_writers(open, 5_000, Editor::ThroughStore).unwrap();
+    }
+
+    #[cfg(feature = "testkit")]
+    #[test]
+    fn imports_on_two_connections_each_and_a_plain_sql_editor_lose_nothing() {
+        let Some(url) = postgres_url() else { return };
+        let schema = Schema::new(&url, "pairs_sql");
+        let open = || schema.store_on_two_connections();
+        super::assert_race(open, Editor::Custom(&add_vip_by_sql));
     }
 
     /// In a child process: creates the store in the schema given, at the

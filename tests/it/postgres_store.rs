@@ -57,6 +57,18 @@ impl Server {
         PostgresStore::with_client(self.fresh_client()).unwrap()
     }
 
+    /// A store on a new schema that writes each batch in halves on two
+    /// connections.
+    fn fresh_on_two_connections(&mut self) -> PostgresStore {
+        let client = self.fresh_client();
+        let schema = self.schemas.last().unwrap().clone();
+        let second = self.client_in(&schema);
+        PostgresStore::with_client(client)
+            .unwrap()
+            .with_second_client(second)
+            .unwrap()
+    }
+
     /// A store on a new schema whose tables are hash-partitioned by account.
     fn fresh_partitioned(&mut self) -> PostgresStore {
         let mut client = self.fresh_client();
@@ -264,15 +276,78 @@ fn a_failing_batch_leaves_nothing_and_the_import_is_recorded_with_its_error() {
     let Some(mut server) = server() else { return };
     let mut store = server.fresh();
     contact_import::testkit::check_failing_batch(&mut store, |store, phone, message| {
-        let trigger = format!(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN RAISE EXCEPTION '{message}'; END $$;
-             CREATE TRIGGER refuse BEFORE INSERT ON contacts FOR EACH ROW
-             WHEN (NEW.phone = '{phone}') EXECUTE FUNCTION refuse();"
-        );
-        store.client().batch_execute(&trigger).unwrap();
+        refuse_by_trigger(store, phone.as_str(), message);
     })
     .unwrap();
+}
+
+/// Makes the server refuse, with `message`, every insert of `phone`.
+#[cfg(feature = "testkit")]
+fn refuse_by_trigger(store: &mut PostgresStore, phone: &str, message: &str) {
+    let trigger = format!(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION '{message}'; END $$;
+         CREATE TRIGGER refuse BEFORE INSERT ON contacts FOR EACH ROW
+         WHEN (NEW.phone = '{phone}') EXECUTE FUNCTION refuse();"
+    );
+    store.client().batch_execute(&trigger).unwrap();
+}
+
+#[cfg(feature = "testkit")]
+#[test]
+fn postgres_on_two_connections_passes_the_conformance_kit() {
+    let Some(mut server) = server() else { return };
+    let conformance =
+        contact_import::testkit::check_store(|| server.fresh_on_two_connections()).unwrap();
+    crate::common::assert_database_conformance(conformance);
+}
+
+/// The check refuses the 15th row's phone, which the first connection
+/// writes (its half holds rows 11 to 15 of the batch of 10, sorted by
+/// phone); the trigger here refuses the 18th row's instead, in the half
+/// the second connection writes. The first half, written and not yet
+/// committed, must go too.
+#[cfg(feature = "testkit")]
+#[test]
+fn a_failing_half_batch_on_two_connections_leaves_nothing_of_the_batch() {
+    let Some(mut server) = server() else { return };
+    let mut store = server.fresh_on_two_connections();
+    contact_import::testkit::check_failing_batch(&mut store, |store, phone, message| {
+        let fifteenth = phone.as_str();
+        assert!(fifteenth.ends_with("14"), "{fifteenth}");
+        let eighteenth = format!("{}17", &fifteenth[..fifteenth.len() - 2]);
+        refuse_by_trigger(store, &eighteenth, message);
+    })
+    .unwrap();
+}
+
+#[test]
+fn an_import_on_two_connections_stores_what_one_connection_stores() {
+    let Some(mut server) = server() else { return };
+    let file = contact_import::generate::RealisticFile::new(5_000).to_bytes();
+    let engine = engine_with(ImportOptions::new().with_batch_size(700));
+    let mut one = server.fresh();
+    let mut two = server.fresh_on_two_connections();
+    let report_one = engine.import_bytes(&file[..], &mut one).unwrap();
+    let report_two = engine.import_bytes(&file[..], &mut two).unwrap();
+    assert!(report_two.added > 4_000, "{report_two:?}");
+    assert_eq!(report_two, report_one);
+    assert_eq!(contacts_of(&mut two), contacts_of(&mut one));
+}
+
+#[test]
+fn a_second_client_on_another_schema_is_refused() {
+    let Some(mut server) = server() else { return };
+    let store = server.fresh();
+    let elsewhere = server.fresh_client();
+    let error = store.with_second_client(elsewhere).unwrap_err();
+    assert!(
+        matches!(error, PostgresError::SecondClientElsewhere { .. }),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("contact_import_test_"), "{message}");
+    assert!(message.contains("same search_path"), "{message}");
 }
 
 #[cfg(feature = "testkit")]
@@ -340,6 +415,45 @@ fn memory_import(engine: &ImportEngine, file: &str) -> Vec<Contact> {
 #[test]
 fn a_dropped_connection_keeps_the_committed_batches_and_importing_again_completes() {
     let Some(mut server) = server() else { return };
+    check_dropped_connection(&mut server, |server| {
+        let mut store = server.fresh();
+        let pid = backend_pid(store.client());
+        (store, pid)
+    });
+}
+
+/// The same when the connection that drops is the second of a store that
+/// writes each batch in halves on two: batch k fails whole, with the
+/// connection's error, though the first connection is still there.
+#[test]
+fn a_dropped_second_connection_keeps_the_committed_batches_and_importing_again_completes() {
+    let Some(mut server) = server() else { return };
+    check_dropped_connection(&mut server, |server| {
+        let client = server.fresh_client();
+        let schema = server.schemas.last().unwrap().clone();
+        let mut second = server.client_in(&schema);
+        let pid = backend_pid(&mut second);
+        let store = PostgresStore::with_client(client)
+            .unwrap()
+            .with_second_client(second)
+            .unwrap();
+        (store, pid)
+    });
+}
+
+fn backend_pid(client: &mut Client) -> i32 {
+    client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0)
+}
+
+/// The dropped-connection check on the stores `open` makes, each with the
+/// backend to terminate.
+fn check_dropped_connection(
+    server: &mut Server,
+    open: impl Fn(&mut Server) -> (PostgresStore, i32),
+) {
     let header = "Name,Phone,Tags,City";
     let rows: Vec<String> = (0..55)
         .map(|i| {
@@ -359,12 +473,7 @@ fn a_dropped_connection_keeps_the_committed_batches_and_importing_again_complete
     let uninterrupted = memory_import(&engine, &file);
 
     for k in 1..=6 {
-        let mut inner = server.fresh();
-        let pid: i32 = inner
-            .client()
-            .query_one("SELECT pg_backend_pid()", &[])
-            .unwrap()
-            .get(0);
+        let (mut inner, pid) = open(server);
         let search_path: String = inner
             .client()
             .query_one("SHOW search_path", &[])
