@@ -560,7 +560,17 @@ mod floors {
                 .expect("a fresh schema");
             client
         };
+        // A second session on a schema `connect` made.
+        let join = |schema: &str| {
+            let mut client =
+                Client::connect(&url, NoTls).expect("CONTACT_IMPORT_PG_URL is reachable");
+            client
+                .batch_execute(&format!("SET search_path TO {schema}"))
+                .expect("the schema");
+            client
+        };
         let (mut import_pairs, mut again_pairs, mut big_pairs) = (vec![], vec![], vec![]);
+        let mut two_pairs = vec![];
         // PostgresStore prefers no batch size: `engine` cuts the engine's
         // 1,000, this one ten times fewer commits.
         let big_engine = super::engine()
@@ -586,6 +596,14 @@ mod floors {
                 .expect("a checkpoint");
             let (big_first, ()) = timed(|| import(&big_engine, file, &mut big));
             drop(big);
+            let mut two = PostgresStore::with_client(connect("contact_import_floor_d"))
+                .and_then(|store| store.with_second_client(join("contact_import_floor_d")))
+                .expect("the schema");
+            two.client()
+                .batch_execute("CHECKPOINT")
+                .expect("a checkpoint");
+            let (two_first, ()) = timed(|| import(&engine, file, &mut two));
+            drop(two);
             let mut rows = Vec::new();
             store
                 .client()
@@ -610,10 +628,11 @@ mod floors {
             });
             import_pairs.push((first, copy));
             big_pairs.push((big_first, copy));
+            two_pairs.push((two_first, copy));
         }
         let mut client = Client::connect(&url, NoTls).expect("CONTACT_IMPORT_PG_URL is reachable");
         let _ = client.batch_execute(
-            "DROP SCHEMA IF EXISTS contact_import_floor_a CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_b CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_c CASCADE",
+            "DROP SCHEMA IF EXISTS contact_import_floor_a CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_b CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_c CASCADE; DROP SCHEMA IF EXISTS contact_import_floor_d CASCADE",
         );
         println!("PostgreSQL, {} runs:", runs());
         print(
@@ -626,6 +645,12 @@ mod floors {
             "  import in batches of 10,000",
             "COPY of its rows into the same schema",
             &big_pairs,
+            1.5,
+        );
+        print(
+            "  import on two connections (with_second_client, batches of 1,000)",
+            "COPY of its rows into the same schema",
+            &two_pairs,
             1.5,
         );
         print(

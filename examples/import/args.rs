@@ -34,6 +34,12 @@ pub struct Args {
     /// Import into this PostgreSQL database (postgresql://user@host/db) instead of memory.
     #[arg(long, value_name = "URL")]
     pub pg: Option<String>,
+    /// Connections to the PostgreSQL database that write each batch: 2
+    /// writes its two halves at once, on two server processes (faster on a
+    /// machine with a core to spare; PostgresStore::with_second_client).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "pg",
+          value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub pg_connections: u8,
     /// Rows per batch, each written (and, in a database, committed) at once.
     /// Default: the store's preferred size, 10,000 with --db (each commit
     /// writes the pages it changed once more; README "Database stores"),

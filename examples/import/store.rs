@@ -14,7 +14,7 @@ pub fn run(args: &Args) -> Result<()> {
         return crate::run_on(&mut open_sqlite(path, account)?, args);
     }
     if let Some(url) = &args.pg {
-        return crate::run_on(&mut open_postgres(url, account)?, args);
+        return crate::run_on(&mut open_postgres(url, account, args.pg_connections)?, args);
     }
     if crate::history::requested(args).is_some() {
         bail!("the history is kept in a database: add --db PATH or --pg URL");
@@ -52,13 +52,25 @@ fn open_sqlite(_: &Path, _: Account) -> Result<MemoryStore> {
 }
 
 #[cfg(feature = "postgres")]
-fn open_postgres(url: &str, account: Account) -> Result<contact_import::PostgresStore> {
-    contact_import::PostgresStore::connect_account(url, account)
-        .context("cannot use the PostgreSQL database")
+fn open_postgres(
+    url: &str,
+    account: Account,
+    connections: u8,
+) -> Result<contact_import::PostgresStore> {
+    use contact_import::postgres::{Client, NoTls};
+    let store = contact_import::PostgresStore::connect_account(url, account)
+        .context("cannot use the PostgreSQL database")?;
+    if connections < 2 {
+        return Ok(store);
+    }
+    let second = Client::connect(url, NoTls).context("cannot open a second connection")?;
+    store
+        .with_second_client(second)
+        .context("cannot use the second connection")
 }
 
 #[cfg(not(feature = "postgres"))]
-fn open_postgres(_: &str, _: Account) -> Result<MemoryStore> {
+fn open_postgres(_: &str, _: Account, _: u8) -> Result<MemoryStore> {
     bail!(
         "--pg needs the postgres feature: cargo run --release --example import --features postgres -- ..."
     )
