@@ -301,9 +301,11 @@ fn is_transient(error: &postgres::Error) -> bool {
 /// CONFLICT`; if a new phone is no longer absent (another writer added it),
 /// the statement fails whole with `unique_violation`, which the server logs
 /// as an `ERROR`, and the batch is written again with `ON CONFLICT
-/// (account_id, phone) DO NOTHING`. Times are kept to the whole
-/// microsecond, the digits past it dropped toward 1970 as `SqliteStore`
-/// drops them; tags and attributes are `jsonb`.
+/// (account_id, phone) DO NOTHING`. With a second connection
+/// ([`with_second_client`](Self::with_second_client)), a batch's two halves
+/// are written at once, one on each, and committed together. Times are
+/// kept to the whole microsecond, the digits past it dropped toward 1970
+/// as `SqliteStore` drops them; tags and attributes are `jsonb`.
 ///
 /// An import into a new or unrelated book does not fetch the phones it
 /// takes as new ([`ContactStore::creates_without_fetch`]): their creates
