@@ -140,10 +140,14 @@ impl<'a> Writes<'a> {
 
     /// The writes in two halves, each with some of them: the first holds
     /// the first half of the creates (rounded up) and of the updates
-    /// (rounded down), so that two writes make two non-empty halves.
+    /// (rounded down), so that two writes make two non-empty halves. A
+    /// phone sent twice stays in one half: in two, the second half's
+    /// insert would wait for the first's, which waits for the second to
+    /// commit.
     fn halves(self) -> (Writes<'a>, Writes<'a>) {
-        let (created, more_created) = self.created.split_at(self.created.len().div_ceil(2));
-        let half = self.updated.len() / 2;
+        let at = same_phone_end(self.created, self.created.len().div_ceil(2));
+        let (created, more_created) = self.created.split_at(at);
+        let half = same_phone_end(self.updated, self.updated.len() / 2);
         let (updated, more_updated) = self.updated.split_at(half);
         let (versions, more_versions) = self.versions.split_at(half);
         let first = Writes {
@@ -166,6 +170,15 @@ impl<'a> Writes<'a> {
     }
 }
 
+/// `at`, moved past the contacts (sorted by phone) whose phone is the one
+/// just before it.
+fn same_phone_end(contacts: &[&Contact], mut at: usize) -> usize {
+    while at > 0 && at < contacts.len() && contacts[at].phone == contacts[at - 1].phone {
+        at += 1;
+    }
+    at
+}
+
 /// Runs `sql` with `writes` split in two halves, one in a transaction on
 /// each client, at once; both commit when both succeeded, else both roll
 /// back and the first error is returned.
@@ -184,6 +197,9 @@ pub(crate) fn run_in_halves(
         return writes.run(first, sql, types);
     }
     let (mine, theirs) = writes.halves();
+    if theirs.count() == 0 {
+        return writes.run(first, sql, types);
+    }
     let begin = format!("BEGIN; SET LOCAL lock_timeout = '{HALF_LOCK_TIMEOUT}'");
     first.batch_execute(&begin)?;
     if let Err(error) = second.batch_execute(&begin) {
@@ -243,6 +259,28 @@ mod tests {
                 Contact::new(phone, "A".into(), Timestamp::UNIX_EPOCH)
             })
             .collect()
+    }
+
+    #[test]
+    fn a_phone_sent_twice_stays_in_one_half() {
+        let mut owned = contacts(4);
+        owned[2].phone = owned[1].phone;
+        let created: Vec<&Contact> = owned.iter().collect();
+        let writes = Writes {
+            created: &created,
+            updated: &[],
+            versions: &[],
+            account: "a",
+        };
+        let (first, second) = writes.halves();
+        assert_eq!(first.created.len(), 3);
+        assert_eq!(second.created.len(), 1);
+        let all_twice: Vec<&Contact> = vec![&owned[1], &owned[2]];
+        let writes = Writes {
+            created: &all_twice,
+            ..writes
+        };
+        assert_eq!(writes.halves().1.count(), 0);
     }
 
     /// Every write is in exactly one half, in order, each update with its

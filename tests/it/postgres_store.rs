@@ -215,7 +215,18 @@ fn a_schema_newer_than_the_crate_is_refused() {
 #[test]
 fn a_phone_twice_in_one_batch_gives_the_sequential_result() {
     let Some(mut server) = server() else { return };
-    let mut store = server.fresh();
+    a_phone_twice_in_one_batch(server.fresh());
+}
+
+/// On two connections the phone's two creates stay in one half: in two,
+/// the second would wait for the first until its lock timeout.
+#[test]
+fn a_phone_twice_in_one_batch_on_two_connections_gives_the_sequential_result() {
+    let Some(mut server) = server() else { return };
+    a_phone_twice_in_one_batch(server.fresh_on_two_connections());
+}
+
+fn a_phone_twice_in_one_batch(mut store: PostgresStore) {
     let p = phone("+919876543452");
     let t1 = Timestamp::constant(1_600_000_000, 0);
     let mut first = Contact::new(p, "First".into(), t1);
