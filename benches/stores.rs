@@ -570,7 +570,7 @@ mod floors {
             client
         };
         let (mut import_pairs, mut again_pairs, mut big_pairs) = (vec![], vec![], vec![]);
-        let mut two_pairs = vec![];
+        let (mut two_pairs, mut two_again_pairs) = (vec![], vec![]);
         // PostgresStore prefers no batch size: `engine` cuts the engine's
         // 1,000, this one ten times fewer commits.
         let big_engine = super::engine()
@@ -603,6 +603,11 @@ mod floors {
                 .batch_execute("CHECKPOINT")
                 .expect("a checkpoint");
             let (two_first, ()) = timed(|| import(&engine, file, &mut two));
+            two.client()
+                .batch_execute("CHECKPOINT")
+                .expect("a checkpoint");
+            let (two_again, ()) = timed(|| import(&engine, file, &mut two));
+            two_again_pairs.push((two_again, first));
             drop(two);
             let mut rows = Vec::new();
             store
@@ -657,6 +662,12 @@ mod floors {
             "  the same file again",
             "the first import",
             &again_pairs,
+            1.0,
+        );
+        print(
+            "  the same file again on two connections",
+            "the first import on one",
+            &two_again_pairs,
             1.0,
         );
     }

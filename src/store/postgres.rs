@@ -336,13 +336,23 @@ pub struct PostgresStore {
     /// `ON CONFLICT` shares.
     write_types: Vec<Type>,
     write_fresh_sql: String,
-    /// The connection that writes the second half of each batch
-    /// ([`with_second_client`](Self::with_second_client)).
-    second: Option<Client>,
+    /// The connection that fetches and writes the second half of each
+    /// batch ([`with_second_client`](Self::with_second_client)).
+    second: Option<Second>,
     /// Whether the server compresses TOAST values with LZ4 (for the
     /// history's reports).
     lz4: bool,
 }
+
+/// A store's second connection, with [`FETCH`] prepared on it.
+struct Second {
+    client: Client,
+    fetch: Statement,
+}
+
+/// Fewer phones than this are fetched on one connection: a second round
+/// trip at once gains nothing on a small fetch.
+const SPLIT_FETCH_AT: usize = 256;
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -407,12 +417,15 @@ impl PostgresStore {
     /// The same store, writing each batch in two halves at once, one on
     /// its own connection and one on `client`: the server then writes on
     /// two backends, which on a machine with cores to spare makes an
-    /// import into a new book faster (README, "Database stores"). `client`
+    /// import faster, into a new book or an unchanged file again (README,
+    /// "Database stores"). `client`
     /// must be connected to the same database with the same `search_path`
     /// ([`PostgresError::SecondClientElsewhere`] otherwise).
     ///
-    /// Fetches, the catalog, the history and listing stay on the store's
-    /// connection, as do batches with nothing to create. The two halves of
+    /// A fetch of many phones (an import's first batch, every batch of a
+    /// file imported again) is split the same way, each half read and
+    /// decoded on its own connection and thread. The catalog, the history
+    /// and listing stay on the store's connection. The two halves of
     /// a batch are two transactions that commit only when both are
     /// written, one after the other, so the batch still lands whole or not
     /// at all, with one exception: if the connection fails between the two
@@ -444,7 +457,8 @@ impl PostgresStore {
         if first != second {
             return Err(PostgresError::SecondClientElsewhere { first, second });
         }
-        self.second = Some(client);
+        let fetch = client.prepare(FETCH)?;
+        self.second = Some(Second { client, fetch });
         Ok(self)
     }
 
@@ -631,6 +645,27 @@ fn timestamp(time: SystemTime) -> Result<Timestamp, String> {
     Timestamp::try_from(time).map_err(|e| e.to_string())
 }
 
+/// Appends to `found` the stored contacts of `phones`, by `fetch`
+/// ([`FETCH`] prepared on `client`).
+fn fetch_on(
+    client: &mut Client,
+    fetch: &Statement,
+    phones: &[Phone],
+    account: &str,
+    found: &mut Vec<Stored>,
+) -> Result<(), PostgresError> {
+    let phones: Vec<&str> = phones.iter().map(Phone::as_str).collect();
+    for row in client.query(fetch, &[&phones, &account])? {
+        let contact = contact_from_row(&row)?;
+        let version = unsigned("version", row.try_get(10)?)?;
+        found.push(Stored {
+            contact,
+            version: Version::new(version),
+        });
+    }
+    Ok(())
+}
+
 fn contact_from_row(row: &Row) -> Result<Contact, PostgresError> {
     let columns = ContactColumns {
         phone: row.try_get(0)?,
@@ -700,19 +735,38 @@ impl ContactStore for PostgresStore {
         true
     }
 
+    /// With a second connection, a large fetch is two halves at once, one
+    /// on each (each decoded on its own thread).
     fn fetch(&mut self, phones: &[Phone], found: &mut Vec<Stored>) -> Result<(), PostgresError> {
-        let phones: Vec<&str> = phones.iter().map(Phone::as_str).collect();
-        for row in self
-            .client
-            .query(&self.fetch, &[&phones, &self.account.as_str()])?
-        {
-            let contact = contact_from_row(&row)?;
-            let version = unsigned("version", row.try_get(10)?)?;
-            found.push(Stored {
-                contact,
-                version: Version::new(version),
+        let account = self.account.as_str();
+        let Some(second) = self
+            .second
+            .as_mut()
+            .filter(|_| phones.len() >= SPLIT_FETCH_AT)
+        else {
+            return fetch_on(&mut self.client, &self.fetch, phones, account, found);
+        };
+        let (mine, theirs) = phones.split_at(phones.len() / 2);
+        let mut more = Vec::new();
+        let (fetched, more_fetched) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                fetch_on(
+                    &mut second.client,
+                    &second.fetch,
+                    theirs,
+                    account,
+                    &mut more,
+                )
             });
-        }
+            let fetched = fetch_on(&mut self.client, &self.fetch, mine, account, found);
+            let more_fetched = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (fetched, more_fetched)
+        });
+        fetched?;
+        more_fetched?;
+        found.append(&mut more);
         Ok(())
     }
 
@@ -731,21 +785,27 @@ impl ContactStore for PostgresStore {
             versions: &batch.update,
             account: self.account.as_str(),
         };
-        let (sql, types) = (&self.write_fresh_sql, &self.write_types);
-        let mut written = Err(None);
-        if !batch.create.is_empty() {
-            written = match &mut self.second {
-                Some(second) => run_in_halves(&mut self.client, second, sql, types, writes),
-                None => writes.run(&mut self.client, sql, types),
-            }
-            .map_err(Some);
-        }
+        let types = &self.write_types;
+        // The first attempt: the creates without `ON CONFLICT` (a batch of
+        // updates only has nothing to lose by it, and goes as it is).
+        let sql = match batch.create.is_empty() {
+            true => WRITE,
+            false => self.write_fresh_sql.as_str(),
+        };
+        let first = match &mut self.second {
+            Some(second) => run_in_halves(&mut self.client, &mut second.client, sql, types, writes),
+            None => writes.run(&mut self.client, sql, types),
+        };
         // Whether the rows returned are the updates' only: the creates all landed.
-        let created = written.is_ok();
-        let written = match written {
-            Err(Some(error)) if error.code() != Some(&SqlState::UNIQUE_VIOLATION) => Err(error),
-            Err(_) => writes.run(&mut self.client, WRITE, &self.write_types),
-            Ok(rows) => Ok(rows),
+        let created = first.is_ok();
+        let written = match first {
+            Err(error)
+                if !batch.create.is_empty()
+                    && error.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
+            {
+                writes.run(&mut self.client, WRITE, types)
+            }
+            other => other,
         };
         let written = match written {
             Ok(rows) => rows,

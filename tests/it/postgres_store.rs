@@ -344,6 +344,16 @@ fn an_import_on_two_connections_stores_what_one_connection_stores() {
     assert!(report_two.added > 4_000, "{report_two:?}");
     assert_eq!(report_two, report_one);
     assert_eq!(contacts_of(&mut two), contacts_of(&mut one));
+    // Again: every batch is fetched whole (in halves, on two connections)
+    // and its changes are updates only.
+    let again_one = engine.import_bytes(&file[..], &mut one).unwrap();
+    let again_two = engine.import_bytes(&file[..], &mut two).unwrap();
+    assert!(
+        again_two.updated > 100 && again_two.added == 0,
+        "{again_two:?}"
+    );
+    assert_eq!(again_two, again_one);
+    assert_eq!(contacts_of(&mut two), contacts_of(&mut one));
 }
 
 #[test]
