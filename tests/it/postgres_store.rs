@@ -660,6 +660,22 @@ fn postgres_accounts_share_nothing() {
     .unwrap();
 }
 
+/// Both halves of a batch are written for the handle's account.
+#[cfg(feature = "testkit")]
+#[test]
+fn postgres_accounts_on_two_connections_share_nothing() {
+    let Some(mut server) = server() else { return };
+    let path = search_path(&mut server.fresh_client());
+    contact_import::testkit::check_account_isolation(|account| {
+        PostgresStore::with_client(server.client_in(&path))
+            .unwrap()
+            .with_second_client(server.client_in(&path))
+            .unwrap()
+            .for_account(account.clone())
+    })
+    .unwrap();
+}
+
 #[cfg(feature = "testkit")]
 #[test]
 fn postgres_passes_the_testkit_on_tables_partitioned_by_account() {
