@@ -550,23 +550,23 @@ mod floors {
             return;
         };
         let engine = super::engine();
-        let connect = |schema: &str| {
-            let mut client =
-                Client::connect(&url, NoTls).expect("CONTACT_IMPORT_PG_URL is reachable");
-            client
-                .batch_execute(&format!(
-                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema}"
-                ))
-                .expect("a fresh schema");
-            client
-        };
-        // A second session on a schema `connect` made.
+        // A session of its own on `schema`.
         let join = |schema: &str| {
             let mut client =
                 Client::connect(&url, NoTls).expect("CONTACT_IMPORT_PG_URL is reachable");
             client
                 .batch_execute(&format!("SET search_path TO {schema}"))
                 .expect("the schema");
+            client
+        };
+        // A session on `schema`, made new and empty.
+        let connect = |schema: &str| {
+            let mut client = join(schema);
+            client
+                .batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))
+                .expect("a fresh schema");
             client
         };
         let (mut import_pairs, mut again_pairs, mut big_pairs) = (vec![], vec![], vec![]);

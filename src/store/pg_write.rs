@@ -80,12 +80,12 @@ pub(crate) fn planned_for(
     client.query_typed(sql, &typed)
 }
 
-/// What a transaction of one half waits for a row lock at most. Two halves
+/// How a half's transaction starts: it waits 2 s for a row lock at most. Two halves
 /// of one batch commit only together, so a half that waits for another
 /// writer's half, whose sibling waits for this batch's other half, would
 /// wait for ever: no server sees that cycle. The timeout breaks it; the
 /// batch is then rolled back and merged again, as after a deadlock.
-const HALF_LOCK_TIMEOUT: &str = "2s";
+const BEGIN_HALF: &str = "BEGIN; SET LOCAL lock_timeout = '2s'";
 
 /// A batch's writes, each list sorted by phone, as [`WRITE`] binds them.
 #[derive(Clone, Copy)]
@@ -200,9 +200,8 @@ pub(crate) fn run_in_halves(
     if theirs.count() == 0 {
         return writes.run(first, sql, types);
     }
-    let begin = format!("BEGIN; SET LOCAL lock_timeout = '{HALF_LOCK_TIMEOUT}'");
-    first.batch_execute(&begin)?;
-    if let Err(error) = second.batch_execute(&begin) {
+    first.batch_execute(BEGIN_HALF)?;
+    if let Err(error) = second.batch_execute(BEGIN_HALF) {
         return Err(rolled_back(first, second, error));
     }
     let (written, more) = std::thread::scope(|scope| {
