@@ -9,7 +9,9 @@
 //! Every group reports elements per second (rows, or phones); compare the
 //! groups of one run, not runs on different days: the machine is shared.
 //! Last, the import and the floor are timed in alternated pairs and the
-//! ratio printed (`IMPORT_RATIO_RUNS`, 5 by default; 0 skips them).
+//! ratio printed (`IMPORT_RATIO_RUNS`, 5 by default; 0 skips them), and,
+//! when asked (`IMPORT_COLUMN_COSTS` pairs a column), what each optional
+//! column costs the import: the file without it against the whole file.
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -57,25 +59,16 @@ fn read_floor(bytes: &[u8]) -> usize {
 /// pairs (5 by default; 0 skips them); only under `cargo bench`, not when
 /// `cargo test` runs the benches once.
 fn floor_ratio(_: &mut Criterion) {
-    let runs = std::env::var("IMPORT_RATIO_RUNS")
-        .ok()
-        .and_then(|runs| runs.parse().ok())
-        .unwrap_or(5usize);
-    if runs == 0 || !std::env::args().any(|arg| arg == "--bench") {
+    let runs = pairs_asked("IMPORT_RATIO_RUNS", 5);
+    if runs == 0 {
         return;
     }
     let (file, bytes) = file();
     let engine = ImportEngine::new(file.catalog(), Timestamp::UNIX_EPOCH);
     let (mut floors, mut imports, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        let start = Instant::now();
-        black_box(read_floor(&bytes));
-        let floor = start.elapsed().as_secs_f64();
-        let mut store = MemoryStore::new();
-        let start = Instant::now();
-        let added = engine.import_bytes(&bytes, &mut store).map(|r| r.added);
-        let import = start.elapsed().as_secs_f64();
-        black_box((added.unwrap_or_default(), store));
+        let floor = time_floor(&bytes);
+        let import = time_import(&engine, &bytes);
         floors.push(floor);
         imports.push(import);
         ratios.push(import / floor);
@@ -88,6 +81,111 @@ fn floor_ratio(_: &mut Criterion) {
         median(&mut ratios),
         pairs.join(", ")
     );
+}
+
+/// The pairs the environment variable `name` asks for (`default` when it
+/// is unset); 0 when the benches only run once under `cargo test`.
+fn pairs_asked(name: &str, default: usize) -> usize {
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return 0;
+    }
+    std::env::var(name)
+        .ok()
+        .and_then(|pairs| pairs.parse().ok())
+        .unwrap_or(default)
+}
+
+/// What each optional column costs the import: the import of the file
+/// without it against the whole file's, into a new `MemoryStore`, timed in
+/// pairs whose order alternates (`IMPORT_COLUMN_COSTS` pairs a column; 0,
+/// the default, skips them). Prints each column's median ratio, beside the
+/// csv floor's for the same two files: a column costs the floor its bytes,
+/// and the import its bytes and its cells' work, which is what to watch
+/// while that work changes.
+fn column_costs(_: &mut Criterion) {
+    let pairs = pairs_asked("IMPORT_COLUMN_COSTS", 0);
+    if pairs == 0 {
+        return;
+    }
+    let (file, whole) = file();
+    let engine = ImportEngine::new(file.catalog(), Timestamp::UNIX_EPOCH);
+    let optional: [&[&str]; 4] = [
+        &["Tags"],
+        &["Source"],
+        &["First Message"],
+        &["City", "email", "State"],
+    ];
+    for columns in optional {
+        let less = without_columns(&whole, columns);
+        let (mut imports, mut floors) = (Vec::new(), Vec::new());
+        for pair in 0..pairs {
+            let ratio = |time: &dyn Fn(&[u8]) -> f64| {
+                if pair % 2 == 0 {
+                    let whole_time = time(&whole);
+                    time(&less) / whole_time
+                } else {
+                    let less_time = time(&less);
+                    less_time / time(&whole)
+                }
+            };
+            imports.push(ratio(&|bytes| time_import(&engine, bytes)));
+            floors.push(ratio(&time_floor));
+        }
+        println!(
+            "column_costs: without {columns:?} ({:.1}% of the bytes): the import {:.3}x the whole file's, the csv floor {:.3}x ({pairs} pairs, medians)",
+            100.0 * (whole.len() - less.len()) as f64 / whole.len() as f64,
+            median(&mut imports),
+            median(&mut floors),
+        );
+    }
+}
+
+/// The CSV `bytes` without the named columns.
+fn without_columns(bytes: &[u8], columns: &[&str]) -> Vec<u8> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = reader.headers().expect("the file's header").clone();
+    let kept: Vec<usize> = (0..headers.len())
+        .filter(|&i| !columns.contains(&&headers[i]))
+        .collect();
+    assert_eq!(
+        kept.len() + columns.len(),
+        headers.len(),
+        "every column to leave out is in the file"
+    );
+    let mut writer = csv::Writer::from_writer(Vec::with_capacity(bytes.len()));
+    let keep = |record: &csv::StringRecord| -> Vec<String> {
+        kept.iter()
+            .map(|&i| record.get(i).unwrap_or_default().to_owned())
+            .collect()
+    };
+    writer
+        .write_record(keep(&headers))
+        .expect("a header in memory");
+    for record in reader.records() {
+        let record = record.expect("a record of the generated file");
+        writer
+            .write_record(keep(&record))
+            .expect("a record in memory");
+    }
+    writer.into_inner().expect("a file in memory")
+}
+
+/// Seconds an import of `bytes` into a new `MemoryStore` takes (the store
+/// is dropped outside the time).
+fn time_import(engine: &ImportEngine, bytes: &[u8]) -> f64 {
+    let mut store = MemoryStore::new();
+    let start = Instant::now();
+    let added = engine.import_bytes(bytes, &mut store).map(|r| r.added);
+    let seconds = start.elapsed().as_secs_f64();
+    black_box((added.unwrap_or_default(), store));
+    seconds
+}
+
+/// Seconds the csv floor takes to read `bytes`.
+fn time_floor(bytes: &[u8]) -> f64 {
+    let start = Instant::now();
+    black_box(read_floor(bytes));
+    start.elapsed().as_secs_f64()
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -191,6 +289,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = csv_floor, phones, import_memory, floor_ratio
+    targets = csv_floor, phones, import_memory, floor_ratio, column_costs
 }
 criterion_main!(benches);
