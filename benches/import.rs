@@ -230,7 +230,42 @@ fn phones(c: &mut Criterion) {
             mobile
         })
     });
+    // Numbers of the codes many regions share (+1, +44): finding the
+    // region types the number, which the type must not do again.
+    let shared_codes = shared_code_cells(20_000);
+    group.throughput(Throughput::Elements(shared_codes.len() as u64));
+    group.bench_function("plus1_and_plus44_typed", |b| {
+        b.iter(|| {
+            let mut mobile = 0usize;
+            for cell in &shared_codes {
+                let typed = normalizer.normalize_typed(black_box(cell));
+                mobile += usize::from(typed.is_ok_and(|(_, kind)| kind.can_be_mobile()));
+            }
+            mobile
+        })
+    });
     group.finish();
+}
+
+/// `pairs` North American and `pairs` British numbers, from a fixed seed.
+fn shared_code_cells(pairs: usize) -> Vec<String> {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        state >> 24
+    };
+    let areas = [212, 415, 646, 416, 604, 305, 713, 202];
+    (0..pairs)
+        .flat_map(|_| {
+            let area = areas[(next() % areas.len() as u64) as usize];
+            [
+                format!("+1 {area} {:07}", next() % 8_000_000 + 2_000_000),
+                format!("+44 7{:09}", next() % 1_000_000_000),
+            ]
+        })
+        .collect()
 }
 
 /// The whole import of the file, in memory, into a `MemoryStore`.

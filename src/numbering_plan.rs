@@ -657,7 +657,8 @@ impl NumberingPlans {
     /// [`NumberType::Unknown`] for a number that is not valid.
     pub fn number_type(&self, code: u16, national: &str) -> NumberType {
         match self.region_of(code, national) {
-            Some(plan) => plan.number_type(national.as_bytes()),
+            Some((_, Some(known))) => known,
+            Some((plan, None)) => plan.number_type(national.as_bytes()),
             None => NumberType::Unknown,
         }
     }
@@ -675,16 +676,23 @@ impl NumberingPlans {
 
     /// libphonenumber's `getRegionCodeForNumber`: the code's only region,
     /// or the first whose leading digits (or, without them, whose types)
-    /// match.
-    fn region_of(&self, code: u16, national: &str) -> Option<&Plan> {
+    /// match; with the number's type when finding the region told it, so
+    /// that a number of a code of many regions (+1, +44) is typed once.
+    fn region_of(&self, code: u16, national: &str) -> Option<(&Plan, Option<NumberType>)> {
         match self.plans(code) {
-            [one] => Some(one),
-            plans => plans.iter().find(|plan| match plan.meta.leading_digits {
-                Some(_) => plan
-                    .leading_digits()
-                    .is_some_and(|re| re.is_match(national)),
-                None => plan.number_type(national.as_bytes()) != NumberType::Unknown,
-            }),
+            [one] => Some((one, None)),
+            plans => plans
+                .iter()
+                .find_map(|plan| match plan.meta.leading_digits {
+                    Some(_) => plan
+                        .leading_digits()
+                        .is_some_and(|re| re.is_match(national))
+                        .then_some((plan, None)),
+                    None => {
+                        let kind = plan.number_type(national.as_bytes());
+                        (kind != NumberType::Unknown).then_some((plan, Some(kind)))
+                    }
+                }),
         }
     }
 }
