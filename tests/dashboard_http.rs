@@ -796,18 +796,109 @@ fn postgres_url() -> Option<String> {
     url
 }
 
+/// A name no other run of the tests has used: the database outlives them.
 #[cfg(feature = "postgres")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn over_postgres_the_sample_imports_with_its_counts_and_stays_in_its_account() {
-    let Some(url) = postgres_url() else { return };
-    // Accounts of their own: the database outlives the test and other runs.
+fn unique(prefix: &str) -> String {
     let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let (acme, globex) = (format!("acme{run}"), format!("globex{run}"));
+    format!("{prefix}{run}")
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_postgres_the_sample_imports_with_its_counts_and_stays_in_its_account() {
+    let Some(url) = postgres_url() else { return };
+    imports_the_sample_over_postgres(url, 1).await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_postgres_on_two_import_connections_the_sample_imports_the_same() {
+    let Some(url) = postgres_url() else { return };
+    imports_the_sample_over_postgres(url, 2).await;
+}
+
+/// With `import_connections: 2`, an import's store holds two sessions of
+/// the server, the other requests' stores one; with 1, every store one.
+#[cfg(feature = "postgres")]
+#[test]
+fn over_postgres_only_an_import_opens_a_second_connection_when_asked() {
+    use contact_import::postgres::{Client, NoTls};
+    let Some(url) = postgres_url() else { return };
+    let mut watcher = Client::connect(&url, NoTls).unwrap();
+    let account: contact_import::Account = unique("acme").parse().unwrap();
+    for connections in [1, 2] {
+        // Named sessions, counted while the stores are open.
+        let name = unique("dashboard_test");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let backend = app::Backend::Postgres {
+            url: format!("{url}{separator}application_name={name}"),
+            import_connections: connections,
+        };
+        let mut sessions = || -> i64 {
+            let sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1";
+            watcher.query_one(sql, &[&name]).unwrap().get(0)
+        };
+        let request = backend.open(account.clone()).unwrap();
+        assert_eq!(sessions(), 1, "a request's store");
+        let import = backend.open_for_import(account.clone()).unwrap();
+        assert_eq!(
+            sessions(),
+            1 + i64::from(connections),
+            "an import's store with import_connections: {connections}"
+        );
+        drop((request, import));
+    }
+}
+
+/// The first requests on a new database open their stores at once, each
+/// creating the dashboard's tables if they are missing: all of them open.
+#[cfg(feature = "postgres")]
+#[test]
+fn over_postgres_first_requests_at_once_on_a_new_schema_all_open() {
+    use contact_import::postgres::{Client, NoTls};
+    let Some(url) = postgres_url() else { return };
+    for _ in 0..3 {
+        let schema = unique("dashboard_schema");
+        let mut admin = Client::connect(&url, NoTls).unwrap();
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .unwrap();
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let backend = app::Backend::Postgres {
+            url: format!("{url}{separator}options=-csearch_path%3D{schema}"),
+            import_connections: 1,
+        };
+        let start = std::sync::Barrier::new(4);
+        let opened: Vec<Result<(), String>> = std::thread::scope(|scope| {
+            let opening: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        let store = backend.open(contact_import::Account::default());
+                        store.map(drop).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            opening.into_iter().map(|o| o.join().unwrap()).collect()
+        });
+        assert_eq!(opened, vec![Ok(()); 4], "every first request opens");
+    }
+}
+
+/// The sample through the dashboard over PostgreSQL, imports on
+/// `connections` connections: its counts, and nothing in another account.
+#[cfg(feature = "postgres")]
+async fn imports_the_sample_over_postgres(url: String, connections: u8) {
+    let (acme, globex) = (unique("acme"), unique("globex"));
     let dir = tempfile::tempdir().unwrap();
-    let service = start_on(app::Backend::Postgres(url), [&acme, &globex], 1 << 20, dir).await;
+    let backend = app::Backend::Postgres {
+        url,
+        import_connections: connections,
+    };
+    let service = start_on(backend, [&acme, &globex], 1 << 20, dir).await;
     let acme = &service.acme;
     catalog(&service, acme).await;
     let done = service.import(acme, "contacts.csv", SAMPLE).await;

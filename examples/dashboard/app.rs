@@ -41,9 +41,17 @@ use serde_json::json;
 pub enum Backend {
     /// A SQLite file, created if missing.
     Sqlite(PathBuf),
-    /// A PostgreSQL database (`postgresql://user@host/db`).
+    /// A PostgreSQL database.
     #[cfg(feature = "postgres")]
-    Postgres(String),
+    Postgres {
+        /// `postgresql://user@host/db`.
+        url: String,
+        /// Connections an import writes each batch on: 1, or 2 to write a
+        /// batch's two halves at once on two server processes
+        /// ([`PostgresStore::with_second_client`](contact_import::PostgresStore::with_second_client)).
+        /// Every other request uses one.
+        import_connections: u8,
+    },
 }
 
 /// What the service is built from.
@@ -186,14 +194,64 @@ impl Backend {
                 Ok(Store::Sqlite(store))
             }
             #[cfg(feature = "postgres")]
-            Backend::Postgres(url) => {
+            Backend::Postgres { url, .. } => {
                 let mut store = contact_import::PostgresStore::connect_account(url, account)?;
-                store
-                    .client()
-                    .batch_execute(META_SCHEMA)
-                    .map_err(|e| StoreError::Meta(e.to_string()))?;
+                create_pg_meta_schema(store.client()).map_err(|e| pg_meta_error(&e))?;
                 Ok(Store::Postgres(Box::new(store)))
             }
+        }
+    }
+}
+
+/// Serializes the dashboard's `CREATE TABLE IF NOT EXISTS` between
+/// sessions: PostgreSQL's is not safe when two sessions create the same
+/// table at once (the second fails on a unique index of its catalog), as
+/// two first requests on a new database would.
+#[cfg(feature = "postgres")]
+const META_SCHEMA_LOCK: i64 = 0x6461_7368_6d65_7461; // "dashmeta"
+
+/// Creates the dashboard's tables if they are missing, one session at a time.
+#[cfg(feature = "postgres")]
+fn create_pg_meta_schema(
+    client: &mut contact_import::postgres::Client,
+) -> Result<(), contact_import::postgres::Error> {
+    let mut transaction = client.transaction()?;
+    transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&META_SCHEMA_LOCK])?;
+    transaction.batch_execute(META_SCHEMA)?;
+    transaction.commit()
+}
+
+/// A PostgreSQL error of the dashboard's tables, with what the server said
+/// (the driver's own text is only "db error").
+#[cfg(feature = "postgres")]
+fn pg_meta_error(error: &contact_import::postgres::Error) -> StoreError {
+    StoreError::Meta(match error.as_db_error() {
+        Some(db) => db.to_string(),
+        None => error.to_string(),
+    })
+}
+
+impl Backend {
+    /// The store an import of `account` writes to: with PostgreSQL and
+    /// `import_connections: 2`, one that writes each batch on two
+    /// connections; otherwise the one [`open`](Self::open) gives.
+    pub fn open_for_import(&self, account: Account) -> Result<Store, StoreError> {
+        let store = self.open(account)?;
+        match (self, store) {
+            #[cfg(feature = "postgres")]
+            (
+                Backend::Postgres {
+                    url,
+                    import_connections: 2..,
+                },
+                Store::Postgres(store),
+            ) => {
+                use contact_import::postgres::{Client, NoTls};
+                let second =
+                    Client::connect(url, NoTls).map_err(contact_import::PostgresError::from)?;
+                Ok(Store::Postgres(Box::new(store.with_second_client(second)?)))
+            }
+            (_, store) => Ok(store),
         }
     }
 }
@@ -221,7 +279,10 @@ impl Store {
             Store::Postgres(s) => {
                 let params: Vec<&(dyn contact_import::postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p as _).collect();
-                let rows = s.client().query(sql, &params).map_err(|e| meta(&e))?;
+                let rows = s
+                    .client()
+                    .query(sql, &params)
+                    .map_err(|e| pg_meta_error(&e))?;
                 match rows.first() {
                     Some(row) if !row.is_empty() => Ok(Some(row.get::<_, String>(0))),
                     _ => Ok(None),
@@ -1085,7 +1146,9 @@ fn run_import(
     job: &Mutex<Job>,
 ) -> Result<ImportRecord, (String, Option<Box<ImportReport>>)> {
     let failed = |e: ApiError| (e.message, None);
-    let mut store = backend.open(account).map_err(|e| failed(e.into()))?;
+    let mut store = backend
+        .open_for_import(account)
+        .map_err(|e| failed(e.into()))?;
     let file = open_upload(upload).map_err(failed)?;
     let progress = |p: Progress| {
         let mut job = job.lock().unwrap_or_else(|e| e.into_inner());

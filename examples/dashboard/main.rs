@@ -34,6 +34,12 @@ struct Args {
     /// A PostgreSQL database instead (postgresql://user@host/db; feature `postgres`).
     #[arg(long, value_name = "URL", global = true)]
     pg: Option<String>,
+    /// Connections to the PostgreSQL database that an import writes each
+    /// batch on: 2 writes its two halves at once, on two server processes
+    /// (faster on a machine with a core to spare; README "The dashboard").
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "pg",
+          value_parser = clap::value_parser!(u8).range(1..=2))]
+    pg_import_connections: u8,
     /// The address to serve on; loopback only.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -68,7 +74,10 @@ fn backend(args: &Args) -> Result<app::Backend> {
     match &args.pg {
         None => Ok(app::Backend::Sqlite(args.db.clone())),
         #[cfg(feature = "postgres")]
-        Some(url) => Ok(app::Backend::Postgres(url.clone())),
+        Some(url) => Ok(app::Backend::Postgres {
+            url: url.clone(),
+            import_connections: args.pg_import_connections,
+        }),
         #[cfg(not(feature = "postgres"))]
         Some(_) => bail!("--pg needs the postgres feature: --features sqlite,spreadsheet,postgres"),
     }
