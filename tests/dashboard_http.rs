@@ -796,6 +796,13 @@ fn postgres_url() -> Option<String> {
     url
 }
 
+/// `url` with the connection parameter `param` (`key=value`) added.
+#[cfg(feature = "postgres")]
+fn with_param(url: &str, param: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{param}")
+}
+
 /// A name no other run of the tests has used: the database outlives them.
 #[cfg(feature = "postgres")]
 fn unique(prefix: &str) -> String {
@@ -832,9 +839,8 @@ fn over_postgres_only_an_import_opens_a_second_connection_when_asked() {
     for connections in [1, 2] {
         // Named sessions, counted while the stores are open.
         let name = unique("dashboard_test");
-        let separator = if url.contains('?') { '&' } else { '?' };
         let backend = app::Backend::Postgres {
-            url: format!("{url}{separator}application_name={name}"),
+            url: with_param(&url, &format!("application_name={name}")),
             import_connections: connections,
         };
         let mut sessions = || -> i64 {
@@ -866,9 +872,8 @@ fn over_postgres_first_requests_at_once_on_a_new_schema_all_open() {
         admin
             .batch_execute(&format!("CREATE SCHEMA {schema}"))
             .unwrap();
-        let separator = if url.contains('?') { '&' } else { '?' };
         let backend = app::Backend::Postgres {
-            url: format!("{url}{separator}options=-csearch_path%3D{schema}"),
+            url: with_param(&url, &format!("options=-csearch_path%3D{schema}")),
             import_connections: 1,
         };
         let start = std::sync::Barrier::new(4);

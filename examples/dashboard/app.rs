@@ -201,6 +201,29 @@ impl Backend {
             }
         }
     }
+
+    /// The store an import of `account` writes to: with PostgreSQL and
+    /// `import_connections: 2`, one that writes each batch on two
+    /// connections; otherwise the one [`open`](Self::open) gives.
+    pub fn open_for_import(&self, account: Account) -> Result<Store, StoreError> {
+        let store = self.open(account)?;
+        match (self, store) {
+            #[cfg(feature = "postgres")]
+            (
+                Backend::Postgres {
+                    url,
+                    import_connections: 2..,
+                },
+                Store::Postgres(store),
+            ) => {
+                use contact_import::postgres::{Client, NoTls};
+                let second =
+                    Client::connect(url, NoTls).map_err(contact_import::PostgresError::from)?;
+                Ok(Store::Postgres(Box::new(store.with_second_client(second)?)))
+            }
+            (_, store) => Ok(store),
+        }
+    }
 }
 
 /// Serializes the dashboard's `CREATE TABLE IF NOT EXISTS` between
@@ -229,31 +252,6 @@ fn pg_meta_error(error: &contact_import::postgres::Error) -> StoreError {
         Some(db) => db.to_string(),
         None => error.to_string(),
     })
-}
-
-impl Backend {
-    /// The store an import of `account` writes to: with PostgreSQL and
-    /// `import_connections: 2`, one that writes each batch on two
-    /// connections; otherwise the one [`open`](Self::open) gives.
-    pub fn open_for_import(&self, account: Account) -> Result<Store, StoreError> {
-        let store = self.open(account)?;
-        match (self, store) {
-            #[cfg(feature = "postgres")]
-            (
-                Backend::Postgres {
-                    url,
-                    import_connections: 2..,
-                },
-                Store::Postgres(store),
-            ) => {
-                use contact_import::postgres::{Client, NoTls};
-                let second =
-                    Client::connect(url, NoTls).map_err(contact_import::PostgresError::from)?;
-                Ok(Store::Postgres(Box::new(store.with_second_client(second)?)))
-            }
-            (_, store) => Ok(store),
-        }
-    }
 }
 
 impl Store {
